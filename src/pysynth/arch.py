@@ -1,0 +1,139 @@
+"""The architecture contract: what a model plugin provides to pysynth.
+
+An architecture is registered in :data:`pysynth.registry.architectures` (entry-point
+group ``pysynth.architectures``) as an instance or class derived from
+:class:`Architecture`. Importing a plugin must not import TensorFlow: only ``build``,
+``dataset``, ``export`` and ``teacher_forced_logits`` may, so that reading model files
+and sampling work with the core install.
+
+The model family's exact computation is written down in docs/architecture.md; the
+plugin's numpy :class:`ReferenceModel` is its executable form and the oracle that the
+Keras model, the compiled engine and the CUDA kernel are all tested against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .errors import ParameterError
+
+
+class ReferenceModel:
+    """A slow, simple, obviously-right numpy implementation of one exported model.
+
+    Conventions shared by every family (and by the engine):
+
+    * a sequence is int indices ``q[0..T)`` in ``[0, levels)``;
+    * ``logits[t]`` is the unnormalised log-distribution of ``q[t]`` given ``q[0..t)``;
+      positions before 0 are "nothing" (they contribute zero input), so ``logits[0]``
+      is the model's distribution of a first sample;
+    * ``cond`` is an optional int array ``(B,)`` of global-condition class ids.
+    """
+
+    levels: int
+
+    def __init__(self, program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+        self.program = program
+        self.tensors = tensors
+        self.levels = int(program["levels"])
+
+    def start(self, batch: int, cond: np.ndarray | None = None) -> Any:
+        """Return the state of ``batch`` streams before their first sample."""
+        raise NotImplementedError
+
+    def step(self, state: Any, q_prev: np.ndarray | None) -> np.ndarray:
+        """Advance one sample: feed ``q[t-1]`` (``None`` at t=0), return logits ``(B, levels)``
+        for ``q[t]``. Mutates ``state``."""
+        raise NotImplementedError
+
+    def logits(self, q: np.ndarray, cond: np.ndarray | None = None) -> np.ndarray:
+        """Teacher-forced logits ``(B, T, levels)`` for sequences ``q`` of shape ``(B, T)``.
+
+        The default runs :meth:`step` over the sequence; families may override it with a
+        vectorised version, which must agree.
+        """
+        q = np.asarray(q)
+        if q.ndim == 1:
+            q = q[None]
+        b, t = q.shape
+        state = self.start(b, cond)
+        out = np.empty((b, t, self.levels), dtype=np.float32)
+        prev = None
+        for i in range(t):
+            out[:, i] = self.step(state, prev)
+            prev = q[:, i]
+        return out
+
+
+class Architecture:
+    """Base class for architecture plugins. Subclasses set the class attributes and
+    implement the methods; see plugins/wavenet for a complete example."""
+
+    #: registry name, e.g. "wavenet"
+    name: ClassVar[str] = ""
+    #: the program family this architecture exports (the engine knows "wavenet", "samplernn")
+    family: ClassVar[str] = ""
+    #: the hyperparameter dataclass
+    config_class: ClassVar[type]
+    #: named presets: name -> dict of config overrides
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    # -- configuration (no TensorFlow) -------------------------------------------------
+    def make_config(self, overrides: dict[str, Any] | None = None, preset: str | None = None):
+        """Build a validated config from a preset and overrides; unknown keys raise."""
+        values: dict[str, Any] = {}
+        if preset is not None:
+            if preset not in self.presets:
+                raise ParameterError(
+                    f"unknown {self.name} preset {preset!r}; known: {', '.join(sorted(self.presets))}"
+                )
+            values.update(self.presets[preset])
+        values.update(overrides or {})
+        known = {f.name for f in dataclasses.fields(self.config_class)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            import difflib
+
+            hints = []
+            for k in unknown:
+                close = difflib.get_close_matches(k, sorted(known), n=1)
+                hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise ParameterError(
+                f"unknown {self.name} config key(s): {', '.join(hints)}; "
+                f"known keys: {', '.join(sorted(known))}"
+            )
+        config = self.config_class(**values)
+        validate = getattr(config, "validate", None)
+        if validate is not None:
+            validate()
+        return config
+
+    def config_to_json(self, config) -> str:
+        return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)
+
+    def describe(self, config) -> dict[str, Any]:
+        """Facts worth printing about a config (receptive field, parameter count...)."""
+        return {}
+
+    # -- Keras side (may import TensorFlow) ---------------------------------------------
+    def build(self, config):
+        """Return the teacher-forced training ``keras.Model`` (outputs logits)."""
+        raise NotImplementedError
+
+    def teacher_forced_logits(self, model, config, q: np.ndarray, cond=None) -> np.ndarray:
+        """Run the Keras model over whole sequences ``q (B, T)``: logits ``(B, T, levels)``
+        with the conventions of :class:`ReferenceModel`."""
+        raise NotImplementedError
+
+    def export(self, model, config) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Return ``(program, tensors)`` for the model file (see docs/architecture.md)."""
+        raise NotImplementedError
+
+    # -- numpy side (no TensorFlow) -----------------------------------------------------
+    def reference(self, program: dict[str, Any], tensors: dict[str, np.ndarray]) -> ReferenceModel:
+        """Return the numpy reference model for an exported program."""
+        raise NotImplementedError

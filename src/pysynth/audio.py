@@ -1,0 +1,266 @@
+"""Audio I/O and quantization: the single definitions every other part uses.
+
+Loading returns float32 mono at a requested sample rate; saving is atomic. The mu-law
+and linear quantizers here are the one source of truth for training, the numpy
+reference, the compiled engine and the CUDA kernel (the engine receives the level
+table computed here rather than re-deriving it).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import AudioFileError, ParameterError
+
+#: File extensions pysynth looks for when scanning a folder of sounds.
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+
+QUANTIZATIONS = ("mu-law", "linear")
+
+
+def _check_sr(sr: int | None, name: str = "sr") -> None:
+    if sr is not None and (not isinstance(sr, (int, np.integer)) or sr < 100 or sr > 768_000):
+        raise ParameterError(f"{name} must be an integer sample rate in [100, 768000] Hz, got {sr!r}")
+
+
+def info(path: str | os.PathLike) -> tuple[int, int, int]:
+    """Return ``(sample_rate, channels, frames)`` of an audio file without decoding it.
+
+    Raises
+    ------
+    AudioFileError
+        If the file is missing, empty, or not a readable audio file.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    _check_readable(path)
+    try:
+        i = sf.info(str(path))
+    except Exception as exc:
+        raise AudioFileError(f"{path}: not a readable audio file ({_short(exc)})") from None
+    return int(i.samplerate), int(i.channels), int(i.frames)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise AudioFileError(f"{path}: no such file")
+    if path.is_dir():
+        raise AudioFileError(f"{path}: is a folder, not an audio file")
+    if path.stat().st_size == 0:
+        raise AudioFileError(f"{path}: file is empty (0 bytes)")
+
+
+def load(
+    path: str | os.PathLike,
+    *,
+    sr: int | None = None,
+    mono: bool = True,
+    offset: float = 0.0,
+    duration: float | None = None,
+) -> tuple[np.ndarray, int]:
+    """Load an audio file as float32.
+
+    Parameters
+    ----------
+    path : path-like
+        WAV, FLAC, OGG/Vorbis, AIFF, and MP3 where the installed libsndfile decodes it.
+    sr : int or None
+        Target sample rate; ``None`` keeps the file's rate. Resampling uses soxr (HQ).
+    mono : bool
+        Mix down to one channel (mean of channels). Otherwise shape is ``(channels, n)``.
+    offset, duration : float
+        Seconds to skip and to read (``None``: to the end).
+
+    Returns
+    -------
+    y : np.ndarray
+        float32 samples, shape ``(n,)`` when mono.
+    sr : int
+        The sample rate of ``y``.
+
+    Raises
+    ------
+    AudioFileError
+        Missing, empty, truncated or undecodable files; the message names the file.
+    """
+    import soundfile as sf
+
+    _check_sr(sr)
+    path = Path(path)
+    _check_readable(path)
+    try:
+        with sf.SoundFile(str(path)) as f:
+            native_sr = int(f.samplerate)
+            start = round(offset * native_sr)
+            if start:
+                f.seek(min(start, f.frames))
+            frames = -1 if duration is None else round(duration * native_sr)
+            data = f.read(frames=frames, dtype="float32", always_2d=True)
+    except AudioFileError:
+        raise
+    except Exception as exc:
+        raise AudioFileError(f"{path}: not a readable audio file ({_short(exc)})") from None
+    y = data.T  # (channels, n)
+    if mono:
+        y = y.mean(axis=0, dtype=np.float32) if y.shape[0] > 1 else y[0]
+    if sr is not None and sr != native_sr:
+        y = resample(y, orig_sr=native_sr, target_sr=sr)
+    else:
+        sr = native_sr
+    return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
+    """High-quality resampling with soxr (along the last axis), float32 out."""
+    import soxr
+
+    _check_sr(orig_sr, "orig_sr")
+    _check_sr(target_sr, "target_sr")
+    if orig_sr == target_sr:
+        return np.asarray(y, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim == 1:
+        return soxr.resample(y, orig_sr, target_sr, quality="HQ").astype(np.float32, copy=False)
+    out = soxr.resample(y.T, orig_sr, target_sr, quality="HQ")  # soxr wants (n, channels)
+    return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(
+    path: str | os.PathLike, y: np.ndarray, sr: int, *, subtype: str = "PCM_16"
+) -> Path:
+    """Save audio as WAV atomically (temporary file in the same folder, then rename).
+
+    ``y`` is float in [-1, 1], shape ``(n,)`` or ``(channels, n)``. Values outside
+    [-1, 1] are clipped for integer subtypes. NaN or inf raise ``ParameterError``.
+    """
+    import soundfile as sf
+
+    _check_sr(sr)
+    y = np.asarray(y, dtype=np.float32)
+    if not np.all(np.isfinite(y)):
+        raise ParameterError(f"cannot save {path}: audio contains NaN or infinite samples")
+    data = y.T if y.ndim == 2 else y
+    if subtype.startswith("PCM"):
+        data = np.clip(data, -1.0, 1.0)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.wav", dir=path.parent)
+    os.close(fd)
+    try:
+        sf.write(tmp, data, int(sr), subtype=subtype, format="WAV")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Quantization. Index q in [0, levels); audio x in [-1, 1].
+# --------------------------------------------------------------------------------------
+
+
+def _check_levels(levels: int) -> None:
+    if not isinstance(levels, (int, np.integer)) or levels < 2 or levels > 65536:
+        raise ParameterError(f"levels must be an integer in [2, 65536], got {levels!r}")
+
+
+def mu_law_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
+    """Mu-law compand and quantize audio in [-1, 1] to integer indices in [0, levels).
+
+    ``mu = levels - 1``; ``f = sign(x) * log1p(mu |x|) / log1p(mu)``;
+    ``q = floor((f + 1) / 2 * mu + 0.5)``. Input outside [-1, 1] is clipped.
+
+    Examples
+    --------
+    >>> int(mu_law_encode(np.array([0.0]))[0]), int(mu_law_encode(np.array([1.0]))[0])
+    (128, 255)
+    """
+    _check_levels(levels)
+    mu = float(levels - 1)
+    x = np.clip(np.asarray(x, dtype=np.float64), -1.0, 1.0)
+    f = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
+    q = np.floor((f + 1.0) / 2.0 * mu + 0.5)
+    return np.clip(q, 0, levels - 1).astype(np.int32)
+
+
+def mu_law_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
+    """Inverse of :func:`mu_law_encode`: indices to float32 audio in [-1, 1]."""
+    _check_levels(levels)
+    mu = float(levels - 1)
+    q = np.asarray(q)
+    f = 2.0 * q.astype(np.float64) / mu - 1.0
+    x = np.sign(f) * np.expm1(np.abs(f) * np.log1p(mu)) / mu
+    return x.astype(np.float32)
+
+
+def linear_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
+    """Uniformly quantize audio in [-1, 1] to indices in [0, levels): ``round((x+1)/2*(levels-1))``."""
+    _check_levels(levels)
+    x = np.clip(np.asarray(x, dtype=np.float64), -1.0, 1.0)
+    q = np.floor((x + 1.0) / 2.0 * (levels - 1) + 0.5)
+    return np.clip(q, 0, levels - 1).astype(np.int32)
+
+
+def linear_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
+    """Inverse of :func:`linear_encode`: ``2 q / (levels-1) - 1`` as float32."""
+    _check_levels(levels)
+    return (2.0 * np.asarray(q, dtype=np.float64) / (levels - 1) - 1.0).astype(np.float32)
+
+
+def quantize(x: np.ndarray, levels: int = 256, kind: str = "mu-law") -> np.ndarray:
+    """Quantize audio with ``kind`` in {"mu-law", "linear"} to int32 indices."""
+    if kind == "mu-law":
+        return mu_law_encode(x, levels)
+    if kind == "linear":
+        return linear_encode(x, levels)
+    raise ParameterError(f"quantization must be one of {QUANTIZATIONS}, got {kind!r}")
+
+
+def dequantize(q: np.ndarray, levels: int = 256, kind: str = "mu-law") -> np.ndarray:
+    """Map indices back to float32 audio with ``kind`` in {"mu-law", "linear"}."""
+    if kind == "mu-law":
+        return mu_law_decode(q, levels)
+    if kind == "linear":
+        return linear_decode(q, levels)
+    raise ParameterError(f"quantization must be one of {QUANTIZATIONS}, got {kind!r}")
+
+
+def level_table(levels: int = 256, kind: str = "mu-law") -> np.ndarray:
+    """The audio value of every index, float32 of shape ``(levels,)``: what the engine uses."""
+    return dequantize(np.arange(levels), levels, kind)
+
+
+def index_to_unit(q: np.ndarray, levels: int) -> np.ndarray:
+    """Scale indices linearly to [-1, 1] (``2 q/(levels-1) - 1``), whatever the quantization.
+
+    This is how SampleRNN's frame tiers see past samples as real-valued input; it is
+    defined once here so Keras, the numpy reference and the engine agree.
+    """
+    return linear_decode(q, levels)

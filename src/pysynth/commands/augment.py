@@ -1,0 +1,13 @@
+"""`pysynth augment` (not built yet)."""
+
+from __future__ import annotations
+
+from ..errors import NotBuiltYetError
+
+
+def add_parser(sub):
+    return sub.add_parser("augment", help="(not built yet)", description="Not built yet.")
+
+
+def run(args) -> int:
+    raise NotBuiltYetError("'pysynth augment' is not built yet in this version")

@@ -1,0 +1,13 @@
+"""`pysynth export` (not built yet)."""
+
+from __future__ import annotations
+
+from ..errors import NotBuiltYetError
+
+
+def add_parser(sub):
+    return sub.add_parser("export", help="(not built yet)", description="Not built yet.")
+
+
+def run(args) -> int:
+    raise NotBuiltYetError("'pysynth export' is not built yet in this version")

@@ -1,0 +1,1 @@
+"""Built-in curators, registered in pysynth.registry.curators when this package is imported."""

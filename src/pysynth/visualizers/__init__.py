@@ -1,0 +1,1 @@
+"""Built-in visualizers, registered in pysynth.registry.visualizers when this package is imported."""
