@@ -1,0 +1,91 @@
+// Per-sample arithmetic shared by the CPU engine and the CUDA kernels.
+//
+// Everything here is a pure inline function marked PYSYNTH_HD, which expands to
+// __host__ __device__ under nvcc, so the CPU tests exercise the same math the GPU runs.
+#pragma once
+
+#include <cstdint>
+#include <cmath>
+
+#if defined(__CUDACC__)
+#define PYSYNTH_HD __host__ __device__ __forceinline__
+#else
+#define PYSYNTH_HD inline
+#endif
+
+namespace pysynth {
+
+// ---- counter-based random numbers: Philox4x32-10 (Salmon et al. 2011) ---------------
+// One uniform per (seed, stream, t): the audio of a stream never depends on the batch
+// size, the thread count or the device.
+struct Philox4 {
+  uint32_t v[4];
+};
+
+PYSYNTH_HD uint32_t mulhi32(uint32_t a, uint32_t b) {
+  return static_cast<uint32_t>((static_cast<uint64_t>(a) * b) >> 32);
+}
+
+PYSYNTH_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
+                                 uint32_t k0, uint32_t k1) {
+  const uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u;
+  const uint32_t W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
+  for (int r = 0; r < 10; ++r) {
+    const uint32_t hi0 = mulhi32(M0, c0), lo0 = M0 * c0;
+    const uint32_t hi1 = mulhi32(M1, c2), lo1 = M1 * c2;
+    const uint32_t n0 = hi1 ^ c1 ^ k0;
+    const uint32_t n1 = lo1;
+    const uint32_t n2 = hi0 ^ c3 ^ k1;
+    const uint32_t n3 = lo0;
+    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+    k0 += W0; k1 += W1;
+  }
+  Philox4 out;
+  out.v[0] = c0; out.v[1] = c1; out.v[2] = c2; out.v[3] = c3;
+  return out;
+}
+
+// Uniform in [0, 1) with 24 random bits, keyed by (seed, stream, t).
+PYSYNTH_HD float uniform01(uint64_t seed, uint32_t stream, uint64_t t) {
+  Philox4 r = philox4x32_10(static_cast<uint32_t>(t), static_cast<uint32_t>(t >> 32), stream,
+                            0x70797379u /* "pysy" */, static_cast<uint32_t>(seed),
+                            static_cast<uint32_t>(seed >> 32));
+  return static_cast<float>(r.v[0] >> 8) * (1.0f / 16777216.0f);
+}
+
+// ---- activations ---------------------------------------------------------------------
+PYSYNTH_HD float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+PYSYNTH_HD float reluf(float x) { return x > 0.0f ? x : 0.0f; }
+
+// ---- sampling from logits --------------------------------------------------------------
+// Inverse-CDF sampling of softmax(logits / temperature) with the uniform u (see
+// docs/architecture.md); temperature <= 0 is argmax (lowest index on ties).
+PYSYNTH_HD int sample_logits(const float* logits, int n, float temperature, float u) {
+  float mx = logits[0];
+  int arg = 0;
+  for (int k = 1; k < n; ++k) {
+    if (logits[k] > mx) { mx = logits[k]; arg = k; }
+  }
+  if (!(temperature > 0.0f)) return arg;
+  const float inv_t = 1.0f / temperature;
+  float total = 0.0f;
+  for (int k = 0; k < n; ++k) total += expf((logits[k] - mx) * inv_t);
+  const float target = u * total;
+  float acc = 0.0f;
+  for (int k = 0; k < n; ++k) {
+    acc += expf((logits[k] - mx) * inv_t);
+    if (acc > target) return k;
+  }
+  return n - 1;
+}
+
+// log2-softmax probability of index q: -log2 p(q), the NLL in bits of one sample.
+PYSYNTH_HD float nll_bits(const float* logits, int n, int q) {
+  float mx = logits[0];
+  for (int k = 1; k < n; ++k) mx = logits[k] > mx ? logits[k] : mx;
+  float total = 0.0f;
+  for (int k = 0; k < n; ++k) total += expf(logits[k] - mx);
+  return (logf(total) - (logits[q] - mx)) * 1.4426950408889634f;
+}
+
+}  // namespace pysynth
