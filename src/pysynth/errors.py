@@ -32,3 +32,7 @@ class UnknownNameError(PysynthError, KeyError):
 
 class NotBuiltYetError(PysynthError):
     """A command or feature that this version does not provide yet."""
+
+
+class DatasetError(PysynthError):
+    """A dataset folder is missing, incomplete, or its manifest is malformed; names the path."""
