@@ -1,10 +1,105 @@
-"""The built-in WaveNet architecture plugin (registered through the pysynth.architectures entry point)."""
+"""The built-in WaveNet architecture plugin (entry point ``pysynth.architectures: wavenet``).
+
+Registered through the same entry-point mechanism a third-party plugin uses. Importing
+this package does not import TensorFlow: the Keras model lives in :mod:`.keras_model`,
+imported only by :meth:`WaveNet.build`, :meth:`WaveNet.export`,
+:meth:`WaveNet.teacher_forced_logits` and :meth:`WaveNet.dataset`.
+
+Examples
+--------
+>>> from pysynth_wavenet import WaveNet, random_program
+>>> arch = WaveNet()
+>>> config = arch.make_config({"dilations": [1, 2, 4]})
+>>> config.receptive_field
+9
+>>> program, tensors = random_program(config, seed=0)
+>>> arch.reference(program, tensors).logits([[1, 2, 3]]).shape
+(1, 3, 256)
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from pysynth.arch import Architecture
+
+from .config import (
+    PRESETS,
+    WaveNetConfig,
+    dilation_stacks,
+    program_from_config,
+    receptive_field,
+    tensor_shapes,
+)
+from .reference import WaveNetReference, WaveNetState, random_program
+
+__all__ = [
+    "PRESETS",
+    "WaveNet",
+    "WaveNetConfig",
+    "WaveNetReference",
+    "WaveNetState",
+    "dilation_stacks",
+    "program_from_config",
+    "random_program",
+    "receptive_field",
+    "tensor_shapes",
+]
 
 
 class WaveNet(Architecture):
+    """WaveNet: causal dilated convolutions with gated units, residual and skip paths."""
+
     name = "wavenet"
     family = "wavenet"
+    config_class = WaveNetConfig
+    presets = PRESETS
+
+    def describe(self, config: WaveNetConfig) -> dict[str, Any]:
+        rf = config.receptive_field
+        info: dict[str, Any] = {
+            "receptive_field_samples": rf,
+            "receptive_field_ms": round(1000.0 * rf / config.sample_rate, 2),
+            "layers": len(config.dilations),
+        }
+        if config.conditioning_classes >= 0:
+            shapes = tensor_shapes(program_from_config(config))
+            info["exported_parameters"] = int(sum(int(np.prod(s)) for s in shapes.values()))
+        return info
+
+    def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
+        """Fit the config to a dataset: its sample rate, and ``conditioning_classes=-1``
+        resolved to the number of dataset labels."""
+        import dataclasses
+
+        changes: dict[str, Any] = {"sample_rate": int(dataset.sample_rate)}
+        if config.conditioning_classes == -1:
+            changes["conditioning_classes"] = len(dataset.labels())
+        return dataclasses.replace(config, **changes).validate()
+
+    # -- Keras side ------------------------------------------------------------------
+    def build(self, config: WaveNetConfig):
+        from .keras_model import build
+
+        return build(config)
+
+    def teacher_forced_logits(self, model, config, q, cond=None) -> np.ndarray:
+        from .keras_model import teacher_forced_logits
+
+        return teacher_forced_logits(model, config, q, cond)
+
+    def export(self, model, config):
+        from .keras_model import export
+
+        return export(model, config)
+
+    def dataset(self, ds, config, **kwargs):
+        from .data import dataset
+
+        return dataset(ds, config, **kwargs)
+
+    # -- numpy side ------------------------------------------------------------------
+    def reference(self, program, tensors) -> WaveNetReference:
+        return WaveNetReference(program, tensors)

@@ -1,0 +1,225 @@
+"""WaveNet hyperparameters: the config dataclass, its presets and the exported program.
+
+Everything here is plain Python and numpy (no TensorFlow), so that configs can be
+validated, described and turned into engine programs with the core install.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from pysynth.audio import QUANTIZATIONS
+from pysynth.errors import ParameterError
+
+
+def dilation_stacks(max_dilation: int, stacks: int) -> list[int]:
+    """Dilations ``1, 2, 4, ..., max_dilation`` repeated ``stacks`` times.
+
+    Examples
+    --------
+    >>> dilation_stacks(4, 2)
+    [1, 2, 4, 1, 2, 4]
+    """
+    if not _is_int(max_dilation) or max_dilation < 1 or max_dilation & (max_dilation - 1):
+        raise ParameterError(f"max_dilation must be a power of two >= 1, got {max_dilation!r}")
+    if not _is_int(stacks) or stacks < 1:
+        raise ParameterError(f"stacks must be an integer >= 1, got {stacks!r}")
+    one = [1 << i for i in range(max_dilation.bit_length())]
+    return one * stacks
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+@dataclass
+class WaveNetConfig:
+    """Hyperparameters of a WaveNet (van den Oord et al. 2016), after ibab/tensorflow-wavenet.
+
+    The defaults are the ``"small"`` preset: two stacks of dilations 1..128 (a receptive
+    field of 512 samples, 32 ms at 16 kHz), small enough to learn something on two CPU
+    cores in minutes. The model computation is specified in docs/architecture.md.
+
+    Attributes
+    ----------
+    levels : int
+        Number of quantization levels ``Q`` (softmax size), default 256.
+    quantization : str
+        ``"mu-law"`` (default) or ``"linear"``; see :func:`pysynth.audio.quantize`.
+    sample_rate : int
+        Audio sample rate in Hz. Training sets it from the dataset.
+    filter_width : int
+        Width ``K`` of the dilated causal convolutions (>= 2), default 2.
+    initial_filter_width : int
+        Width ``K0`` of the first (input) causal convolution, default 2.
+    dilations : list of int
+        One dilation per residual layer, e.g. ``dilation_stacks(128, 2)``.
+    residual_channels, dilation_channels, skip_channels, output_channels : int
+        ``R``, ``D`` (the gated unit has ``2D`` pre-activations), ``S`` and the hidden
+        width ``H`` of the output head.
+    input_embedding : int
+        0 (default) feeds the previous sample one-hot; ``E > 0`` feeds a learned
+        ``E``-dimensional embedding. Both are folded into ``input.table`` on export.
+    conditioning_classes : int
+        ``C``: number of global-condition classes (0 = unconditioned). ``-1`` means "one
+        class per label of the training dataset" and is resolved by ``pysynth.train``.
+    window : int
+        Training window: number of target samples per training example (the receptive
+        field of context is added in front of it).
+    """
+
+    levels: int = 256
+    quantization: str = "mu-law"
+    sample_rate: int = 16000
+    filter_width: int = 2
+    initial_filter_width: int = 2
+    dilations: list[int] = field(default_factory=lambda: dilation_stacks(128, 2))
+    residual_channels: int = 32
+    dilation_channels: int = 32
+    skip_channels: int = 128
+    output_channels: int = 128
+    input_embedding: int = 0
+    conditioning_classes: int = 0
+    window: int = 2048
+
+    def validate(self) -> WaveNetConfig:
+        """Check every value; raise :class:`ParameterError` naming the first bad one."""
+
+        def need_int(name: str, lo: int, hi: int | None = None) -> None:
+            v = getattr(self, name)
+            if not _is_int(v) or v < lo or (hi is not None and v > hi):
+                rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+                raise ParameterError(f"wavenet {name} must be an integer {rng}, got {v!r}")
+
+        need_int("levels", 2, 65536)
+        if self.quantization not in QUANTIZATIONS:
+            raise ParameterError(
+                f"wavenet quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}"
+            )
+        need_int("sample_rate", 100, 768_000)
+        need_int("filter_width", 2)
+        need_int("initial_filter_width", 1)
+        d = self.dilations
+        if (
+            not isinstance(d, (list, tuple))
+            or not d
+            or not all(_is_int(x) and x >= 1 for x in d)
+        ):
+            raise ParameterError(
+                f"wavenet dilations must be a non-empty list of integers >= 1, got {d!r}"
+            )
+        for name in ("residual_channels", "dilation_channels", "skip_channels", "output_channels"):
+            need_int(name, 1)
+        need_int("input_embedding", 0)
+        need_int("conditioning_classes", -1)
+        need_int("window", 1)
+        return self
+
+    # -- derived facts ---------------------------------------------------------------
+    @property
+    def receptive_field(self) -> int:
+        """Previous samples a prediction can see: ``(K-1) * sum(dilations) + K0``."""
+        return receptive_field(self.filter_width, self.dilations, self.initial_filter_width)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["dilations"] = [int(x) for x in self.dilations]
+        return d
+
+
+def receptive_field(filter_width: int, dilations: list[int], initial_filter_width: int) -> int:
+    """``(K-1) * sum(dilations) + K0`` previous samples (docs/architecture.md)."""
+    return (int(filter_width) - 1) * int(sum(dilations)) + int(initial_filter_width)
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Learns something on two CPU cores in minutes; receptive field 512 samples.
+    "small": {
+        "filter_width": 2,
+        "initial_filter_width": 2,
+        "dilations": dilation_stacks(128, 2),
+        "residual_channels": 32,
+        "dilation_channels": 32,
+        "skip_channels": 128,
+        "output_channels": 128,
+        "levels": 256,
+    },
+    # ibab/tensorflow-wavenet's published wavenet_params.json. Note that ibab's code uses
+    # initial_filter_width only with scalar input; its one-hot model's first conv has the
+    # filter width (2). We keep the published value, as the benchmarks' reference point.
+    # ibab's output head is skip -> relu -> 1x1 (S) -> relu -> 1x1 (Q), so H = S = 512.
+    "ibab": {
+        "filter_width": 2,
+        "initial_filter_width": 32,
+        "dilations": dilation_stacks(512, 5),
+        "residual_channels": 32,
+        "dilation_channels": 32,
+        "skip_channels": 512,
+        "output_channels": 512,
+        "levels": 256,
+        "quantization": "mu-law",
+        "sample_rate": 16000,
+        "window": 4096,
+    },
+}
+
+
+PROGRAM_KEYS = (
+    "family", "levels", "quantization", "sample_rate", "initial_filter_width",
+    "filter_width", "dilations", "residual_channels", "dilation_channels",
+    "skip_channels", "output_channels", "conditioning_classes",
+)
+
+
+def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
+    """The engine program (docs/architecture.md, "WaveNet program") of a config."""
+    config.validate()
+    if config.conditioning_classes < 0:
+        raise ParameterError(
+            "wavenet conditioning_classes=-1 (one per dataset label) must be resolved "
+            "before export; set it to the number of classes"
+        )
+    return {
+        "family": "wavenet",
+        "levels": int(config.levels),
+        "quantization": str(config.quantization),
+        "sample_rate": int(config.sample_rate),
+        "initial_filter_width": int(config.initial_filter_width),
+        "filter_width": int(config.filter_width),
+        "dilations": [int(d) for d in config.dilations],
+        "residual_channels": int(config.residual_channels),
+        "dilation_channels": int(config.dilation_channels),
+        "skip_channels": int(config.skip_channels),
+        "output_channels": int(config.output_channels),
+        "conditioning_classes": int(config.conditioning_classes),
+    }
+
+
+def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor a WaveNet program needs (docs/architecture.md)."""
+    q = int(program["levels"])
+    k0 = int(program["initial_filter_width"])
+    k = int(program["filter_width"])
+    r = int(program["residual_channels"])
+    d = int(program["dilation_channels"])
+    s = int(program["skip_channels"])
+    h = int(program["output_channels"])
+    c = int(program.get("conditioning_classes", 0))
+    shapes: dict[str, tuple[int, ...]] = {"input.table": (k0, q, r), "input.bias": (r,)}
+    for i in range(len(program["dilations"])):
+        p = f"layers.{i}."
+        shapes[p + "conv.weight"] = (k, r, 2 * d)
+        shapes[p + "conv.bias"] = (2 * d,)
+        if c > 0:
+            shapes[p + "cond.table"] = (c, 2 * d)
+        shapes[p + "res.weight"] = (d, r)
+        shapes[p + "res.bias"] = (r,)
+        shapes[p + "skip.weight"] = (d, s)
+        shapes[p + "skip.bias"] = (s,)
+    shapes.update({
+        "out1.weight": (s, h), "out1.bias": (h,),
+        "out2.weight": (h, q), "out2.bias": (q,),
+    })
+    return shapes

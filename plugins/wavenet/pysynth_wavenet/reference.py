@@ -1,0 +1,239 @@
+"""The numpy reference of the WaveNet program: the oracle for Keras, the engine and CUDA.
+
+:class:`WaveNetReference` computes exactly what docs/architecture.md ("WaveNet program")
+writes down, in float64, two ways: :meth:`~WaveNetReference.step` one sample at a time
+with cached per-layer queues (how generation works, O(layers) per sample), and a
+vectorised :meth:`~WaveNetReference.logits` over whole sequences. Tests check that the
+two agree. :func:`random_program` makes random-weight programs for parity tests of the
+other implementations; none of this imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pysynth.arch import ReferenceModel
+from pysynth.errors import ModelFileError, ParameterError
+
+from .config import WaveNetConfig, program_from_config, tensor_shapes
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))  # overflow-free logistic
+
+
+@dataclass
+class WaveNetState:
+    """Generation state of ``B`` streams: the time, the last ``K0`` inputs and one ring
+    buffer per layer holding ``h_l`` at the last ``(K-1) d_l + 1`` times (zeros before 0)."""
+
+    t: int
+    inputs: np.ndarray  # (B, K0) int; x[t-(K0-1-j)] at column j, -1 = no input
+    queues: list[np.ndarray]  # per layer (B, (K-1) d + 1, R) float64
+    cond_bias: list[np.ndarray] | None  # per layer (B, 2D)
+
+
+class WaveNetReference(ReferenceModel):
+    """The numpy reference of one exported WaveNet (see the module docstring).
+
+    Parameters
+    ----------
+    program : dict
+        A ``family = "wavenet"`` program (docs/architecture.md).
+    tensors : dict of str to ndarray
+        The named weights; shapes are checked.
+
+    Raises
+    ------
+    ModelFileError
+        If a tensor is missing or has the wrong shape.
+    """
+
+    def __init__(self, program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+        super().__init__(program, tensors)
+        if program.get("family") != "wavenet":
+            raise ModelFileError(f"not a wavenet program (family {program.get('family')!r})")
+        for name, shape in tensor_shapes(program).items():
+            if name not in tensors:
+                raise ModelFileError(f"wavenet model is missing tensor {name!r}")
+            if tuple(tensors[name].shape) != shape:
+                raise ModelFileError(
+                    f"wavenet tensor {name!r} has shape {tuple(tensors[name].shape)}, "
+                    f"expected {shape}"
+                )
+        self.k0 = int(program["initial_filter_width"])
+        self.k = int(program["filter_width"])
+        self.dilations = [int(d) for d in program["dilations"]]
+        self.d = int(program["dilation_channels"])
+        self.r = int(program["residual_channels"])
+        self.classes = int(program.get("conditioning_classes", 0))
+        w = {n: np.asarray(a, dtype=np.float64) for n, a in tensors.items()}
+        self._w = w
+        self._layers = [
+            {
+                "conv": w[f"layers.{i}.conv.weight"],
+                "conv_b": w[f"layers.{i}.conv.bias"],
+                "cond": w.get(f"layers.{i}.cond.table"),
+                "res": w[f"layers.{i}.res.weight"],
+                "res_b": w[f"layers.{i}.res.bias"],
+                "skip": w[f"layers.{i}.skip.weight"],
+                "skip_b": w[f"layers.{i}.skip.bias"],
+            }
+            for i in range(len(self.dilations))
+        ]
+
+    @property
+    def receptive_field(self) -> int:
+        return (self.k - 1) * sum(self.dilations) + self.k0
+
+    # -- helpers -----------------------------------------------------------------------
+    def _check_cond(self, batch: int, cond: np.ndarray | None) -> np.ndarray | None:
+        if self.classes == 0:
+            if cond is not None:
+                raise ParameterError("cond was given but this model is not conditioned")
+            return None
+        if cond is None:
+            raise ParameterError(
+                f"this model is conditioned on {self.classes} classes; pass cond (class ids)"
+            )
+        cond = np.asarray(cond)
+        if cond.ndim == 0:
+            cond = np.full(batch, int(cond))
+        if cond.shape != (batch,) or cond.dtype.kind not in "iu":
+            raise ParameterError(f"cond must be {batch} integer class ids, got {cond!r}")
+        if cond.min() < 0 or cond.max() >= self.classes:
+            raise ParameterError(f"cond class ids must be in [0, {self.classes}), got {cond!r}")
+        return cond.astype(np.int64)
+
+    def _check_q(self, q: np.ndarray, name: str = "q") -> np.ndarray:
+        q = np.asarray(q)
+        if q.dtype.kind not in "iu":
+            raise ParameterError(f"{name} must hold integer level indices, got dtype {q.dtype}")
+        if q.size and (q.min() < 0 or q.max() >= self.levels):
+            raise ParameterError(f"{name} indices must be in [0, {self.levels})")
+        return q.astype(np.int64)
+
+    def _head(self, skips: np.ndarray) -> np.ndarray:
+        w = self._w
+        s = np.maximum(skips, 0.0)
+        a = np.maximum(s @ w["out1.weight"] + w["out1.bias"], 0.0)
+        return a @ w["out2.weight"] + w["out2.bias"]
+
+    def _gate(self, z: np.ndarray) -> np.ndarray:
+        return np.tanh(z[..., : self.d]) * _sigmoid(z[..., self.d :])
+
+    # -- one sample at a time ------------------------------------------------------------
+    def start(self, batch: int, cond: np.ndarray | None = None) -> WaveNetState:
+        if not isinstance(batch, (int, np.integer)) or batch < 1:
+            raise ParameterError(f"batch must be an integer >= 1, got {batch!r}")
+        cond = self._check_cond(batch, cond)
+        queues = [np.zeros((batch, (self.k - 1) * d + 1, self.r)) for d in self.dilations]
+        cond_bias = None if cond is None else [lay["cond"][cond] for lay in self._layers]
+        inputs = np.full((batch, self.k0), -1, dtype=np.int64)
+        return WaveNetState(t=0, inputs=inputs, queues=queues, cond_bias=cond_bias)
+
+    def step(self, state: WaveNetState, q_prev: np.ndarray | None) -> np.ndarray:
+        b = state.inputs.shape[0]
+        if q_prev is None:
+            if state.t != 0:
+                raise ParameterError(f"q_prev may be None only at t=0 (t={state.t})")
+            prev = np.full(b, -1, dtype=np.int64)
+        else:
+            prev = self._check_q(q_prev, "q_prev").reshape(-1)
+            if prev.shape != (b,):
+                raise ParameterError(f"q_prev must have shape ({b},), got {np.shape(q_prev)}")
+        state.inputs[:, :-1] = state.inputs[:, 1:]
+        state.inputs[:, -1] = prev
+        table = self._w["input.table"]
+        h = np.broadcast_to(self._w["input.bias"], (b, self.r)).copy()
+        for j in range(self.k0):
+            x = state.inputs[:, j]
+            ok = x >= 0
+            h[ok] += table[j, x[ok]]
+        t = state.t
+        skips = 0.0
+        for i, (lay, d) in enumerate(zip(self._layers, self.dilations)):
+            queue = state.queues[i]
+            n = queue.shape[1]
+            queue[:, t % n] = h
+            z = lay["conv_b"] + sum(
+                queue[:, (t - (self.k - 1 - j) * d) % n] @ lay["conv"][j] for j in range(self.k)
+            )
+            if state.cond_bias is not None:
+                z = z + state.cond_bias[i]
+            a = self._gate(z)
+            skips = skips + a @ lay["skip"] + lay["skip_b"]
+            h = h + a @ lay["res"] + lay["res_b"]
+        state.t += 1
+        return self._head(skips).astype(np.float32)
+
+    # -- whole sequences -----------------------------------------------------------------
+    def logits(self, q: np.ndarray, cond: np.ndarray | None = None) -> np.ndarray:
+        """Teacher-forced logits ``(B, T, levels)`` computed with whole-sequence shifts."""
+        q = self._check_q(q)
+        if q.ndim == 1:
+            q = q[None]
+        b, t = q.shape
+        cond = self._check_cond(b, cond)
+        table = self._w["input.table"]
+        h = np.broadcast_to(self._w["input.bias"], (b, t, self.r)).copy()
+        # x[s] = q[s-1] for s >= 1; tap j reads x[t - (K0-1-j)].
+        for j in range(self.k0):
+            shift = self.k0 - 1 - j + 1  # q index = t - shift
+            if shift < t:
+                h[:, shift:] += table[j][q[:, : t - shift]]
+        skips = 0.0
+        for lay, d in zip(self._layers, self.dilations):
+            z = np.broadcast_to(lay["conv_b"], (b, t, 2 * self.d)).copy()
+            for j in range(self.k):
+                shift = (self.k - 1 - j) * d
+                if shift < t:
+                    z[:, shift:] += h[:, : t - shift] @ lay["conv"][j]
+            if cond is not None:
+                z += lay["cond"][cond][:, None, :]
+            a = self._gate(z)
+            skips = skips + a @ lay["skip"] + lay["skip_b"]
+            h = h + a @ lay["res"] + lay["res_b"]
+        return self._head(skips).astype(np.float32)
+
+
+def random_program(
+    config: WaveNetConfig | dict[str, Any] | None = None, seed: int = 0
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A random-weight WaveNet export of ``config``: ``(program, tensors)``.
+
+    Weights are Gaussian scaled by ``1/sqrt(fan_in)`` (biases 0.1 scale), so logits are
+    of order one and sampling does something non-trivial. Used by the parity tests of
+    the engine and CUDA kernel; needs only numpy.
+
+    Parameters
+    ----------
+    config : WaveNetConfig, dict of overrides, or None
+        ``None`` is the default (small) config.
+    seed : int
+        Seed of the numpy Generator that draws the weights.
+    """
+    if config is None:
+        config = WaveNetConfig()
+    elif isinstance(config, dict):
+        config = WaveNetConfig(**config)
+    program = program_from_config(config)
+    rng = np.random.default_rng(seed)
+    fan_in = {
+        "input.table": program["initial_filter_width"],
+        "conv.weight": program["filter_width"] * program["residual_channels"],
+        "cond.table": 4,
+        "res.weight": program["dilation_channels"],
+        "skip.weight": program["dilation_channels"],
+        "out1.weight": program["skip_channels"],
+        "out2.weight": program["output_channels"],
+    }
+    tensors = {}
+    for name, shape in tensor_shapes(program).items():
+        key = ".".join(name.split(".")[-2:]) if name.startswith("layers.") else name
+        scale = 0.1 if name.endswith(".bias") else 1.0 / np.sqrt(fan_in[key])
+        tensors[name] = (rng.standard_normal(shape) * scale).astype(np.float32)
+    return program, tensors
