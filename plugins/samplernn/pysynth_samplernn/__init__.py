@@ -1,10 +1,84 @@
-"""The built-in SampleRNN architecture plugin (registered through the pysynth.architectures entry point)."""
+"""The built-in SampleRNN architecture plugin (entry point ``pysynth.architectures: samplernn``).
+
+SampleRNN (Mehri et al. 2017): a hierarchy of frame-level RNN tiers, each running at its own
+frame rate and conditioning the tier below through learned upsampling, over a sample-level
+MLP that predicts the next quantized sample. The exact computation is written down in
+docs/architecture.md ("SampleRNN program"); :mod:`.reference` is its numpy form.
+
+Importing this package does not import TensorFlow: the Keras model lives in
+:mod:`.model` and the tf.data pipeline in :mod:`.data`, imported only when used.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from pysynth.arch import Architecture
+
+from .config import PRESETS, SampleRNNConfig, make_config
+from .reference import (
+    SampleRNNReference,
+    check_program,
+    program_from_config,
+    random_program,
+    tensor_shapes,
+)
+
+__all__ = [
+    "PRESETS",
+    "SampleRNN",
+    "SampleRNNConfig",
+    "SampleRNNReference",
+    "check_program",
+    "make_config",
+    "program_from_config",
+    "random_program",
+    "tensor_shapes",
+]
 
 
 class SampleRNN(Architecture):
+    """SampleRNN: ``build`` / ``dataset`` / ``export`` / ``reference`` for pysynth.train."""
+
     name = "samplernn"
     family = "samplernn"
+    config_class = SampleRNNConfig
+    presets = PRESETS
+
+    def describe(self, config: SampleRNNConfig) -> dict[str, Any]:
+        shapes = tensor_shapes(program_from_config(config))
+        return {
+            "tiers": len(config.frame_sizes) + 1,
+            "frame_sizes": list(config.frame_sizes),
+            "exported_parameters": int(sum(int(np.prod(s)) for s in shapes.values())),
+            "seq_len": config.seq_len,
+        }
+
+    # -- Keras side (imports TensorFlow lazily) -----------------------------------------
+    def build(self, config: SampleRNNConfig):
+        from .model import build
+
+        return build(config)
+
+    def teacher_forced_logits(self, model, config, q: np.ndarray, cond=None) -> np.ndarray:
+        from .model import teacher_forced_logits
+
+        return teacher_forced_logits(model, config, q, cond=cond)
+
+    def export(self, model, config) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        from .model import export
+
+        return export(model, config)
+
+    def dataset(self, *args, **kwargs):
+        from .data import dataset
+
+        return dataset(*args, **kwargs)
+
+    # -- numpy side -----------------------------------------------------------------------
+    def reference(
+        self, program: dict[str, Any], tensors: dict[str, np.ndarray]
+    ) -> SampleRNNReference:
+        return SampleRNNReference(program, tensors)
