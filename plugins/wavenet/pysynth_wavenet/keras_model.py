@@ -1,0 +1,162 @@
+"""The WaveNet training graph in Keras, and its export to the engine program.
+
+Imported lazily (it imports Keras/TensorFlow). The graph computes exactly the program of
+docs/architecture.md: the input at ``t`` is the one-hot (or embedded) ``q[t-1]``, zero at
+``t = 0``; convolutions are causal with zero padding; outputs are logits ``(B, T, Q)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from pysynth.errors import ParameterError
+
+from .config import WaveNetConfig, program_from_config, tensor_shapes
+
+
+@keras.saving.register_keras_serializable(package="pysynth_wavenet")
+class ShiftRight(layers.Layer):
+    """``y[:, t] = x[:, t-1]``, ``y[:, 0] = 0``: the input at t is the previous sample."""
+
+    def call(self, x):
+        return ops.pad(x[:, :-1], [[0, 0], [1, 0], [0, 0]])
+
+
+@keras.saving.register_keras_serializable(package="pysynth_wavenet")
+class OneHot(layers.Layer):
+    """One-hot encoding of int levels ``(B, T)`` to ``(B, T, levels)``."""
+
+    def __init__(self, levels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.levels = levels
+
+    def call(self, q):
+        return ops.one_hot(ops.cast(q, "int32"), self.levels)
+
+    def get_config(self):
+        return {**super().get_config(), "levels": self.levels}
+
+
+@keras.saving.register_keras_serializable(package="pysynth_wavenet")
+class GatedUnit(layers.Layer):
+    """``tanh(z[..., :D]) * sigmoid(z[..., D:])``."""
+
+    def call(self, z):
+        d = z.shape[-1] // 2
+        return ops.tanh(z[..., :d]) * ops.sigmoid(z[..., d:])
+
+
+def build(config: WaveNetConfig) -> keras.Model:
+    """The teacher-forced WaveNet: inputs ``q (B, T)`` int32 (and ``cond (B,)`` int32 when
+    ``conditioning_classes > 0``), output logits ``(B, T, levels)``.
+
+    Layer names are fixed (``input_conv``, ``layer{l}_conv``, ...) because :func:`export`
+    reads weights by name.
+    """
+    config.validate()
+    if config.conditioning_classes < 0:
+        raise ParameterError(
+            "wavenet conditioning_classes=-1 must be resolved (pysynth.train does it from the "
+            "dataset labels) before building the model"
+        )
+    q_in = keras.Input(shape=(None,), dtype="int32", name="q")
+    inputs = [q_in]
+    if config.input_embedding > 0:
+        feats = layers.Embedding(config.levels, config.input_embedding, name="input_embedding")(
+            q_in
+        )
+    else:
+        feats = OneHot(config.levels, name="one_hot")(q_in)
+    feats = ShiftRight(name="shift")(feats)
+    h = layers.Conv1D(
+        config.residual_channels, config.initial_filter_width, padding="causal", name="input_conv"
+    )(feats)
+    cond_in = None
+    if config.conditioning_classes > 0:
+        cond_in = keras.Input(shape=(), dtype="int32", name="cond")
+        inputs.append(cond_in)
+        cond_col = layers.Reshape((1,), name="cond_column")(cond_in)
+    skips = []
+    d2 = 2 * config.dilation_channels
+    for i, dil in enumerate(config.dilations):
+        z = layers.Conv1D(
+            d2, config.filter_width, dilation_rate=dil, padding="causal", name=f"layer{i}_conv"
+        )(h)
+        if cond_in is not None:
+            c = layers.Embedding(config.conditioning_classes, d2, name=f"layer{i}_cond")(cond_col)
+            z = layers.Add(name=f"layer{i}_add_cond")([z, c])  # (B,1,2D) broadcasts over T
+        a = GatedUnit(name=f"layer{i}_gate")(z)
+        skips.append(layers.Dense(config.skip_channels, name=f"layer{i}_skip")(a))
+        if i < len(config.dilations) - 1:  # the last layer's residual output feeds nothing
+            res = layers.Dense(config.residual_channels, name=f"layer{i}_res")(a)
+            h = layers.Add(name=f"layer{i}_residual")([h, res])
+    s = layers.Add(name="skip_sum")(skips) if len(skips) > 1 else skips[0]
+    s = layers.ReLU(name="skip_relu")(s)
+    s = layers.Dense(config.output_channels, activation="relu", name="out1")(s)
+    logits = layers.Dense(config.levels, name="out2")(s)
+    return keras.Model(inputs if len(inputs) > 1 else q_in, logits, name="wavenet")
+
+
+def model_inputs(config: WaveNetConfig, q: np.ndarray, cond: np.ndarray | None = None):
+    """The Keras model's inputs for sequences ``q (B, T)`` and class ids ``cond (B,)``."""
+    q = np.asarray(q, dtype=np.int32)
+    if q.ndim == 1:
+        q = q[None]
+    if config.conditioning_classes > 0:
+        if cond is None:
+            raise ParameterError(
+                f"this model is conditioned on {config.conditioning_classes} classes; pass cond"
+            )
+        cond = np.broadcast_to(np.asarray(cond, dtype=np.int32), (q.shape[0],))
+        return {"q": q, "cond": np.ascontiguousarray(cond)}
+    if cond is not None:
+        raise ParameterError("cond was given but this model is not conditioned")
+    return q
+
+
+def teacher_forced_logits(model, config: WaveNetConfig, q, cond=None) -> np.ndarray:
+    """Logits ``(B, T, levels)`` of the Keras model over whole sequences, as float32."""
+    x = model_inputs(config, q, cond)
+    return np.asarray(model(x, training=False), dtype=np.float32)
+
+
+def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Fold the Keras weights into the engine program's tensors (docs/architecture.md).
+
+    ``input.table[j] = E @ W_in[j]`` where ``E`` is the one-hot identity or the learned
+    embedding; the condition embedding of each layer is its ``cond.table``.
+    """
+    program = program_from_config(config)
+
+    def w(name: str) -> list[np.ndarray]:
+        return [np.asarray(v, dtype=np.float64) for v in model.get_layer(name).get_weights()]
+
+    kernel, bias = w("input_conv")  # (K0, E or Q, R), (R,)
+    if config.input_embedding > 0:
+        (emb,) = w("input_embedding")  # (Q, E)
+        table = np.einsum("qe,ker->kqr", emb, kernel)
+    else:
+        table = kernel
+    tensors: dict[str, np.ndarray] = {"input.table": table, "input.bias": bias}
+    for i in range(len(config.dilations)):
+        p = f"layers.{i}."
+        tensors[p + "conv.weight"], tensors[p + "conv.bias"] = w(f"layer{i}_conv")
+        if config.conditioning_classes > 0:
+            (tensors[p + "cond.table"],) = w(f"layer{i}_cond")
+        if i < len(config.dilations) - 1:
+            tensors[p + "res.weight"], tensors[p + "res.bias"] = w(f"layer{i}_res")
+        else:  # not in the graph (nothing reads the last h); zeros keep the program uniform
+            tensors[p + "res.weight"] = np.zeros((config.dilation_channels,
+                                                  config.residual_channels))
+            tensors[p + "res.bias"] = np.zeros(config.residual_channels)
+        tensors[p + "skip.weight"], tensors[p + "skip.bias"] = w(f"layer{i}_skip")
+    tensors["out1.weight"], tensors["out1.bias"] = w("out1")
+    tensors["out2.weight"], tensors["out2.bias"] = w("out2")
+    tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
+    shapes = tensor_shapes(program)
+    assert {k: v.shape for k, v in tensors.items()} == shapes, "export shape mismatch"
+    return program, tensors
