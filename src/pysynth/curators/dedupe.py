@@ -1,0 +1,125 @@
+"""``dedupe``: drop exact duplicates (same decoded samples) and near-duplicates.
+
+Exact duplicates share the clip checksum (sha256 of the samples). Near-duplicates are
+found with a compact fingerprint: the clip's log band energies on a coarse time-frequency
+grid (16 time slots x 24 log-spaced bands), floored 40 dB below the loudest cell so that
+faint noise, dither or a lossy re-encode barely move it, then centred and scaled to unit
+length. Two clips are near-duplicates when ``1 - dot(fp1, fp2) <= near_threshold`` and
+their durations are within 10 %. Clips are visited in (source, offset) order and the
+first of a group is kept, so the result does not depend on the worker count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..registry import curators
+from .base import ClipRecord, Curator, Rejected, Segment, check_number
+
+TIME_SLOTS = 16
+BANDS = 24
+FLOOR_DB = 40.0
+
+
+def fingerprint(y: np.ndarray, sr: int) -> np.ndarray:
+    """The near-duplicate fingerprint of ``y``: float32 of shape ``(TIME_SLOTS * BANDS,)``.
+
+    Unit length and zero mean, or all zeros for silence. ``1 - a @ b`` is the distance.
+    """
+    y = np.asarray(y, dtype=np.float32)
+    n_fft = 1 << max(6, int(np.ceil(np.log2(max(64, 0.032 * sr)))))
+    n_frames = max(TIME_SLOTS, len(y) // n_fft)
+    need = n_frames * n_fft
+    if len(y) < need:
+        y = np.concatenate([y, np.zeros(need - len(y), dtype=np.float32)])
+    frames = y[:need].reshape(n_frames, n_fft) * np.hanning(n_fft).astype(np.float32)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (n_frames, n_fft/2+1)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    edges = np.geomspace(40.0, sr / 2.0, BANDS + 1)
+    band = np.clip(np.searchsorted(edges, freqs, side="right") - 1, 0, BANDS - 1)
+    band_power = np.zeros((n_frames, BANDS))
+    np.add.at(band_power.T, band, power.T)
+    slot = (np.arange(n_frames) * TIME_SLOTS) // n_frames
+    grid = np.zeros((TIME_SLOTS, BANDS))
+    np.add.at(grid, slot, band_power)
+    db = 10.0 * np.log10(np.maximum(grid, 1e-20))
+    db = np.maximum(db, db.max() - FLOOR_DB).ravel()
+    db -= db.mean()
+    norm = np.linalg.norm(db)
+    if norm < 1e-9:
+        return np.zeros(TIME_SLOTS * BANDS, dtype=np.float32)
+    return (db / norm).astype(np.float32)
+
+
+@curators.register("dedupe")
+@dataclass
+class Dedupe(Curator):
+    """Drop exact and near-duplicate clips, recording which clip each one matched.
+
+    Parameters
+    ----------
+    exact : bool
+        Drop clips whose decoded samples equal an earlier clip's (default True).
+    near_threshold : float or None
+        Fingerprint distance at or below which two clips are near-duplicates (default
+        0.02; 0 to 1, larger catches more). ``None`` turns near-duplicate detection off.
+    within_source : bool
+        Also compare clips of the same source file (default False: a steady drone cut
+        into clips is not a set of duplicates).
+    """
+
+    name = "dedupe"
+    stage = "dataset"
+
+    exact: bool = True
+    near_threshold: float | None = 0.02
+    within_source: bool = False
+
+    def __post_init__(self) -> None:
+        check_number("dedupe", "near_threshold", self.near_threshold, lo=0, hi=1,
+                     allow_none=True)
+
+    def annotate(self, seg: Segment, record: ClipRecord) -> None:
+        if self.near_threshold is not None:
+            record.features["fingerprint"] = fingerprint(seg.y, seg.sr).astype(np.float16)
+
+    def select(self, records):
+        order = sorted(records, key=lambda r: (r.source, r.offset, r.id))
+        kept: list[ClipRecord] = []
+        dropped: list[tuple[ClipRecord, Rejected]] = []
+        by_checksum: dict[str, ClipRecord] = {}
+        fps = np.zeros((len(order), TIME_SLOTS * BANDS), dtype=np.float32)
+        durs = np.zeros(len(order))
+        srcs: list[str] = []
+        n = 0
+        for r in order:
+            first = by_checksum.get(r.checksum) if self.exact else None
+            if first is not None and (self.within_source or first.source != r.source):
+                dropped.append((r, Rejected("duplicate", f"same audio as clip {first.id}",
+                                            matched=first.id, matched_source=first.source)))
+                continue
+            fp = r.features.get("fingerprint")
+            if self.near_threshold is not None and fp is not None and n:
+                dist = 1.0 - fps[:n] @ fp.astype(np.float32)
+                ok = np.abs(durs[:n] - r.duration) <= 0.1 * np.maximum(durs[:n], r.duration)
+                if not self.within_source:
+                    ok &= np.array([s != r.source for s in srcs])
+                dist = np.where(ok, dist, np.inf)
+                j = int(np.argmin(dist))
+                if dist[j] <= self.near_threshold:
+                    m = kept[j]
+                    dropped.append((r, Rejected(
+                        "near_duplicate", f"fingerprint distance {dist[j]:.4f} to clip {m.id} "
+                        f"(near_threshold {self.near_threshold})",
+                        matched=m.id, matched_source=m.source, distance=round(float(dist[j]), 5))))
+                    continue
+            by_checksum.setdefault(r.checksum, r)
+            if fp is not None:
+                fps[n] = fp
+            durs[n] = r.duration
+            srcs.append(r.source)
+            kept.append(r)
+            n += 1
+        return kept, dropped

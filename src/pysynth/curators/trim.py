@@ -1,0 +1,62 @@
+"""``trim``: remove leading and trailing silence.
+
+Silence is a frame whose RMS is more than ``trim_db`` below the loudest frame of the
+segment, or below ``floor_db`` dBFS, so a quiet one-shot is trimmed as well as a loud one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..registry import curators
+from .base import Curator, Rejected, Segment, check_number, frame_rms_db
+
+
+@curators.register("trim")
+@dataclass
+class Trim(Curator):
+    """Trim leading and trailing silence, to a frame boundary.
+
+    Parameters
+    ----------
+    trim_db : float
+        Frames more than this many dB below the loudest frame are silence (default 50).
+    floor_db : float
+        Frames below this absolute level in dBFS are silence too (default -70).
+    frame_seconds : float
+        Frame length of the level measurement (default 0.01 s).
+    """
+
+    name = "trim"
+
+    trim_db: float = 50.0
+    floor_db: float = -70.0
+    frame_seconds: float = 0.01
+
+    def __post_init__(self) -> None:
+        check_number("trim", "trim_db", self.trim_db, lo=0, lo_open=True)
+        check_number("trim", "floor_db", self.floor_db, hi=0)
+        check_number("trim", "frame_seconds", self.frame_seconds, lo=0, hi=1, lo_open=True)
+
+    def apply(self, seg: Segment) -> list[Segment]:
+        frame = max(1, round(self.frame_seconds * seg.sr))
+        loud = loud_frames(seg.y, frame, self.trim_db, self.floor_db)
+        if not loud.any():
+            raise Rejected("silent", "nothing above the trim threshold")
+        idx = np.flatnonzero(loud)
+        start, stop = idx[0] * frame, min(len(seg.y), (idx[-1] + 1) * frame)
+        if start == 0 and stop == len(seg.y):
+            return [seg]
+        out = seg.sub(start, stop)
+        out.meta["trimmed"] = [start / seg.sr, (len(seg.y) - stop) / seg.sr]
+        return [out]
+
+
+def loud_frames(y: np.ndarray, frame: int, rel_db: float, floor_db: float) -> np.ndarray:
+    """Boolean mask of the frames that are not silence (shared with split_silence)."""
+    db = frame_rms_db(y, frame)
+    if len(db) == 0:
+        return np.zeros(0, dtype=bool)
+    return (db >= db.max() - rel_db) & (db >= floor_db)
