@@ -1,0 +1,57 @@
+"""Time stretch: change tempo without changing pitch (librosa's phase vocoder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..registry import augmenters
+from .base import Augmenter, check_range, fix_length, uniform
+
+
+def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
+    """Stretch ``y`` in time by ``1 / rate`` keeping its pitch (``rate > 1``: faster, shorter).
+
+    librosa's STFT phase vocoder (n_fft 2048, hop 512). The output has
+    ``round(len / rate)`` samples.
+    """
+    import librosa
+
+    y = np.asarray(y, dtype=np.float32)
+    if rate == 1.0:
+        return y.copy()
+    out = librosa.effects.time_stretch(y, rate=float(rate))
+    return np.asarray(out, dtype=np.float32)
+
+
+@augmenters.register("time_stretch")
+class TimeStretch(Augmenter):
+    """Change tempo by ``rate`` (drawn from a range) keeping the pitch.
+
+    Parameters
+    ----------
+    rate : (float, float) or float
+        Range of the tempo factor, within [0.25, 4]; 1.25 is 25% faster.
+    keep_length : bool
+        Crop or zero-pad back to the input's length (what a dataset needs); ``False``
+        returns about ``len / rate`` samples.
+    p : float
+        Probability of applying.
+    """
+
+    name = "time_stretch"
+
+    def __init__(
+        self, rate: Any = (0.9, 1.1), *, keep_length: bool = True, p: float = 1.0
+    ) -> None:
+        super().__init__(p=p)
+        self.rate = check_range("rate", rate, low=0.25, high=4.0)
+        self.keep_length = bool(keep_length)
+
+    def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
+        return {"rate": uniform(rng, self.rate)}
+
+    def apply(self, y: np.ndarray, sr: int, params: dict[str, Any]) -> np.ndarray:
+        out = time_stretch(y, params["rate"])
+        return fix_length(out, len(y)) if self.keep_length else out
