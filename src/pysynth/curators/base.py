@@ -77,7 +77,7 @@ class Segment:
     def sub(self, start: int, stop: int, y: np.ndarray | None = None) -> Segment:
         """The samples ``[start, stop)`` as a new segment with the right offset."""
         part = self.y[start:stop] if y is None else y
-        return Segment(part, self.sr, self.source, self.offset + start / self.sr, self.label,
+        return Segment(part, self.sr, self.source, float(self.offset + start / self.sr), self.label,
                        dict(self.meta))
 
 
