@@ -40,7 +40,7 @@ def test_missing_and_folder(tmp_path):
 def test_truncated_file(tmp_path, keep):
     path = save_model(tmp_path / "m.pysynth", PROGRAM, tensors())
     raw = path.read_bytes()
-    path.write_bytes(raw[:keep] if keep >= 0 else raw[:keep])
+    path.write_bytes(raw[:keep])
     with pytest.raises(ModelFileError):
         load_model(path)
 

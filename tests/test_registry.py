@@ -106,7 +106,10 @@ def test_entry_points_loaded_and_broken_plugin_reported(monkeypatch):
 
 def test_entry_point_name_clash_is_ignored_with_warning(monkeypatch):
     eps = [FakeEntryPoint("gain", lambda: object())]
-    monkeypatch.setattr(metadata, "entry_points", lambda group: eps)
+    def fake_entry_points(group):
+        return eps
+
+    monkeypatch.setattr(metadata, "entry_points", fake_entry_points)
     reg = make_registry()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

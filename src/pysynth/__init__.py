@@ -35,7 +35,8 @@ _LAZY = {
     "audio": ("pysynth.audio", None),
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+__all__ = [  # noqa: PLE0604 - the lazy names are strings
+    "__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:

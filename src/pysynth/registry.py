@@ -154,7 +154,10 @@ class Registry:
         if name in failed:
             msg += f" A plugin named {name!r} is installed but failed to load: see `pysynth plugins`."
         else:
-            msg += f" Third-party {self.kind} are added by installing a package that declares the entry-point group {self.group!r}."
+            msg += (
+                f" Third-party {self.kind} are added by installing a package that declares"
+                f" the entry-point group {self.group!r}."
+            )
         return msg
 
     def __getitem__(self, name: str) -> Any:

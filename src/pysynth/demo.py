@@ -1,0 +1,266 @@
+"""``pysynth demo``: the whole loop on a corpus synthesized on the spot.
+
+Every step calls the public API a user would call (curate, augment, map, train,
+export, sample, score); nothing here takes a private shortcut. The demo owns its output
+folder (it leaves a marker file there), so re-running into the same folder is safe: the
+demo's own artifacts are rebuilt, and a folder it did not make is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ParameterError
+
+MARKER = ".pysynth-demo"
+OWNED = ("source", "dataset", "dataset-aug", "runs", "models", "generated",
+         "map.html", "map.png", "map-generated.html", "map-generated.png",
+         "neighbours.csv", "summary.json")
+
+
+@dataclass
+class DemoSettings:
+    """Sizes of one demo run; ``quick`` is a smoke test of well under a minute."""
+
+    per_instrument: int
+    clip_seconds: float
+    copies: int
+    reducer: str
+    train_minutes: float
+    steps_per_epoch: int
+    validation_steps: int
+    n_samples: int
+    sample_seconds: float
+    samplernn: dict[str, Any] = field(default_factory=dict)
+    wavenet: dict[str, Any] = field(default_factory=dict)
+    wavenet_preset: str | None = "small"
+    samplernn_preset: str | None = "small"
+
+
+def settings(*, quick: bool, minutes: float) -> DemoSettings:
+    if quick:
+        return DemoSettings(
+            per_instrument=4, clip_seconds=0.5, copies=1, reducer="pca", train_minutes=0.0,
+            steps_per_epoch=3, validation_steps=1, n_samples=4, sample_seconds=0.25,
+            samplernn={"frame_sizes": [4, 16], "dim": 32, "seq_len": 64},
+            wavenet={"dilations": [1, 2, 4, 8, 16, 1, 2, 4, 8, 16], "residual_channels": 16,
+                     "dilation_channels": 16, "skip_channels": 32, "output_channels": 32,
+                     "window": 512},
+        )
+    return DemoSettings(
+        per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,
+        steps_per_epoch=40, validation_steps=4, n_samples=8, sample_seconds=2.0,
+    )
+
+
+class Reporter:
+    """Prints numbered steps with their duration to stderr (stdout keeps the summary)."""
+
+    def __init__(self, total: int, stream=sys.stderr) -> None:
+        self.total, self.n, self.stream = total, 0, stream
+
+    def step(self, text: str):
+        self.n += 1
+        print(f"[{self.n}/{self.total}] {text} ...", file=self.stream, flush=True)
+        return _Timer(self.stream)
+
+
+class _Timer:
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.t0
+        if exc[0] is None:
+            print(f"      done in {self.seconds:.1f} s", file=self.stream, flush=True)
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"demo output {out} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise ParameterError(
+            f"demo output folder {out} is not empty and was not made by `pysynth demo`; "
+            "choose a new folder"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("made by pysynth demo; its artifacts are rebuilt on re-run\n")
+    for name in OWNED:  # only the demo's own artifacts, in a folder the demo made
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
+def _write_broken_inputs(source: Path) -> None:
+    """Two broken files, so the demo also shows what curate rejects and why."""
+    broken = source / "broken"
+    broken.mkdir(parents=True, exist_ok=True)
+    (broken / "empty.wav").write_bytes(b"")
+    (broken / "notes.wav").write_text("not audio: a text file with a .wav name\n")
+
+
+def _train_budgeted(dataset, arch, run, preset, overrides, settings_, minutes, seed):
+    """Train one epoch, time it, then resume for as many epochs as the budget allows."""
+    from . import train
+
+    base = dict(overrides)
+    base.update(steps_per_epoch=settings_.steps_per_epoch,
+                validation_steps=settings_.validation_steps, sample_every=0)
+    t0 = time.perf_counter()
+    result = train(dataset, arch=arch, run=run, preset=preset, overrides=base, epochs=1,
+                   seed=seed, verbose=2)
+    per_epoch = time.perf_counter() - t0
+    budget = minutes * 60.0 - per_epoch
+    more = int(budget // max(per_epoch * 0.8, 1e-3)) if budget > 0 else 0
+    if more > 0:
+        result = train(dataset, arch=arch, run=run, resume=True, epochs=1 + min(more, 200),
+                       verbose=2)
+    return result
+
+
+def demo(
+    out: str | Path = "demo-out",
+    *,
+    minutes: float = 4.0,
+    quick: bool = False,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Run the whole pysynth loop into ``out`` and return the summary (also in summary.json).
+
+    Parameters
+    ----------
+    out : path-like
+        Output folder; created, or re-used if an earlier demo made it.
+    minutes : float
+        Training budget in minutes, shared by the two models.
+    quick : bool
+        A smoke test: tiny corpus and models, one short epoch each (under a minute).
+    seed : int
+        Seeds the corpus, the split, augmentation, training and sampling.
+    """
+    import pysynth
+
+    from .corpus import make_corpus
+
+    if not (minutes > 0):
+        raise ParameterError(f"minutes must be > 0, got {minutes!r}")
+    out = Path(out)
+    s = settings(quick=quick, minutes=minutes)
+    _prepare_out(out)
+    rep = Reporter(total=10)
+    summary: dict[str, Any] = {"out": str(out.resolve()), "quick": quick}
+
+    with rep.step("synthesizing a corpus of drums, plucks, bells and organ notes"):
+        paths = make_corpus(out / "source", per_instrument=s.per_instrument, seed=seed,
+                            seconds=max(0.5, s.clip_seconds))
+        _write_broken_inputs(out / "source")
+    summary["source_files"] = len(paths) + 2
+
+    with rep.step("curating into a dataset (resample, trim, normalize, cut, dedupe, split)"):
+        cur = pysynth.curate([out / "source"], out / "dataset", sr=16000,
+                             clip_seconds=s.clip_seconds, seed=seed, progress=True)
+    summary["curate"] = _plain_summary(cur)
+
+    with rep.step(f"augmenting the train split ({s.copies} copies per clip)"):
+        aug = pysynth.augment(out / "dataset", out / "dataset-aug", copies=s.copies, seed=seed)
+    summary["augment"] = _plain_summary(aug)
+
+    with rep.step(f"mapping the dataset ({s.reducer})"):
+        pysynth.map(out / "dataset-aug", html=out / "map.html", png=out / "map.png",
+                    reducer=s.reducer, seed=seed)
+
+    models = {}
+    per_model = s.train_minutes / 2
+    for arch, preset, overrides in (("samplernn", s.samplernn_preset, s.samplernn),
+                                    ("wavenet", s.wavenet_preset, s.wavenet)):
+        with rep.step(f"training a small {arch}" + (f" (~{per_model:.1f} min)" if not quick else "")):
+            result = _train_budgeted(out / "dataset-aug", arch, out / "runs" / arch, preset,
+                                     overrides, s, per_model, seed)
+        models[arch] = {"epochs": result["epochs"], "val_nll_bits": result["best_val_nll_bits"]}
+
+    with rep.step("exporting both models"):
+        for arch in models:
+            path = pysynth.export(out / "runs" / arch, out / "models" / f"{arch}.pysynth")
+            models[arch]["model"] = str(path)
+
+    with rep.step(f"sampling {s.n_samples} variations of {s.sample_seconds:g} s from each"):
+        for arch, info in models.items():
+            t0 = time.perf_counter()
+            y = pysynth.sample(info["model"], n=s.n_samples, seconds=s.sample_seconds, seed=seed)
+            wall = time.perf_counter() - t0
+            gen = out / "generated" / arch
+            for i, clip in enumerate(y):
+                pysynth.audio.save(gen / f"{arch}-{i:02d}.wav", clip, 16000)
+            info["generated"] = str(gen)
+            info["realtime_factor"] = (s.n_samples * s.sample_seconds) / wall
+            info["generated_nll_bits"] = float(np.mean(pysynth.score(info["model"], y)))
+
+    with rep.step("placing the generated clips on the dataset's map"):
+        pysynth.map(out / "dataset-aug", html=out / "map-generated.html",
+                          png=out / "map-generated.png", reducer=s.reducer, seed=seed,
+                    overlay=out / "generated", csv_path=out / "neighbours.csv")
+
+    with rep.step("scoring the validation clips with each model"):
+        from .dataset import Dataset
+
+        ds = Dataset.open(out / "dataset")
+        val = [ds.load(c) for c in ds.clips("validation")] or [ds.load(c) for c in ds.clips()][:4]
+        for info in models.values():
+            info["validation_nll_bits"] = float(np.mean(pysynth.score(info["model"], val)))
+
+    summary["models"] = models
+    summary["map"] = str((out / "map.html").resolve())
+    summary["map_generated"] = str((out / "map-generated.html").resolve())
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    with rep.step("done"):
+        pass
+    return summary
+
+
+def _plain_summary(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "__dataclass_fields__"):
+        import dataclasses
+
+        return json.loads(json.dumps(dataclasses.asdict(obj), default=str))
+    if isinstance(obj, dict):
+        return json.loads(json.dumps(obj, default=str))
+    return str(obj)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    """The closing text: where everything is, how good and how fast the models are."""
+    out = Path(summary["out"])
+    lines = [f"pysynth demo finished: everything is in {out}", ""]
+    n_files = summary["source_files"]
+    lines.append(f"  source sounds    {out / 'source'}  ({n_files} files, 2 broken on purpose)")
+    lines.append(f"  dataset          {out / 'dataset'}  (rejects.jsonl says why files were refused)")
+    lines.append(f"  augmented        {out / 'dataset-aug'}")
+    for arch, info in summary["models"].items():
+        lines.append(
+            f"  {arch:<16} model {info['model']}\n"
+            f"                   validation NLL {info['validation_nll_bits']:.2f} bits/sample "
+            f"(8 = chance), {info['epochs']} epochs;\n"
+            f"                   generated {info['generated']}  at {info['realtime_factor']:.1f}x real time"
+        )
+    lines += ["", f"  open the map:    {summary['map']}",
+              f"  and where the generated clips fall: {summary['map_generated']}"]
+    return "\n".join(lines)
+
+
+__all__ = ["demo", "format_summary"]
