@@ -105,7 +105,8 @@ def test_entry_points_loaded_and_broken_plugin_reported(monkeypatch):
 
 
 def test_entry_point_name_clash_is_ignored_with_warning(monkeypatch):
-    eps = [FakeEntryPoint("gain", lambda: object())]
+    eps = [FakeEntryPoint("gain", object)]
+
     def fake_entry_points(group):
         return eps
 
