@@ -485,13 +485,14 @@ def curate(
         if not dedupe:
             names.remove("dedupe")
         steps = [(n, {}) for n in names]
-    # align decode blocks to the clip hop so long recordings lose nothing at block seams
-    cut_steps = [p for n, p in steps if n == "cut"]
-    if cut_steps:
-        cs = cut_steps[0].get("clip_seconds", clip_seconds)
-        hop = cut_steps[0].get("hop_seconds", hop_seconds)
-        options["align_seconds"] = hop if hop is not None else cs
     pipeline = build_pipeline(steps, options)
+    # align decode blocks to the clip hop so long recordings lose nothing at block seams
+    from .curators.cut import Cut
+    from .curators.decode import Decode
+
+    cut = next((c for c in pipeline if isinstance(c, Cut)), None)
+    if isinstance(pipeline[0], Decode) and pipeline[0].align_seconds is None and cut:
+        pipeline[0].align_seconds = cut.hop
 
     inputs = find_inputs(sources, exclude=out)
     if not inputs:
@@ -503,7 +504,6 @@ def curate(
     results = _run_files(inputs, pipeline, clips_dir, workers=int(workers), progress=progress)
     clips, rejects, summary = _finish(results, pipeline, out)
     sample_rate = int(pipeline[0].sr) if hasattr(pipeline[0], "sr") else int(sr)
-    cut = next((c for c in pipeline if _name(c) == "cut"), None)
     info = {
         "sample_rate": sample_rate,
         "clip_seconds": getattr(cut, "clip_seconds", None),
