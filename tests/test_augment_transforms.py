@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -336,3 +338,14 @@ def test_good_edge_values_are_accepted():
 def test_stereo_input_is_refused():
     with pytest.raises(ParameterError, match="mono"):
         Gain()(np.zeros((2, 100), dtype=np.float32), SR, rng=rng())
+
+
+def test_short_clips_are_shifted_and_stretched_without_warnings():
+    y = sine(440.0, 0.1)  # 1600 samples: shorter than librosa's 2048-sample frame
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out, _ = PitchShift(semitones=12)(y, SR, rng=rng())
+        stretched, _ = TimeStretch(rate=2.0, keep_length=False)(y, SR, rng=rng())
+    assert len(out) == len(y)
+    assert peak_freq(out[200:-200]) == pytest.approx(880.0, rel=0.02)
+    assert len(stretched) == len(y) // 2

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .dataset import INFO, SPLITS, Clip, Dataset, audio_checksum, write_dataset
+from .dataset import CLIPS_DIR, INFO, SPLITS, Clip, Dataset, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError, PysynthError
 
 #: Used when no recipe is given: one to three of the everyday augmenters, in a fixed order,
@@ -300,6 +300,7 @@ def augment(
     splits: Sequence[str] | str = ("train",),
     link: bool = True,
     overwrite: bool = False,
+    workers: int = 1,
     progress: bool = False,
 ) -> Dataset:
     """Write a new dataset: the original clips plus ``copies`` augmented copies of each.
@@ -327,6 +328,9 @@ def augment(
         ``False`` always copies.
     overwrite : bool
         Replace a dataset already at ``out`` (stale clip files there are removed).
+    workers : int
+        Processes augmenting clips in parallel (the result does not depend on it; the
+        recipe must then be picklable, as every recipe built from data is).
     progress : bool
         Show a progress bar on stderr.
 
@@ -360,64 +364,43 @@ def augment(
     >>> import pysynth                                                  # doctest: +SKIP
     >>> ds = pysynth.augment("dataset", "dataset-aug", copies=4, seed=1)  # doctest: +SKIP
     """
-    from .audio import load, save
-
     if isinstance(copies, bool) or not isinstance(copies, (int, np.integer)) or not (
         1 <= copies <= 10_000
     ):
         raise ParameterError(f"copies must be an integer in [1, 10000], got {copies!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not (
+        1 <= workers <= 256
+    ):
+        raise ParameterError(f"workers must be an integer in [1, 256], got {workers!r}")
     splits = _check_splits(splits)
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
     out = Path(out)
     _check_out(ds.root, out, overwrite=overwrite)
     aug = _resolve_recipe(recipe)
-    sr = ds.sample_rate
-
     clips = ds.clips()
     for c in clips:
         _check_clip_path(c)
     taken = {c.id for c in clips}
-    todo = [c for c in clips if c.split in splits]
 
-    from tqdm import tqdm
-
-    bar = tqdm(
-        total=len(todo) * copies, desc="augment", unit="clip", file=sys.stderr,
-        disable=not progress, dynamic_ncols=True,
-    )
-    manifest: list[Clip] = []
-    try:
-        for clip in clips:
-            src = ds.path(clip)
-            if not src.is_file():
-                raise DatasetError(f"{src}: clip {clip.id!r} is in the manifest but missing")
-            _link_or_copy(src, out / clip.path, link=link)
-            manifest.append(clip)
-            if clip.split not in splits:
-                continue
-            y = ds.load(clip)
-            subtype = _subtype(src)
+    # ids are given out here, in manifest order, so they never depend on the workers
+    plan: list[tuple[Clip, list[tuple[int, str]]]] = []
+    for clip in clips:
+        src = ds.path(clip)
+        if not src.is_file():
+            raise DatasetError(f"{src}: clip {clip.id!r} is in the manifest but missing")
+        ids = []
+        if clip.split in splits:
             for k in range(1, copies + 1):
-                z, info = augment_audio(y, sr, aug, rng=clip_rng(seed, clip.id, k))
-                new_id = _unique_id(f"{clip.id}-aug{k}", taken)
-                taken.add(new_id)
-                rel = f"clips/{new_id}.wav"
-                save(out / rel, z, sr, subtype=subtype)
-                # the checksum is of the decoded samples, as curate computes it
-                decoded, _ = load(out / rel, mono=True)
-                lineage = {"source_clip": clip.id, "copy": k, "seed": int(seed), **info}
-                manifest.append(
-                    Clip(
-                        id=new_id, path=rel, source=clip.source, offset=clip.offset,
-                        duration=clip.duration, split=clip.split,
-                        checksum=audio_checksum(decoded), lineage=lineage, label=clip.label,
-                    )
-                )
-                bar.update(1)
-    finally:
-        bar.close()
+                ids.append((k, _unique_id(f"{clip.id}-aug{k}", taken)))
+                taken.add(ids[-1][1])
+        plan.append((clip, ids))
+
+    for clip, _ in plan:
+        _link_or_copy(ds.path(clip), out / clip.path, link=link)
+    made = _run_plan(ds, plan, aug, out, seed=int(seed), workers=workers, progress=progress)
+    manifest = [c for (clip, _), new in zip(plan, made) for c in (clip, *new)]
 
     info = {k: v for k, v in ds.info.items() if k not in ("format", "version")}
     info["augment"] = {
@@ -435,10 +418,83 @@ def augment(
     return Dataset.open(out)
 
 
+def _augment_clip(
+    ds: Dataset, clip: Clip, ids: list[tuple[int, str]], aug: AugmenterLike, out: Path, *,
+    seed: int,
+) -> list[Clip]:
+    """Write the augmented copies ``ids`` of one clip; return their manifest lines."""
+    from .audio import load, save
+
+    if not ids:
+        return []
+    y = ds.load(clip)
+    subtype = _subtype(ds.path(clip))
+    made = []
+    for k, new_id in ids:
+        z, info = augment_audio(y, ds.sample_rate, aug, rng=clip_rng(seed, clip.id, k))
+        rel = f"{CLIPS_DIR}/{new_id}.wav"
+        save(out / rel, z, ds.sample_rate, subtype=subtype)
+        # the checksum is of the decoded samples, as curate computes it
+        decoded, _ = load(out / rel, mono=True)
+        made.append(Clip(
+            id=new_id, path=rel, source=clip.source, offset=clip.offset,
+            duration=clip.duration, split=clip.split, checksum=audio_checksum(decoded),
+            lineage={"source_clip": clip.id, "copy": k, "seed": seed, **info},
+            label=clip.label,
+        ))
+    return made
+
+
+def _warm_up(aug: AugmenterLike, sr: int) -> None:
+    t = np.arange(sr) / sr
+    y = (0.1 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+    for seed in range(4):
+        aug(y, sr, rng=np.random.default_rng(seed))
+
+
+def _run_plan(
+    ds: Dataset, plan: list[tuple[Clip, list[tuple[int, str]]]], aug: AugmenterLike,
+    out: Path, *, seed: int, workers: int, progress: bool,
+) -> list[list[Clip]]:
+    from tqdm.auto import tqdm
+
+    total = sum(len(ids) for _, ids in plan)
+    bar = tqdm(total=total, desc="augment", unit="clip", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+    results: list[list[Clip]] = [[] for _ in plan]
+    todo = [i for i, (_, ids) in enumerate(plan) if ids]
+    try:
+        if workers == 1 or len(todo) <= 1:
+            for i in todo:
+                results[i] = _augment_clip(ds, *plan[i], aug, out, seed=seed)
+                bar.update(len(results[i]))
+        else:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            # fork where there is one (quick; works from notebooks), as curate does
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            if method == "fork":
+                # one throw-away run first, so lazy imports (librosa) and JIT compilation
+                # happen once here and the forked workers inherit them
+                _warm_up(aug, ds.sample_rate)
+            with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                                     mp_context=mp.get_context(method)) as pool:
+                futures = {pool.submit(_augment_clip, ds, *plan[i], aug, out, seed=seed): i
+                           for i in todo}
+                for fut in as_completed(futures):
+                    i = futures[fut]
+                    results[i] = fut.result()
+                    bar.update(len(results[i]))
+    finally:
+        bar.close()
+    return results
+
+
 def _remove_stale(out: Path, manifest: list[Clip]) -> None:
     """Delete clip files in ``out/clips`` that the new manifest does not name (overwrite)."""
     keep = {(out / c.path).resolve() for c in manifest}
-    clips_dir = out / "clips"
+    clips_dir = out / CLIPS_DIR
     if not clips_dir.is_dir():
         return
     for f in clips_dir.rglob("*.wav"):

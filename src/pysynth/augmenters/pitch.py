@@ -8,6 +8,7 @@ import numpy as np
 
 from ..registry import augmenters
 from .base import Augmenter, check_range, uniform
+from .stretch import stft_size
 
 
 def pitch_shift(y: np.ndarray, sr: int, semitones: float) -> np.ndarray:
@@ -21,7 +22,9 @@ def pitch_shift(y: np.ndarray, sr: int, semitones: float) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     if semitones == 0.0:
         return y.copy()
-    out = librosa.effects.pitch_shift(y, sr=sr, n_steps=float(semitones), res_type="soxr_hq")
+    out = librosa.effects.pitch_shift(
+        y, sr=sr, n_steps=float(semitones), res_type="soxr_hq", **stft_size(len(y))
+    )
     return np.asarray(out, dtype=np.float32)
 
 

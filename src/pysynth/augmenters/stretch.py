@@ -10,10 +10,19 @@ from ..registry import augmenters
 from .base import Augmenter, check_range, fix_length, uniform
 
 
+def stft_size(n: int) -> dict[str, int]:
+    """librosa's STFT size (2048, hop 512), or a smaller power of two for clips shorter
+    than that, so short clips are stretched rather than padded with a warning."""
+    n_fft = 2048
+    while n_fft > 64 and n_fft > n:
+        n_fft //= 2
+    return {"n_fft": n_fft, "hop_length": n_fft // 4}
+
+
 def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     """Stretch ``y`` in time by ``1 / rate`` keeping its pitch (``rate > 1``: faster, shorter).
 
-    librosa's STFT phase vocoder (n_fft 2048, hop 512). The output has
+    librosa's STFT phase vocoder (n_fft 2048, hop 512; see :func:`stft_size`). The output has
     ``round(len / rate)`` samples.
     """
     import librosa
@@ -21,7 +30,7 @@ def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
     y = np.asarray(y, dtype=np.float32)
     if rate == 1.0:
         return y.copy()
-    out = librosa.effects.time_stretch(y, rate=float(rate))
+    out = librosa.effects.time_stretch(y, rate=float(rate), **stft_size(len(y)))
     return np.asarray(out, dtype=np.float32)
 
 

@@ -36,6 +36,8 @@ def add_parser(sub):
                    help="copy the original clips instead of hard-linking them")
     p.add_argument("--overwrite", action="store_true",
                    help="replace a dataset already in the output folder")
+    p.add_argument("-j", "--workers", type=int, default=1, metavar="N",
+                   help="worker processes (default 1; the result does not depend on it)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -53,6 +55,7 @@ def run(args) -> int:
         splits=splits,
         link=not args.copy_originals,
         overwrite=args.overwrite,
+        workers=args.workers,
         progress=not args.quiet,
     )
     made = ds.info.get("augment", {})
