@@ -115,14 +115,14 @@ def test_cli_recipe_file(sounds, tmp_path, capsys):
 
 
 def test_long_input_is_processed_in_blocks_with_bounded_memory(tmp_path):
-    """A 4-minute file at 48 kHz stereo: peak traced memory stays far below its decoded size."""
-    sr, seconds = 48000, 240
+    """A 2-minute file at 48 kHz stereo: peak traced memory stays far below its decoded size."""
+    sr, seconds = 48000, 120
     path = tmp_path / "long.wav"
     with sf.SoundFile(path, "w", sr, 2, subtype="PCM_16") as f:
         for k in range(seconds // 10):
             block = _tone(300 + 10 * k, 10.0, sr, amp=0.4)
             f.write(np.stack([block, block], axis=1))
-    decoded_bytes = sr * seconds * 2 * 4  # float32 stereo: ~92 MB
+    decoded_bytes = sr * seconds * 2 * 4  # float32 stereo: ~46 MB
     tracemalloc.start()
     try:
         summary = pysynth.curate([path], tmp_path / "ds", block_seconds=10.0, normalize=None,

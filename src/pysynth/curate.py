@@ -230,12 +230,19 @@ def _to_pcm16(y: np.ndarray) -> np.ndarray:
 
 
 def _write_clip(path: Path, q: np.ndarray, sr: int) -> None:
+    """Write one clip atomically (temporary file, then rename). No fsync per clip: a
+    crash can at worst leave a clip the manifest does not list yet, and re-running
+    rewrites it; the manifest itself is written with fsync, last."""
+    import io
+
     import soundfile as sf
 
+    buf = io.BytesIO()
+    sf.write(buf, q, sr, subtype="PCM_16", format="WAV")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.wav", dir=path.parent)
-    os.close(fd)
     try:
-        sf.write(tmp, q, sr, subtype="PCM_16", format="WAV")
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.getvalue())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

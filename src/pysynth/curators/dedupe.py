@@ -35,15 +35,16 @@ def fingerprint(y: np.ndarray, sr: int) -> np.ndarray:
     if len(y) < need:
         y = np.concatenate([y, np.zeros(need - len(y), dtype=np.float32)])
     frames = y[:need].reshape(n_frames, n_fft) * np.hanning(n_fft).astype(np.float32)
-    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2  # (n_frames, n_fft/2+1)
+    spec = np.fft.rfft(frames, axis=1)
+    power = (spec.real**2 + spec.imag**2).astype(np.float32)  # (n_frames, n_fft/2+1)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
     edges = np.geomspace(40.0, sr / 2.0, BANDS + 1)
     band = np.clip(np.searchsorted(edges, freqs, side="right") - 1, 0, BANDS - 1)
-    band_power = np.zeros((n_frames, BANDS))
-    np.add.at(band_power.T, band, power.T)
     slot = (np.arange(n_frames) * TIME_SLOTS) // n_frames
-    grid = np.zeros((TIME_SLOTS, BANDS))
-    np.add.at(grid, slot, band_power)
+    # sums over bins of a band and frames of a slot, as two products with 0/1 matrices
+    to_band = (band[:, None] == np.arange(BANDS)).astype(np.float32)
+    to_slot = (np.arange(TIME_SLOTS)[:, None] == slot).astype(np.float32)
+    grid = (to_slot @ power @ to_band).astype(np.float64)
     db = 10.0 * np.log10(np.maximum(grid, 1e-20))
     db = np.maximum(db, db.max() - FLOOR_DB).ravel()
     db -= db.mean()
