@@ -1,0 +1,261 @@
+// One WaveNet sampling step for one stream, split into phases that a block of threads
+// runs in order with a barrier between phases.
+//
+// The CUDA kernel (csrc/cuda/wavenet_kernel.cu) runs each phase with the threads of one
+// block and __syncthreads() between phases; its host emulation runs the very same phase
+// functions with a loop over thread ids, so the kernel's arithmetic, ring-buffer indexing
+// and sampling are exercised on machines without a GPU. Everything is PYSYNTH_HD.
+//
+// The math is docs/architecture.md, "WaveNet program". Inside a phase, a thread only
+// writes the outputs it owns (index n = tid, tid + nth, ...), and only reads what earlier
+// phases wrote: there are no races inside a phase.
+#pragma once
+
+#include <cstdint>
+
+#include "common.h"
+
+namespace pysynth {
+namespace wavenet {
+
+// Sizes of the program (names as in docs/architecture.md).
+struct Dims {
+  int Q, K0, K, R, D, S, H, C, L;
+};
+
+// Pointers to the weights (device memory on the GPU, host memory in emulation). Per-layer
+// tensors are stored back to back, layer l at base + l * (size of one layer's tensor).
+struct Weights {
+  const float* input_table;  // (K0, Q, R)
+  const float* input_bias;   // (R)
+  const float* conv_w;       // L x (K, R, 2D)
+  const float* conv_b;       // L x (2D)
+  const float* cond_table;   // L x (C, 2D); nullptr when C == 0
+  const float* res_w;        // L x (D, R)
+  const float* res_b;        // L x (R)
+  const float* skip_w;       // L x (D, S)
+  const float* skip_b;       // L x (S)
+  const float* out1_w;       // (S, H)
+  const float* out1_b;       // (H)
+  const float* out2_w;       // (H, Q)
+  const float* out2_b;       // (Q)
+};
+
+// Everything one launch needs: n steps (absolute times t0 .. t0+n-1) of B streams.
+struct StepArgs {
+  Dims dims;
+  Weights w;
+  const int* dilation;         // (L)
+  const int64_t* ring_offset;  // (L) offset, in floats, of layer l's ring in a stream's area
+  int64_t ring_stride;         // floats of ring per stream
+  float* rings;                // (B, ring_stride): h_l at the last (K-1)*d_l + 1 times
+  int* qhist;                  // (B, K0): q[s] at slot s mod K0
+  const int* cond;             // (B) condition classes, or nullptr
+  const uint32_t* stream_ids;  // (B) stream keys of the uniforms
+  const int* forced;           // teacher-forced indices: step i of stream b at forced[b*ld+i]
+  int64_t forced_ld;
+  int nforced;                 // steps 0 .. nforced-1 of this launch are teacher-forced
+  int* out_q;                  // (B, out_ld): step i's chosen index at column out_col + i
+  float* out_logits;           // (B, out_ld, Q) likewise, or nullptr
+  int64_t out_ld;
+  int64_t out_col;
+  uint64_t seed;
+  float temperature;
+  int64_t t0;
+  int n;
+  int B;
+};
+
+PYSYNTH_HD int64_t ring_len(const Dims& d, int dilation) {
+  return static_cast<int64_t>(d.K - 1) * dilation + 1;
+}
+
+// Per-block scratch (shared memory on the GPU).
+struct Scratch {
+  float* h;       // (R) residual stream h_l[t]
+  float* taps;    // (K*R) h_l at t-(K-1)*d .. t, the dilated conv's input
+  float* a;       // (D) gated activation
+  float* skip;    // (S) sum of the skip outputs
+  float* o1;      // (H)
+  float* logits;  // (Q)
+};
+
+PYSYNTH_HD int scratch_floats(const Dims& d) {
+  return d.R + d.K * d.R + d.D + d.S + d.H + d.Q;
+}
+
+PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
+  Scratch s;
+  s.h = base;
+  s.taps = s.h + d.R;
+  s.a = s.taps + d.K * d.R;
+  s.skip = s.a + d.D;
+  s.o1 = s.skip + d.S;
+  s.logits = s.o1 + d.H;
+  return s;
+}
+
+// Phases of one step: input, then (taps, gate, residual+skip) per layer, then out1, logits,
+// choose. out1 and logits are skipped on teacher-forced steps whose logits nobody reads.
+PYSYNTH_HD int num_phases(const Dims& d) { return 3 * d.L + 4; }
+
+PYSYNTH_HD bool phase_needed(const StepArgs& a, int phase, int step) {
+  const int L = a.dims.L;
+  if (phase == 3 * L + 1 || phase == 3 * L + 2)
+    return step >= a.nforced || a.out_logits != nullptr;
+  return true;
+}
+
+// h0[t] = input.bias + sum_j input.table[j, q[t-1-(K0-1-j)]] (negative times vanish);
+// also clears the skip sum of this step.
+PYSYNTH_HD void phase_input(const StepArgs& a, Scratch& s, int b, int64_t t, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int* qh = a.qhist + static_cast<int64_t>(b) * d.K0;
+  for (int r = tid; r < d.R; r += nth) {
+    float acc = a.w.input_bias[r];
+    for (int j = 0; j < d.K0; ++j) {
+      const int64_t src = t - 1 - (d.K0 - 1 - j);
+      if (src < 0) continue;
+      const int x = qh[src % d.K0];
+      acc += a.w.input_table[(static_cast<int64_t>(j) * d.Q + x) * d.R + r];
+    }
+    s.h[r] = acc;
+  }
+  for (int k = tid; k < d.S; k += nth) s.skip[k] = 0.0f;
+}
+
+// Gathers the dilated conv's input taps from layer l's ring and stores h_l[t] there.
+// Slot t mod ring_len is not read at step t (the taps are t-(K-1)*d .. t-d), so no race.
+PYSYNTH_HD void phase_taps(const StepArgs& a, Scratch& s, int b, int64_t t, int l, int tid,
+                           int nth) {
+  const Dims& d = a.dims;
+  const int dil = a.dilation[l];
+  const int64_t len = ring_len(d, dil);
+  float* ring = a.rings + static_cast<int64_t>(b) * a.ring_stride + a.ring_offset[l];
+  const int n = d.K * d.R;
+  for (int i = tid; i < n; i += nth) {
+    const int j = i / d.R, r = i - j * d.R;
+    if (j == d.K - 1) {
+      const float v = s.h[r];
+      s.taps[i] = v;
+      ring[(t % len) * d.R + r] = v;
+    } else {
+      const int64_t src = t - static_cast<int64_t>(d.K - 1 - j) * dil;
+      s.taps[i] = src >= 0 ? ring[(src % len) * d.R + r] : 0.0f;
+    }
+  }
+}
+
+// z = conv.bias + taps @ conv.weight (+ cond.table[c]); a = tanh(z[:D]) * sigmoid(z[D:]).
+PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int l, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int D2 = 2 * d.D;
+  const int kin = d.K * d.R;
+  const float* W = a.w.conv_w + static_cast<int64_t>(l) * kin * D2;
+  const float* bias = a.w.conv_b + static_cast<int64_t>(l) * D2;
+  const float* ct = nullptr;
+  if (a.cond != nullptr && d.C > 0)
+    ct = a.w.cond_table + (static_cast<int64_t>(l) * d.C + a.cond[b]) * D2;
+  for (int i = tid; i < d.D; i += nth) {
+    float zf = bias[i], zg = bias[d.D + i];
+    for (int k = 0; k < kin; ++k) {
+      const float x = s.taps[k];
+      zf += x * W[static_cast<int64_t>(k) * D2 + i];
+      zg += x * W[static_cast<int64_t>(k) * D2 + d.D + i];
+    }
+    if (ct != nullptr) {
+      zf += ct[i];
+      zg += ct[d.D + i];
+    }
+    s.a[i] = tanhf(zf) * sigmoidf(zg);
+  }
+}
+
+// h_{l+1} = h_l + a @ res.weight + res.bias; skip += a @ skip.weight + skip.bias.
+// Index i < R is a residual channel, R <= i < R+S a skip channel.
+PYSYNTH_HD void phase_res_skip(const StepArgs& a, Scratch& s, int l, int tid, int nth) {
+  const Dims& d = a.dims;
+  const float* rw = a.w.res_w + static_cast<int64_t>(l) * d.D * d.R;
+  const float* rb = a.w.res_b + static_cast<int64_t>(l) * d.R;
+  const float* sw = a.w.skip_w + static_cast<int64_t>(l) * d.D * d.S;
+  const float* sb = a.w.skip_b + static_cast<int64_t>(l) * d.S;
+  for (int i = tid; i < d.R + d.S; i += nth) {
+    if (i < d.R) {
+      float acc = rb[i];
+      for (int k = 0; k < d.D; ++k) acc += s.a[k] * rw[static_cast<int64_t>(k) * d.R + i];
+      s.h[i] += acc;
+    } else {
+      const int j = i - d.R;
+      float acc = sb[j];
+      for (int k = 0; k < d.D; ++k) acc += s.a[k] * sw[static_cast<int64_t>(k) * d.S + j];
+      s.skip[j] += acc;
+    }
+  }
+}
+
+// o1 = relu(relu(skip) @ out1.weight + out1.bias).
+PYSYNTH_HD void phase_out1(const StepArgs& a, Scratch& s, int tid, int nth) {
+  const Dims& d = a.dims;
+  for (int n = tid; n < d.H; n += nth) {
+    float acc = a.w.out1_b[n];
+    for (int k = 0; k < d.S; ++k) acc += reluf(s.skip[k]) * a.w.out1_w[static_cast<int64_t>(k) * d.H + n];
+    s.o1[n] = reluf(acc);
+  }
+}
+
+// logits = o1 @ out2.weight + out2.bias, also written to out_logits when asked for.
+PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int tid, int nth) {
+  const Dims& d = a.dims;
+  float* out = nullptr;
+  if (a.out_logits != nullptr)
+    out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * d.Q;
+  for (int n = tid; n < d.Q; n += nth) {
+    float acc = a.w.out2_b[n];
+    for (int k = 0; k < d.H; ++k) acc += s.o1[k] * a.w.out2_w[static_cast<int64_t>(k) * d.Q + n];
+    s.logits[n] = acc;
+    if (out != nullptr) out[n] = acc;
+  }
+}
+
+// One thread: q[t] is the forced index, or sampled from the logits with the uniform keyed
+// (seed, stream, t); it is recorded and pushed into the input history.
+PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, int step, int tid) {
+  if (tid != 0) return;
+  const Dims& d = a.dims;
+  int q;
+  if (step < a.nforced) {
+    q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
+  } else {
+    const float u = uniform01(a.seed, a.stream_ids[b], static_cast<uint64_t>(t));
+    q = sample_logits(s.logits, d.Q, a.temperature, u);
+  }
+  a.out_q[static_cast<int64_t>(b) * a.out_ld + a.out_col + step] = q;
+  a.qhist[static_cast<int64_t>(b) * d.K0 + t % d.K0] = q;
+}
+
+// Runs phase `phase` of step `step` (absolute time t0 + step) of stream b as thread tid of nth.
+PYSYNTH_HD void run_phase(const StepArgs& a, Scratch& s, int b, int step, int phase, int tid,
+                          int nth) {
+  const int L = a.dims.L;
+  const int64_t t = a.t0 + step;
+  if (phase == 0) {
+    phase_input(a, s, b, t, tid, nth);
+  } else if (phase <= 3 * L) {
+    const int l = (phase - 1) / 3, k = (phase - 1) % 3;
+    if (k == 0)
+      phase_taps(a, s, b, t, l, tid, nth);
+    else if (k == 1)
+      phase_gate(a, s, b, l, tid, nth);
+    else
+      phase_res_skip(a, s, l, tid, nth);
+  } else if (phase == 3 * L + 1) {
+    phase_out1(a, s, tid, nth);
+  } else if (phase == 3 * L + 2) {
+    phase_logits(a, s, b, step, tid, nth);
+  } else {
+    phase_choose(a, s, b, t, step, tid);
+  }
+}
+
+}  // namespace wavenet
+}  // namespace pysynth
