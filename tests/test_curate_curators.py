@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pytest
 import soundfile as sf
 
+import pysynth
 from pysynth.curate import build_pipeline, load_recipe
-from pysynth.curators.base import ClipRecord, Rejected, Segment, frame_rms_db
+from pysynth.curators.base import ClipRecord, Curator, Rejected, Segment, frame_rms_db
 from pysynth.curators.cut import Cut
 from pysynth.curators.decode import Decode
 from pysynth.curators.dedupe import Dedupe, fingerprint
@@ -323,3 +326,32 @@ def test_build_pipeline_fills_options_and_checks_order():
 def test_bad_recipes(recipe, match):
     with pytest.raises(ParameterError, match=match):
         load_recipe(recipe)
+
+
+# -- a third-party curator ----------------------------------------------------------------
+
+
+@dataclass
+class _Dc(Curator):
+    """Reject segments with a DC offset (the example of docs/curate.md)."""
+
+    name = "test_dc_offset"
+    max_dc: float = 0.05
+
+    def apply(self, seg):
+        dc = float(np.mean(seg.y))
+        if abs(dc) > self.max_dc:
+            raise Rejected("dc_offset", f"mean {dc:.3f} > max_dc {self.max_dc}")
+        return [seg]
+
+
+def test_a_registered_custom_curator_runs_in_a_recipe(tmp_path):
+    if "test_dc_offset" not in curators:
+        curators.register("test_dc_offset", _Dc, origin="tests")
+    (tmp_path / "in").mkdir()
+    sf.write(tmp_path / "in" / "ok.wav", tone(440, 1.0), SR)
+    sf.write(tmp_path / "in" / "dc.wav", tone(440, 1.0, amp=0.3) + 0.4, SR)
+    summary = pysynth.curate([tmp_path / "in"], tmp_path / "ds", progress=False, recipe=[
+        "decode", {"test_dc_offset": {"max_dc": 0.1}}, "cut", "split"])
+    assert summary.rejects == {"dc_offset": 1}
+    assert summary.clips == 1
