@@ -134,7 +134,8 @@ def test_logits_and_nll_match_reference(backend, tiny):
     cond = np.array([2, 0, 1], dtype=np.int32)
     want = ref.logits(q, cond)
     got = eng.logits(q, cond=cond)
-    assert got.shape == (3, 60, TINY["levels"]) and got.dtype == np.float32
+    assert got.shape == (3, 60, TINY["levels"])
+    assert got.dtype == np.float32
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
     # conditioning matters: another class gives other logits
     assert not np.allclose(eng.logits(q, cond=np.array([0, 0, 0], np.int32))[0], got[0])
@@ -166,7 +167,8 @@ def test_generate_follows_the_sampling_rule(backend, tiny, temperature):
     prime = np.random.default_rng(5).integers(0, TINY["levels"], (2, 6)).astype(np.int32)
     out = eng.generate(50, streams=streams, seed=123, temperature=temperature, prime=prime,
                        cond=cond, chunk=16)
-    assert out.shape == (2, 50) and out.dtype == np.int32
+    assert out.shape == (2, 50)
+    assert out.dtype == np.int32
     full = np.concatenate([prime, out], axis=1)
     logits = ref.logits(full, cond)
     u = cuda.uniforms(123, streams, 0, full.shape[1])
@@ -284,8 +286,11 @@ def test_bad_call_arguments_are_rejected(tiny):
 @needs_module
 def test_uniforms_and_sample_logits_helpers():
     u = cuda.uniforms(1, np.array([0, 1], np.int32), 0, 1000)
-    assert u.shape == (2, 1000) and u.dtype == np.float32
-    assert 0.0 <= u.min() and u.max() < 1.0 and abs(u.mean() - 0.5) < 0.05
+    assert u.shape == (2, 1000)
+    assert u.dtype == np.float32
+    assert u.min() >= 0.0
+    assert u.max() < 1.0
+    assert abs(u.mean() - 0.5) < 0.05
     assert not np.array_equal(u[0], u[1])
     np.testing.assert_array_equal(cuda.uniforms(1, np.array([1], np.int32), 10, 5), u[1:, 10:15])
     logits = np.log(np.array([[0.25, 0.25, 0.5]], np.float32))
