@@ -1,13 +1,42 @@
-"""`pysynth export` (not built yet)."""
+"""`pysynth export RUN -o MODEL`: a run's best (or last) checkpoint as a model file."""
 
 from __future__ import annotations
 
-from ..errors import NotBuiltYetError
+import argparse
+
+
+def _checkpoint(text: str):
+    if text in ("best", "last"):
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected 'best', 'last' or an epoch number, got {text!r}") from None
 
 
 def add_parser(sub):
-    return sub.add_parser("export", help="(not built yet)", description="Not built yet.")
+    p = sub.add_parser(
+        "export",
+        help="write a run's checkpoint as a model file (readable with numpy alone)",
+        description="Fold the run's checkpoint into the architecture's program and write "
+        "MODEL (safetensors + JSON program + sha256; metadata: arch, epoch, validation NLL, "
+        "labels). `pysynth sample MODEL` reads it without TensorFlow.",
+    )
+    p.add_argument("run", metavar="RUN", help="a run folder made by `pysynth train`")
+    p.add_argument("-o", "--out", required=True, metavar="MODEL", help="model file to write")
+    p.add_argument("--checkpoint", type=_checkpoint, default="best",
+                   help="'best' (lowest validation NLL, default), 'last' or an epoch number")
+    return p
 
 
 def run(args) -> int:
-    raise NotBuiltYetError("'pysynth export' is not built yet in this version")
+    from ..modelfile import load_model
+    from ..train import export
+
+    path = export(args.run, args.out, checkpoint=args.checkpoint)
+    meta = load_model(path).metadata
+    nll = meta.get("val_nll_bits")
+    print(f"wrote {path} ({meta.get('arch')}, epoch {meta.get('epoch')}, validation "
+          f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample)")
+    return 0

@@ -1,0 +1,40 @@
+"""WaveNet's training data: random windows of quantized clips with receptive-field context.
+
+Imported lazily (tf.data). The windows come from :func:`pysynth.train.window_dataset`:
+each example holds ``receptive_field + window`` samples and weights the last ``window``
+targets, so every scored prediction sees its full context (or the true clip start).
+"""
+
+from __future__ import annotations
+
+from pysynth.train import quantized_clips, window_dataset
+
+from .config import WaveNetConfig
+
+
+def dataset(
+    ds,
+    config: WaveNetConfig,
+    *,
+    split: str,
+    batch_size: int,
+    steps: int,
+    seed: int,
+    epochs: tuple[int, int] | None = (0, 1),
+    labels: list[str] | None = None,
+):
+    """The architecture's ``dataset`` hook (see docs/training.md).
+
+    Returns a ``tf.data.Dataset`` of ``(inputs, targets, weights)`` batches: ``steps``
+    batches per epoch in ``range(*epochs)`` (``epochs=None``: ``steps`` fixed validation
+    batches). ``labels`` maps class ids to clip labels when the model is conditioned.
+    """
+    conditioned = config.conditioning_classes > 0
+    seqs, ids = quantized_clips(
+        ds, split, levels=config.levels, quantization=config.quantization,
+        labels=labels if conditioned else None,
+    )
+    return window_dataset(
+        seqs, ids, context=config.receptive_field, window=config.window,
+        batch_size=batch_size, steps=steps, seed=seed, epochs=epochs, conditioned=conditioned,
+    )
