@@ -124,6 +124,19 @@ class Architecture:
         """Return the teacher-forced training ``keras.Model`` (outputs logits)."""
         raise NotImplementedError
 
+    def prepare(self, config, dataset):
+        """Fit the config to a dataset before training (e.g. its sample rate, its number of
+        label classes); the default returns it unchanged. See docs/training.md."""
+        return config
+
+    def dataset(self, ds, config, *, split, batch_size, steps, seed, epochs=(0, 1),
+                labels=None):
+        """Batches ``(inputs, targets, sample_weight)`` as a ``tf.data.Dataset``: ``steps``
+        per epoch in ``range(*epochs)`` for ``split="train"`` (epoch ``e``'s batches depend
+        on ``(seed, e)`` alone), ``steps`` fixed batches when ``epochs`` is None
+        (validation). See docs/training.md."""
+        raise NotImplementedError
+
     def teacher_forced_logits(self, model, config, q: np.ndarray, cond=None) -> np.ndarray:
         """Run the Keras model over whole sequences ``q (B, T)``: logits ``(B, T, levels)``
         with the conventions of :class:`ReferenceModel`."""
