@@ -251,6 +251,28 @@ def test_dedupe_exact_and_near_with_matches():
     assert dropped == []
 
 
+@pytest.mark.parametrize("batch", [1, 7])
+def test_dedupe_batches_do_not_change_the_result(monkeypatch, batch):
+    import pysynth.curators.dedupe as dd
+
+    rng = np.random.default_rng(5)
+    base = rng.standard_normal((40, dd.TIME_SLOTS * dd.BANDS)).astype(np.float32)
+    recs = []
+    for i in range(120):  # 40 distinct fingerprints, each seen about 3 times with jitter
+        v = base[i % 40] + 0.02 * rng.standard_normal(base.shape[1]).astype(np.float32)
+        v -= v.mean()
+        rec = ClipRecord(f"c{i:03d}", "", f"s{i % 17}.wav", float(i), 1.0, f"k{i % 50}", "")
+        rec.features["fingerprint"] = (v / np.linalg.norm(v)).astype(np.float16)
+        recs.append(rec)
+    expected = Dedupe().select(list(recs))
+    monkeypatch.setattr(dd, "_BATCH", batch)
+    got = Dedupe().select(list(recs))
+    assert [r.id for r in got[0]] == [r.id for r in expected[0]]
+    assert [(r.id, j.reason, j.info["matched"]) for r, j in got[1]] == [
+        (r.id, j.reason, j.info["matched"]) for r, j in expected[1]]
+    assert len(expected[0]) < 60  # there were duplicates to find
+
+
 # -- split --------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from .base import ClipRecord, Curator, Rejected, Segment, check_number
 TIME_SLOTS = 16
 BANDS = 24
 FLOOR_DB = 40.0
+_BATCH = 256
 
 
 def fingerprint(y: np.ndarray, sr: int) -> np.ndarray:
@@ -88,39 +89,57 @@ class Dedupe(Curator):
 
     def select(self, records):
         order = sorted(records, key=lambda r: (r.source, r.offset, r.id))
+        near = self.near_threshold is not None
+        dim = TIME_SLOTS * BANDS
         kept: list[ClipRecord] = []
         dropped: list[tuple[ClipRecord, Rejected]] = []
         by_checksum: dict[str, ClipRecord] = {}
-        fps = np.zeros((len(order), TIME_SLOTS * BANDS), dtype=np.float32)
+        source_ids: dict[str, int] = {}
+        # fingerprints, durations and source ids of the kept clips, in the order of `kept`
+        fps = np.zeros((len(order), dim), dtype=np.float32)
         durs = np.zeros(len(order))
-        srcs: list[str] = []
+        srcs = np.zeros(len(order), dtype=np.int64)
         n = 0
-        for r in order:
-            first = by_checksum.get(r.checksum) if self.exact else None
-            if first is not None and (self.within_source or first.source != r.source):
-                dropped.append((r, Rejected("duplicate", f"same audio as clip {first.id}",
-                                            matched=first.id, matched_source=first.source)))
-                continue
-            fp = r.features.get("fingerprint")
-            if self.near_threshold is not None and fp is not None and n:
-                dist = 1.0 - fps[:n] @ fp.astype(np.float32)
-                ok = np.abs(durs[:n] - r.duration) <= 0.1 * np.maximum(durs[:n], r.duration)
-                if not self.within_source:
-                    ok &= np.array([s != r.source for s in srcs])
-                dist = np.where(ok, dist, np.inf)
-                j = int(np.argmin(dist))
-                if dist[j] <= self.near_threshold:
-                    m = kept[j]
-                    dropped.append((r, Rejected(
-                        "near_duplicate", f"fingerprint distance {dist[j]:.4f} to clip {m.id} "
-                        f"(near_threshold {self.near_threshold})",
-                        matched=m.id, matched_source=m.source, distance=round(float(dist[j]), 5))))
+        # candidates are compared in batches: one matrix product against everything kept
+        # so far, then a small product within the batch, instead of one pass per clip
+        for b0 in range(0, len(order), _BATCH):
+            batch = order[b0:b0 + _BATCH]
+            bf = np.zeros((len(batch), dim), dtype=np.float32)
+            has = np.zeros(len(batch), dtype=bool)
+            for j, r in enumerate(batch):
+                fp = r.features.get("fingerprint")
+                if fp is not None:
+                    bf[j], has[j] = fp, True
+            prior = fps[:n] @ bf.T if near and n else None  # (kept so far, batch)
+            intra = bf @ bf.T if near else None
+            mine: list[int] = []  # rows of the kept arrays filled from this batch
+            for j, r in enumerate(batch):
+                sid = source_ids.setdefault(r.source, len(source_ids))
+                first = by_checksum.get(r.checksum) if self.exact else None
+                if first is not None and (self.within_source or first.source != r.source):
+                    dropped.append((r, Rejected("duplicate", f"same audio as clip {first.id}",
+                                                matched=first.id, matched_source=first.source)))
                     continue
-            by_checksum.setdefault(r.checksum, r)
-            if fp is not None:
-                fps[n] = fp
-            durs[n] = r.duration
-            srcs.append(r.source)
-            kept.append(r)
-            n += 1
+                if near and has[j] and n:
+                    # similarity to every kept clip, in kept order: earlier batches, then this
+                    sim = prior[:, j] if prior is not None else np.zeros(0, np.float32)
+                    sim = np.concatenate([sim, intra[mine, j]])
+                    ok = np.abs(durs[:n] - r.duration) <= 0.1 * np.maximum(durs[:n], r.duration)
+                    if not self.within_source:
+                        ok &= srcs[:n] != sid
+                    dist = np.where(ok, 1.0 - sim, np.inf)
+                    k = int(np.argmin(dist))
+                    if dist[k] <= self.near_threshold:
+                        m = kept[k]
+                        dropped.append((r, Rejected(
+                            "near_duplicate", f"fingerprint distance {dist[k]:.4f} to clip "
+                            f"{m.id} (near_threshold {self.near_threshold})",
+                            matched=m.id, matched_source=m.source,
+                            distance=round(float(dist[k]), 5))))
+                        continue
+                by_checksum.setdefault(r.checksum, r)
+                fps[n], durs[n], srcs[n] = bf[j], r.duration, sid
+                mine.append(j)
+                kept.append(r)
+                n += 1
         return kept, dropped
