@@ -1,0 +1,149 @@
+"""The map's HTML page: one self-contained file (inline script, inline or linked audio).
+
+The page is ``templates/map.html`` with the map's data inserted as JSON; it loads nothing
+from the network. Audio is embedded as base64 WAV data URIs, or referenced relative to
+the page for big datasets.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as htmllib
+import io
+import json
+import os
+import urllib.parse
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .audio import atomic_write_bytes
+from .mapplot import categories, palette
+
+TEMPLATE = "map.html"
+
+
+def template() -> str:
+    """The page template's text (package data under ``pysynth/templates``)."""
+    return resources.files("pysynth").joinpath("templates", TEMPLATE).read_text("utf-8")
+
+
+def wav_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
+    """A ``data:audio/wav;base64,...`` URI of an audio file (non-WAV files are re-encoded)."""
+    path = Path(path)
+    if path.suffix.lower() == ".wav":
+        data = path.read_bytes()
+    else:
+        import soundfile as sf
+
+        from .audio import load
+
+        y, rate = load(path, sr=sr)
+        buf = io.BytesIO()
+        sf.write(buf, np.clip(y, -1, 1), rate, format="WAV", subtype="PCM_16")
+        data = buf.getvalue()
+    return "data:audio/wav;base64," + base64.b64encode(data).decode("ascii")
+
+
+def relative_url(path: str | os.PathLike, page_dir: Path) -> str:
+    """``path`` as a URL relative to the folder of the page (forward slashes, quoted)."""
+    rel = os.path.relpath(Path(path).resolve(), page_dir.resolve())
+    return urllib.parse.quote(rel.replace(os.sep, "/"))
+
+
+def _summary(table, i: int) -> list[str]:
+    def col(name):
+        return float(table.column(name)[i]) if name in table.names else None
+
+    out = []
+    c = col("centroid_mean")
+    if c is not None:
+        out.append(f"centroid: {c:.0f} Hz")
+    r = col("rms_mean")
+    if r is not None:
+        out.append(f"RMS: {20 * np.log10(max(r, 1e-5)):.1f} dBFS")
+    f = col("flatness_mean")
+    if f is not None:
+        out.append(f"flatness: {f:.3f}")
+    z = col("zcr_mean")
+    if z is not None:
+        out.append(f"zero crossings: {z:.3f}")
+    return out
+
+
+def _round(a: np.ndarray) -> list[float]:
+    return [float(v) for v in np.round(np.asarray(a, dtype=np.float64), 5)]
+
+
+def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_full, title: str):
+    """The JSON the page's script reads (see templates/map.html)."""
+    page_dir = Path(page_dir)
+    infos = []
+    for i, c in enumerate(clips):
+        lines = [c.id, f"label: {c.label or '(none)'}", f"split: {c.split}",
+                 f"duration: {c.duration:.2f} s", *_summary(full, i)]
+        infos.append("\n".join(lines))
+    if audio == "inline":
+        srcs = [wav_data_uri(ds.path(c)) for c in clips]
+    elif audio == "relative":
+        srcs = [relative_url(ds.path(c), page_dir) for c in clips]
+    else:
+        srcs = None
+    colorings = {}
+    modes = (["cluster"] if result.clusters is not None else []) + ["label", "split", "none"]
+    for mode in modes:
+        names, idx = categories(result, mode)
+        colorings[mode] = {"names": names, "index": idx.tolist(), "palette": palette(len(names))}
+    data = {
+        "title": title,
+        "reducer": result.reducer,
+        "colorBy": result.color_by,
+        "colorings": colorings,
+        "points": {"x": _round(result.coords[:, 0]), "y": _round(result.coords[:, 1]),
+                   "id": list(result.ids), "info": infos, "audio": srcs},
+        "overlay": None,
+        "grid": None,
+    }
+    if len(result.overlay_paths):
+        ids = [p.name for p in result.overlay_paths]
+        oinfo = []
+        for i, name in enumerate(ids):
+            near = [f"  {clips[int(j)].id}  ({d:.2f})"
+                    for j, d in zip(result.neighbours[i], result.distances[i])]
+            oinfo.append("\n".join([f"{name} (generated)", *_summary(overlay_full, i),
+                                    "nearest clips (distance):", *near]))
+        if audio == "inline":
+            osrc = [wav_data_uri(p, sr=ds.sample_rate) for p in result.overlay_paths]
+        elif audio == "relative":
+            osrc = [relative_url(p, page_dir) for p in result.overlay_paths]
+        else:
+            osrc = None
+        data["overlay"] = {
+            "x": _round(result.overlay_coords[:, 0]), "y": _round(result.overlay_coords[:, 1]),
+            "id": ids, "info": oinfo, "audio": osrc,
+            "neighbours": np.asarray(result.neighbours, dtype=int).tolist(),
+            "distances": np.round(np.asarray(result.distances, dtype=float), 5).tolist(),
+        }
+    if result.grid is not None:
+        um, hits = result.grid["umatrix"], result.grid["hits"]
+        data["grid"] = {"rows": int(um.shape[0]), "cols": int(um.shape[1]),
+                        "umatrix": np.round(um, 5).tolist(), "hits": hits.astype(int).tolist()}
+    return data
+
+
+def render_html(
+    result, ds, clips, path: str | os.PathLike, *, audio: str = "inline", title: str = "",
+    full=None, overlay_full=None,
+) -> Path:
+    """Write the map page to ``path`` atomically and return the path."""
+    path = Path(path)
+    data = page_data(result, ds, clips, page_dir=path.parent, audio=audio,
+                     full=full if full is not None else result.features,
+                     overlay_full=overlay_full, title=title)
+    # "<" escaped as \u003c so no string in the data can close the <script> element
+    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    page = template().replace("__PYSYNTH_TITLE__", htmllib.escape(title))
+    page = page.replace("__PYSYNTH_DATA__", payload, 1)
+    atomic_write_bytes(path, page.encode("utf-8"))
+    return path

@@ -1,0 +1,111 @@
+"""PNG pictures of a map (matplotlib, Agg backend): a coloured scatter, or a SOM U-matrix."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .audio import atomic_write_bytes
+
+#: Categories beyond this many share the legend's last entry ("other").
+MAX_LEGEND = 20
+
+
+def categories(result, color_by: str) -> tuple[list[str], np.ndarray]:
+    """Category names and each clip's category index for one colouring of a map.
+
+    ``color_by`` is ``"cluster"``, ``"label"``, ``"split"`` or ``"none"``. Categories are
+    sorted (clusters numerically, DBSCAN noise last as ``"noise"``).
+    """
+    n = len(result.ids)
+    if color_by == "cluster" and result.clusters is not None:
+        values = [int(c) for c in result.clusters]
+        uniq = sorted(set(values), key=lambda c: (c < 0, c))
+        names = ["noise" if c < 0 else f"cluster {c}" for c in uniq]
+        index = {c: i for i, c in enumerate(uniq)}
+        return names, np.array([index[v] for v in values], dtype=int)
+    if color_by in ("label", "split"):
+        values = result.labels if color_by == "label" else result.splits
+        names = sorted(set(values))
+        index = {v: i for i, v in enumerate(names)}
+        shown = [v if v else "(no label)" for v in names]
+        return shown, np.array([index[v] for v in values], dtype=int)
+    return ["clips"], np.zeros(n, dtype=int)
+
+
+def palette(n: int) -> list[str]:
+    """``n`` distinguishable colours as ``#rrggbb`` (tab10, then tab20, then hsv)."""
+    import matplotlib as mpl
+
+    if n <= 10:
+        cmap, m = mpl.colormaps["tab10"], 10
+        return [mpl.colors.to_hex(cmap(i / m + 1e-9)) for i in range(n)]
+    if n <= 20:
+        cmap = mpl.colormaps["tab20"]
+        return [mpl.colors.to_hex(cmap(i / 20 + 1e-9)) for i in range(n)]
+    cmap = mpl.colormaps["hsv"]
+    return [mpl.colors.to_hex(cmap(i / n)) for i in range(n)]
+
+
+def render_png(result, path: str | os.PathLike, *, title: str = "", dpi: int = 120) -> Path:
+    """Draw the map (or, for a SOM, its U-matrix with hit counts) and save it atomically."""
+    # a bare Figure renders with the Agg canvas: no pyplot, no GUI backend, no global state
+    from matplotlib.figure import Figure
+
+    names, idx = categories(result, result.color_by)
+    colors = palette(len(names))
+    fig = Figure(figsize=(9, 7.5), dpi=dpi)
+    ax = fig.add_subplot(1, 1, 1)
+    xy = result.coords
+    size = float(np.clip(2000 / max(len(xy), 1), 3, 40))
+    if result.grid is not None:
+        _draw_grid(fig, ax, result.grid)
+    for ci, name in enumerate(names[:MAX_LEGEND]):
+        sel = idx == ci
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=size, c=colors[ci], label=f"{name} ({sel.sum()})",
+                   alpha=0.8, linewidths=0)
+    if len(names) > MAX_LEGEND:
+        sel = idx >= MAX_LEGEND
+        ax.scatter(xy[sel, 0], xy[sel, 1], s=size, c="#999999", alpha=0.8, linewidths=0,
+                   label=f"{len(names) - MAX_LEGEND} more ({sel.sum()})")
+    o = result.overlay_coords
+    if len(o):
+        for i in range(len(o)):
+            for j in result.neighbours[i]:
+                ax.plot([o[i, 0], xy[j, 0]], [o[i, 1], xy[j, 1]], color="#444444", lw=0.5,
+                        alpha=0.5, zorder=2)
+        ax.scatter(o[:, 0], o[:, 1], s=max(size * 2, 30), marker="*", c="white",
+                   edgecolors="black", linewidths=0.8, zorder=3,
+                   label=f"generated ({len(o)})")
+    if title:
+        ax.set_title(title)
+    what = {"cluster": "cluster", "label": "label", "split": "split"}.get(result.color_by, "")
+    ax.legend(title=what or None, loc="best", fontsize="small", markerscale=max(1, 20 / size))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def _draw_grid(fig, ax, grid) -> None:
+    umatrix, hits = grid["umatrix"], grid["hits"]
+    rows, cols = umatrix.shape
+    extent = (-0.5, cols - 0.5, -0.5, rows - 0.5)
+    im = ax.imshow(umatrix, cmap="bone_r", origin="lower", extent=extent, zorder=0)
+    fig.colorbar(im, ax=ax, label="U-matrix (distance to neighbouring cells)", shrink=0.8)
+    fontsize = float(np.clip(120 / max(rows, cols), 4, 10))
+    for r in range(rows):
+        for c in range(cols):
+            if hits[r, c]:
+                ax.text(c, r + 0.38, str(int(hits[r, c])), ha="center", va="top",
+                        fontsize=fontsize, color="#b00000", zorder=4)
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(-0.5, rows - 0.5)
+    ax.set_aspect("equal")

@@ -1,0 +1,30 @@
+"""PCA visualizer: the first two principal components (linear, fast, places new points)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Reducer, pad2
+
+
+class PCAReducer(Reducer):
+    """Project onto the two directions of largest variance (scikit-learn ``PCA``).
+
+    Exact and deterministic (the seed only matters for the randomized solver sklearn
+    picks for very large inputs). Axes are comparable across runs of the same dataset.
+    """
+
+    name = "pca"
+    supports_transform = True
+
+    def fit(self, X: np.ndarray) -> PCAReducer:
+        from sklearn.decomposition import PCA
+
+        X = self._check(X)
+        k = min(2, X.shape[0], X.shape[1])
+        self.model_ = PCA(n_components=k, random_state=self.seed).fit(X)
+        self.embedding_ = pad2(self.model_.transform(X))
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return pad2(self.model_.transform(np.asarray(X, dtype=np.float64)))

@@ -1,0 +1,269 @@
+"""pysynth.map: layouts, outputs (PNG, HTML, CSV), overlays, and errors, on synthetic datasets."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import pysynth
+from pysynth.audio import save
+from pysynth.cli import main
+from pysynth.dataset import Clip, audio_checksum, write_dataset
+from pysynth.errors import DatasetError, ParameterError, UnknownNameError
+
+SR = 16000
+KINDS = ("tone", "noise", "chirp")
+
+
+def make_dataset(root, n_per=4, seconds=0.5, seed=0):
+    """Three clearly different kinds of clip (labelled), ``n_per`` of each."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    clips = []
+    for kind in KINDS:
+        for i in range(n_per):
+            if kind == "tone":
+                y = 0.5 * np.sin(2 * np.pi * (200 + 40 * i) * t)
+            elif kind == "noise":
+                y = 0.3 * rng.normal(size=t.size)
+            else:
+                y = 0.5 * np.sin(2 * np.pi * ((1000 + 100 * i) * t + 4000 * t**2))
+            y = y.astype(np.float32)
+            cid = f"{kind}-{i:02d}"
+            save(root / "clips" / f"{cid}.wav", y, SR)
+            clips.append(Clip(id=cid, path=f"clips/{cid}.wav", source=f"{kind}/{i}.wav",
+                              offset=0.0, duration=seconds, split="test" if i == 0 else "train",
+                              checksum=audio_checksum(y), label=kind))
+    write_dataset(root, clips, {"sample_rate": SR, "clip_seconds": seconds})
+    return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("map") / "ds")
+
+
+def page_data(path):
+    text = path.read_text("utf-8")
+    m = re.search(r'<script id="pysynth-data" type="application/json">(.*?)</script>', text, re.S)
+    assert m, "the page holds its data"
+    return text, json.loads(m.group(1))
+
+
+def test_pca_map_separates_the_three_kinds(dataset, tmp_path):
+    res = pysynth.map(dataset, html=None, reducer="pca", cluster="kmeans", n_clusters=3)
+    assert res.coords.shape == (12, 2)
+    assert res.color_by == "cluster"
+    # the clusters are exactly the three kinds of sound
+    by_label = {}
+    for lab, c in zip(res.labels, res.clusters):
+        by_label.setdefault(lab, set()).add(int(c))
+    assert all(len(v) == 1 for v in by_label.values())
+    assert len({next(iter(v)) for v in by_label.values()}) == 3
+    # and in 2-D each clip's nearest neighbour has its own label
+    d = np.linalg.norm(res.coords[:, None] - res.coords[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    nearest = d.argmin(axis=1)
+    assert [res.labels[j] for j in nearest] == res.labels
+
+
+@pytest.mark.parametrize("reducer", ["pca", "tsne", "som"])
+def test_each_reducer_is_seeded_and_writes_png_and_page(dataset, tmp_path, reducer):
+    a = pysynth.map(dataset, html=tmp_path / "a.html", png=tmp_path / "a.png", reducer=reducer,
+                    seed=3)
+    b = pysynth.map(dataset, html=None, reducer=reducer, seed=3)
+    assert a.coords.shape == (12, 2)
+    assert np.all(np.isfinite(a.coords))
+    np.testing.assert_allclose(a.coords, b.coords)
+    assert (tmp_path / "a.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert a.color_by == "label"
+    _, data = page_data(tmp_path / "a.html")
+    assert data["points"]["id"] == a.ids
+    np.testing.assert_allclose(data["points"]["x"], a.coords[:, 0], atol=1e-4)
+    if reducer == "som":
+        rows = a.grid["hits"].shape[0]
+        assert a.grid["hits"].sum() == 12
+        assert data["grid"]["rows"] == rows
+        # every clip sits within its cell (jitter < 0.5)
+        assert np.all(np.abs(a.coords - np.round(a.coords)) < 0.5)
+
+
+def test_page_is_self_contained_with_inline_audio(dataset, tmp_path):
+    res = pysynth.map(dataset, html=tmp_path / "map.html", reducer="pca")
+    text, data = page_data(tmp_path / "map.html")
+    # nothing is fetched from the network: no external scripts, styles or media
+    assert not re.search(r'(src|href)\s*=\s*["\']?(https?:)?//', text)
+    assert "<link" not in text
+    assert 'id="player"' in text
+    assert set(data["colorings"]) == {"label", "split", "none"}
+    assert data["colorings"]["label"]["names"] == ["chirp", "noise", "tone"]
+    uri = data["points"]["audio"][5]
+    assert uri.startswith("data:audio/wav;base64,")
+    assert base64.b64decode(uri.split(",", 1)[1]) == (dataset / "clips" / f"{res.ids[5]}.wav").read_bytes()
+    assert "centroid:" in data["points"]["info"][0]
+
+
+def test_relative_audio_links_resolve_from_the_page(dataset, tmp_path):
+    page = tmp_path / "sub" / "map.html"
+    pysynth.map(dataset, html=page, reducer="pca", audio="relative")
+    _, data = page_data(page)
+    for src in data["points"]["audio"]:
+        assert not src.startswith("data:")
+        assert (page.parent / src).resolve().is_file()
+    pysynth.map(dataset, html=page, reducer="pca", audio="none")
+    assert page_data(page)[1]["points"]["audio"] is None
+
+
+@pytest.mark.parametrize("reducer", ["pca", "som", "tsne"])
+def test_overlay_copy_lands_on_its_original(dataset, tmp_path, reducer):
+    gen = tmp_path / "generated"
+    gen.mkdir()
+    shutil.copy(dataset / "clips" / "noise-02.wav", gen / "copy-of-noise.wav")
+    y = (0.5 * np.sin(2 * np.pi * 240 * np.arange(SR // 2) / SR)).astype(np.float32)
+    save(gen / "tone-240.wav", y, 22050)  # another rate: resampled to the dataset's
+    res = pysynth.map(dataset, html=tmp_path / "m.html", reducer=reducer, overlay=gen, k=3)
+    assert [p.name for p in res.overlay_paths] == ["copy-of-noise.wav", "tone-240.wav"]
+    assert res.neighbours.shape == (2, 3)
+    copy_row = 0
+    assert res.ids[res.neighbours[copy_row, 0]] == "noise-02"
+    assert res.distances[copy_row, 0] == pytest.approx(0, abs=1e-6)
+    assert np.all(np.diff(res.distances, axis=1) >= 0)
+    assert res.labels[res.neighbours[1, 0]] == "tone"
+    orig = res.coords[res.ids.index("noise-02")]
+    if reducer == "pca":
+        np.testing.assert_allclose(res.overlay_coords[copy_row], orig, atol=1e-9)
+    elif reducer == "som":  # same cell
+        np.testing.assert_array_equal(np.round(res.overlay_coords[copy_row]), np.round(orig))
+    # the neighbours CSV: one row per (generated file, rank)
+    with open(tmp_path / "m-neighbours.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    assert rows[0]["clip_id"] == "noise-02"
+    assert rows[0]["rank"] == "1"
+    assert float(rows[0]["distance"]) == pytest.approx(0, abs=1e-5)
+    _, data = page_data(tmp_path / "m.html")
+    assert data["overlay"]["id"] == ["copy-of-noise.wav", "tone-240.wav"]
+    assert data["overlay"]["neighbours"][0][0] == res.ids.index("noise-02")
+    assert data["overlay"]["audio"][1].startswith("data:audio/wav;base64,")
+
+
+def test_feature_selection_split_and_dbscan(dataset):
+    res = pysynth.map(dataset, html=None, reducer="pca", features="rms,zcr", split="train",
+                      cluster="dbscan")
+    assert res.features.names == ["rms_mean", "rms_std", "rms_db_max", "zcr_mean", "zcr_std"]
+    assert len(res) == 9
+    assert set(res.splits) == {"train"}
+    assert res.clusters.shape == (9,)
+
+
+def test_cli_writes_page_png_and_csv(dataset, tmp_path, capsys):
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    shutil.copy(dataset / "clips" / "tone-01.wav", gen / "g.wav")
+    rc = main(["map", str(dataset), "-o", str(tmp_path / "p.html"), "--png",
+               str(tmp_path / "p.png"), "--reducer", "som", "--overlay", str(gen), "-k", "2"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "mapped 12 clips with som and 1 generated clips" in out
+    for name in ("p.html", "p.png", "p-neighbours.csv"):
+        assert (tmp_path / name).is_file()
+
+
+def test_cli_reports_errors_in_one_line(dataset, tmp_path, capsys):
+    assert main(["map", str(dataset), "--reducer", "tnse", "-o", str(tmp_path / "x.html")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "did you mean 'tsne'" in err
+    assert len(err.splitlines()) == 1
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_one_clip_and_empty_dataset_are_clear_errors(tmp_path):
+    one = tmp_path / "one"
+    y = np.zeros(800, np.float32)
+    save(one / "clips" / "a.wav", y, SR)
+    write_dataset(one, [Clip(id="a", path="clips/a.wav", source="a.wav", offset=0, duration=0.05,
+                             split="train", checksum=audio_checksum(y))], {"sample_rate": SR})
+    with pytest.raises(DatasetError, match=r"at least 2 clips.*found 1"):
+        pysynth.map(one, html=None)
+    empty = tmp_path / "empty"
+    write_dataset(empty, [], {"sample_rate": SR})
+    with pytest.raises(DatasetError, match="no clips"):
+        pysynth.map(empty, html=None)
+    with pytest.raises(DatasetError, match="no such"):
+        pysynth.map(tmp_path / "missing", html=None)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"color_by": "mood"}, "color_by"), ({"cluster": "spectral"}, "cluster"),
+     ({"k": 0}, "k must"), ({"audio": "mp3"}, "audio"), ({"features": "chroma"}, "features"),
+     ({"n_clusters": 0}, "n_clusters"), ({"pca_dims": 1}, "pca_dims"),
+     ({"split": "dev"}, "split")],
+)
+def test_bad_parameters_are_named(dataset, kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        pysynth.map(dataset, html=None, reducer="pca", **kwargs)
+
+
+def test_unknown_reducer_and_bad_overlay(dataset, tmp_path):
+    with pytest.raises(UnknownNameError, match="Known: pca, som, tsne, umap"):
+        pysynth.map(dataset, html=None, reducer="isomap")
+    with pytest.raises(ParameterError, match="overlay must be a folder"):
+        pysynth.map(dataset, html=None, reducer="pca", overlay=tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("hi")
+    with pytest.raises(ParameterError, match="no audio files"):
+        pysynth.map(dataset, html=None, reducer="pca", overlay=tmp_path / "empty")
+
+
+def test_missing_umap_is_a_clear_error(dataset, monkeypatch):
+    monkeypatch.setitem(sys.modules, "umap", None)  # makes `import umap` raise ImportError
+    with pytest.raises(ParameterError, match=r"pysynth\[umap\]"):
+        pysynth.map(dataset, html=None, reducer="umap")
+
+
+@pytest.mark.slow
+def test_umap_map_with_overlay(dataset, tmp_path):
+    pytest.importorskip("umap")
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    shutil.copy(dataset / "clips" / "chirp-01.wav", gen / "c.wav")
+    res = pysynth.map(dataset, html=tmp_path / "u.html", reducer="umap", overlay=gen, seed=1)
+    again = pysynth.map(dataset, html=None, reducer="umap", seed=1)
+    assert res.coords.shape == (12, 2)
+    np.testing.assert_allclose(res.coords, again.coords, rtol=1e-5, atol=1e-5)
+    assert res.ids[res.neighbours[0, 0]] == "chirp-01"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reducer", ["pca", "som", "tsne"])
+def test_twenty_thousand_clips(tmp_path, monkeypatch, reducer):
+    """The reducers and the page at 20 000 clips (features faked: extraction is linear)."""
+    from pysynth import features, mapping
+
+    n = 20000
+    root = tmp_path / "big"
+    y = np.zeros(160, np.float32)
+    save(root / "clips" / "a.wav", y, SR)
+    clips = [Clip(id=f"c{i}", path="clips/a.wav", source=f"s{i % 50}.wav", offset=0,
+                  duration=0.01, split="train", checksum=f"sha256:{i}", label=f"l{i % 7}")
+             for i in range(n)]
+    write_dataset(root, clips, {"sample_rate": SR})
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(7, len(features.FEATURE_NAMES))) * 3
+
+    def fake(ds, clips, **kw):
+        vals = centers[np.arange(len(clips)) % 7] + rng.normal(size=(len(clips), centers.shape[1]))
+        return features.FeatureTable([c.id for c in clips], vals, list(features.FEATURE_NAMES))
+
+    monkeypatch.setattr(mapping, "dataset_features", fake)
+    res = pysynth.map(root, html=tmp_path / "big.html", reducer=reducer, audio="relative")
+    assert res.coords.shape == (n, 2)
+    assert np.all(np.isfinite(res.coords))
