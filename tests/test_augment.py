@@ -101,6 +101,15 @@ def test_a_clips_result_depends_only_on_seed_id_and_copy(dataset, tmp_path):
         assert by_id[c.id].checksum == c.checksum
 
 
+def test_augmenting_an_augmented_dataset_keeps_ids_unique_and_history(dataset, tmp_path):
+    once = augment(dataset, tmp_path / "a", copies=1, recipe=FAST)
+    twice = augment(once, tmp_path / "b", copies=1, recipe=FAST, seed=1)
+    ids = [c.id for c in twice.clips()]
+    assert len(ids) == len(set(ids)) == 8 + 6
+    assert "c0-aug1-aug1" in ids
+    assert twice.info["augment"]["previous"]["seed"] == 0
+
+
 def test_clip_rng_is_stable_across_processes():
     # a fixed value: a change here would silently change every augmented dataset
     assert clip_rng(0, "c0", 1).random() != clip_rng(0, "c0", 2).random()

@@ -413,6 +413,8 @@ def augment(
         "augmented": len(manifest) - len(clips),
         "pysynth_version": __version__,
     }
+    if "augment" in ds.info:  # augmenting an augmented dataset: keep the history
+        info["augment"]["previous"] = ds.info["augment"]
     write_dataset(out, manifest, info, rejects=ds.rejects())
     _remove_stale(out, manifest)
     return Dataset.open(out)
