@@ -142,7 +142,6 @@ def test_presets():
         ({"levels": 1}, "levels"),
         ({"quantization": "a-law"}, "quantization"),
         ({"skip_connections": "yes"}, "skip_connections"),
-        ({"learning_rate": 0}, "learning_rate"),
         ({"batch_size": 0}, "batch_size"),
         ({"dimm": 3}, "did you mean 'dim'"),
     ],

@@ -56,6 +56,12 @@ class SampleRNN(Architecture):
             "seq_len": config.seq_len,
         }
 
+    def prepare(self, config: SampleRNNConfig, dataset) -> SampleRNNConfig:
+        """Fit the config to a dataset: its sample rate."""
+        import dataclasses
+
+        return dataclasses.replace(config, sample_rate=int(dataset.sample_rate)).validate()
+
     # -- Keras side (imports TensorFlow lazily) -----------------------------------------
     def build(self, config: SampleRNNConfig):
         from .model import build
@@ -72,10 +78,11 @@ class SampleRNN(Architecture):
 
         return export(model, config)
 
-    def dataset(self, *args, **kwargs):
+    def dataset(self, ds, config, **kwargs):
+        """TBPTT chunks of consecutive subsequences (see :func:`.data.dataset`)."""
         from .data import dataset
 
-        return dataset(*args, **kwargs)
+        return dataset(ds, config, **kwargs)
 
     # -- numpy side -----------------------------------------------------------------------
     def reference(

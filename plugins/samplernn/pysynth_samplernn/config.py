@@ -49,11 +49,13 @@ class SampleRNNConfig:
         of the top frame size. The RNN state is carried between consecutive subsequences
         of the same clips.
     batch_size : int
-        Clips trained side by side (the carried RNN state has this many rows).
-    learning_rate : float
-        Adam learning rate.
-    clip_norm : float
-        Gradient clipping by global norm (0 disables).
+        Clips trained side by side: the carried RNN state has this many rows, so the model
+        needs it. It is the same key as :class:`pysynth.train.TrainConfig`'s
+        ``batch_size`` (``pysynth.train`` gives a ``batch_size`` option to both; the
+        defaults agree), and the dataset hook checks that they match.
+
+    The optimizer settings (learning rate, clipping, schedule) are the shared training
+    loop's (:class:`pysynth.train.TrainConfig`).
     """
 
     frame_sizes: list[int] = field(default_factory=lambda: [4, 16])
@@ -68,9 +70,7 @@ class SampleRNNConfig:
     quantization: str = "mu-law"
     sample_rate: int = 16000
     seq_len: int = 128
-    batch_size: int = 16
-    learning_rate: float = 1e-3
-    clip_norm: float = 1.0
+    batch_size: int = 8
 
     # -- derived ------------------------------------------------------------------------
     @property
@@ -135,10 +135,6 @@ class SampleRNNConfig:
                 f"got {self.seq_len!r}"
             )
         _positive_int("batch_size", self.batch_size)
-        if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate must be > 0, got {self.learning_rate!r}")
-        if not isinstance(self.clip_norm, (int, float)) or not self.clip_norm >= 0:
-            raise ParameterError(f"clip_norm must be >= 0 (0 = off), got {self.clip_norm!r}")
         return self
 
 
@@ -158,7 +154,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "small": {},
     # Mehri et al. 2017, best 2-tier model (github.com/soroushmehr/sampleRNN_ICLR2017 README:
     # frame size 16, 3 GRU layers of 1024, embedding 256, linear 256 levels, weight norm,
-    # learned h0, subsequences of 64 frames).
+    # learned h0, subsequences of 64 frames; its batch size 128 is a TrainConfig option).
     "paper-2tier": {
         "frame_sizes": [16],
         "dim": 1024,
@@ -171,7 +167,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "linear",
         "seq_len": 1024,
-        "batch_size": 128,
     },
     # Mehri et al. 2017, best 3-tier model: big frame 8, frame 2, 1 GRU layer of 1024 per tier.
     "paper-3tier": {
@@ -186,10 +181,9 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "linear",
         "seq_len": 512,
-        "batch_size": 128,
     },
     # prism-samplernn's default.config.json: frame sizes 16 and 64, dim 1024, 4 GRU layers,
-    # mu-law 256, embedding 256, seq_len 1024, batch 64.
+    # mu-law 256, embedding 256, seq_len 1024 (its batch size 64 is a TrainConfig option).
     "prism": {
         "frame_sizes": [16, 64],
         "dim": 1024,
@@ -202,7 +196,6 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "mu-law",
         "seq_len": 1024,
-        "batch_size": 64,
     },
 }
 

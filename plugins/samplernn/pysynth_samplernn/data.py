@@ -1,0 +1,169 @@
+"""SampleRNN training data: consecutive subsequences of clips for truncated BPTT.
+
+The shared loop (:func:`pysynth.train.train`) counts an epoch as ``steps`` batches. For
+epoch ``e`` a numpy Generator keyed by ``(seed, e)`` deals the clips, in permutations,
+into *groups* of ``batch_size`` clips; a group is cropped to its shortest clip (a multiple
+of ``seq_len``) and yields its chunks in order: chunk ``k`` holds the ``F_top`` samples
+before it (``-1`` before the clip start) and its ``seq_len`` samples, with ``reset = 1``
+on chunk 0 only. The model (see :mod:`.model`) carries its RNN state from one chunk to
+the next and restarts from the learned initial state on ``reset``. Groups follow each
+other until the epoch has ``steps`` chunks (its last group is cut short).
+
+Every epoch starts with a reset and depends on ``(seed, e)`` alone, so a run resumed at
+an epoch boundary sees exactly the data, and state, of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from pysynth.audio import quantize
+from pysynth.errors import DatasetError, ParameterError
+
+from .config import SampleRNNConfig, make_config
+
+
+def quantize_clips(audio: Sequence[np.ndarray], config: SampleRNNConfig) -> list[np.ndarray]:
+    """Quantize float clips with the config's levels and kind (int32 indices)."""
+    return [quantize(np.asarray(y, dtype=np.float32), config.levels, config.quantization)
+            for y in audio]
+
+
+def usable_lengths(lengths: Sequence[int], seq_len: int) -> np.ndarray:
+    """Indices of the clips at least ``seq_len`` long; raise if there is none."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    ok = np.flatnonzero(lengths >= seq_len)
+    if ok.size == 0:
+        raise DatasetError(
+            f"no clip has at least seq_len={seq_len} samples (longest: "
+            f"{int(lengths.max()) if lengths.size else 0}); lower seq_len"
+        )
+    return ok
+
+
+def plan(
+    lengths: Sequence[int], *, seq_len: int, batch_size: int, steps: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which clips and where, for ``steps`` consecutive chunks.
+
+    Returns
+    -------
+    clips : int64 array (steps, batch_size)
+        Clip indices (into ``lengths``) of each chunk's rows.
+    starts : int64 array (steps,)
+        Position in the clips of each chunk's first target sample (a multiple of seq_len).
+    resets : float32 array (steps,)
+        1 where a chunk starts a new group of clips.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    usable = usable_lengths(lengths, seq_len)
+    clips = np.empty((steps, batch_size), dtype=np.int64)
+    starts = np.empty(steps, dtype=np.int64)
+    resets = np.zeros(steps, dtype=np.float32)
+    deck: list[int] = []
+    k = 0
+    while k < steps:
+        while len(deck) < batch_size:
+            deck.extend(int(i) for i in rng.permutation(usable))
+        group, deck = deck[:batch_size], deck[batch_size:]
+        n_chunks = int(lengths[group].min()) // seq_len
+        resets[k] = 1.0
+        for c in range(min(n_chunks, steps - k)):
+            clips[k] = group
+            starts[k] = c * seq_len
+            k += 1
+    return clips, starts, resets
+
+
+def load_clips(ds, config: SampleRNNConfig, split: str) -> list[np.ndarray]:
+    """Quantized audio of the clips of one split of a :class:`pysynth.dataset.Dataset`."""
+    if ds.sample_rate != config.sample_rate:
+        raise ParameterError(
+            f"sample_rate={config.sample_rate} does not match the dataset's {ds.sample_rate} Hz"
+        )
+    clips = list(ds.clips(split))
+    if not clips:
+        raise DatasetError(f"{ds.root}: no clips in split {split!r}")
+    return quantize_clips([ds.load(c) for c in clips], config)
+
+
+def dataset(
+    ds,
+    config: SampleRNNConfig,
+    *,
+    split: str = "train",
+    batch_size: int | None = None,
+    steps: int = 100,
+    seed: int = 0,
+    epochs: tuple[int, int] | None = (0, 1),
+    labels: list[str] | None = None,
+    clips: Sequence[np.ndarray] | None = None,
+):
+    """The architecture's ``dataset`` hook: a ``tf.data.Dataset`` of TBPTT chunks.
+
+    Yields ``({"q": (B, F_top + seq_len) int32, "reset": (B,) float32}, targets (B, seq_len)
+    int32)``; ``steps`` chunks for each epoch ``e0 <= e < e1`` of ``epochs`` in turn (see
+    the module docstring), or with ``epochs=None`` ``steps`` fixed chunks (validation).
+
+    Parameters
+    ----------
+    ds : pysynth.dataset.Dataset or None
+        The curated dataset (None when ``clips`` is given).
+    config : SampleRNNConfig
+    split : str
+        Which clips.
+    batch_size : int, optional
+        The training loop's batch size; must equal ``config.batch_size`` (the model keeps
+        one row of RNN state per clip of the batch).
+    steps, seed, epochs
+        As for every architecture's hook (docs/training.md).
+    labels : ignored (SampleRNN is unconditional).
+    clips : list of int arrays, optional
+        Already-quantized clips instead of ``ds`` (tests, benchmarks).
+    """
+    import tensorflow as tf
+
+    config = make_config(config)
+    b = config.batch_size if batch_size is None else batch_size
+    if b != config.batch_size:
+        raise ParameterError(
+            f"batch_size={b} differs from the samplernn config's batch_size="
+            f"{config.batch_size}; set batch_size once (it configures both)"
+        )
+    if not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ParameterError(f"steps must be a positive integer, got {steps!r}")
+    if clips is None:
+        clips = load_clips(ds, config, split)
+    seqs = [np.asarray(c, dtype=np.int32) for c in clips]
+    lengths = np.array([len(c) for c in seqs], dtype=np.int64)
+    s, top = config.seq_len, config.top_frame_size
+    if epochs is None:
+        parts = [plan(lengths, seq_len=s, batch_size=b, steps=steps,
+                      rng=np.random.default_rng([seed, 0x5EED, 1]))]
+    else:
+        parts = [plan(lengths, seq_len=s, batch_size=b, steps=steps,
+                      rng=np.random.default_rng([seed, e])) for e in range(*epochs)]
+    if not parts:  # an empty range of epochs: nothing left to train
+        parts = [(np.empty((0, b), np.int64), np.empty(0, np.int64), np.empty(0, np.float32))]
+    ids = np.concatenate([p[0] for p in parts])
+    starts = np.concatenate([p[1] for p in parts])
+    resets = np.concatenate([p[2] for p in parts])
+
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    flat_t = tf.constant(np.concatenate(seqs), dtype=tf.int32)
+    off_t = tf.constant(offsets, dtype=tf.int64)
+    pos = tf.range(-top, s, dtype=tf.int64)  # window positions relative to the chunk start
+
+    def make(c, start, reset):
+        p = start + pos  # (top + s,) positions in the clips
+        q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0)[None, :])
+        q = tf.where(p[None, :] >= 0, q, -tf.ones_like(q))
+        x = {"q": q, "reset": tf.fill([b], reset)}
+        return x, q[:, top:]
+
+    data = tf.data.Dataset.from_tensor_slices((ids, starts, resets))
+    data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return data.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,212 @@
+"""SampleRNN through the shared training loop: TBPTT data, overfitting, export and
+numpy-only reload, exact resume, bad configs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pysynth_samplernn import make_config
+from pysynth_samplernn.data import plan
+
+from pysynth.audio import save
+from pysynth.dataset import Clip, audio_checksum, write_dataset
+from pysynth.errors import DatasetError, ParameterError
+
+SR = 4000
+TINY = {
+    "frame_sizes": [4, 16], "dim": 32, "embed_dim": 16, "seq_len": 128, "batch_size": 2,
+    "steps_per_epoch": 30, "validation_steps": 3, "learning_rate": 0.005,
+    "sample_every": 2, "sample_count": 2, "sample_seconds": 0.02, "tensorboard": False,
+}
+
+
+def sine_dataset(root: Path, *, seconds: float = 1.0) -> Path:
+    """Two train and two validation clips of two sines (200 and 500 Hz)."""
+    t = np.arange(int(SR * seconds)) / SR
+    clips = []
+    for i, (split, freq) in enumerate(
+        [("train", 200.0), ("train", 500.0), ("validation", 200.0), ("validation", 500.0)]
+    ):
+        y = (0.6 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        path = f"clips/c{i}.wav"
+        save(root / path, y, SR)
+        clips.append(Clip(id=f"c{i}", path=path, source=f"s{i}.wav", offset=0.0,
+                          duration=seconds, split=split, checksum=audio_checksum(y)))
+    write_dataset(root, clips, {"sample_rate": SR})
+    return root
+
+
+# -- the TBPTT data plan (numpy) ----------------------------------------------------------
+
+
+def test_plan_groups_clips_into_consecutive_chunks():
+    lengths = [300, 520, 260, 700, 40]  # the last is shorter than seq_len: never used
+    clips, starts, resets = plan(lengths, seq_len=128, batch_size=2, steps=12,
+                                 rng=np.random.default_rng(0))
+    assert clips.shape == (12, 2)
+    assert 4 not in clips
+    assert resets[0] == 1
+    for k in range(12):
+        if resets[k]:
+            assert starts[k] == 0
+        else:  # same clips as the chunk before, next subsequence
+            assert (clips[k] == clips[k - 1]).all()
+            assert starts[k] == starts[k - 1] + 128
+        assert starts[k] + 128 <= min(lengths[i] for i in clips[k])
+
+
+def test_plan_is_keyed_by_its_generator_and_uses_every_clip():
+    lengths = [256] * 5
+    a = plan(lengths, seq_len=128, batch_size=2, steps=10, rng=np.random.default_rng([1, 0]))
+    b = plan(lengths, seq_len=128, batch_size=2, steps=10, rng=np.random.default_rng([1, 0]))
+    c = plan(lengths, seq_len=128, batch_size=2, steps=10, rng=np.random.default_rng([1, 1]))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
+    assert set(a[0].ravel()) == set(range(5))
+
+
+def test_plan_without_usable_clips():
+    with pytest.raises(DatasetError, match="seq_len=128"):
+        plan([100, 127], seq_len=128, batch_size=1, steps=1, rng=np.random.default_rng(0))
+
+
+@pytest.mark.keras
+def test_dataset_chunks_hold_the_right_samples():
+    pytest.importorskip("tensorflow")
+    from pysynth_samplernn.data import dataset
+
+    config = make_config({"frame_sizes": [2, 8], "seq_len": 16, "batch_size": 2})
+    clips = [np.arange(40) % 256, (np.arange(48) + 100) % 256, np.arange(16) + 7]
+    ds = dataset(None, config, clips=clips, steps=7, seed=3, epochs=(0, 2))
+    batches = list(ds.as_numpy_iterator())
+    assert len(batches) == 14
+    ids, starts, resets = plan([40, 48, 16], seq_len=16, batch_size=2, steps=7,
+                               rng=np.random.default_rng([3, 1]))
+    x, y = batches[7 + 3]  # epoch 1, chunk 3
+    for row, cid in enumerate(ids[3]):
+        pos = starts[3] + np.arange(-8, 16)
+        want = np.where(pos >= 0, np.asarray(clips[cid])[np.maximum(pos, 0)], -1)
+        np.testing.assert_array_equal(x["q"][row], want)
+    np.testing.assert_array_equal(y, x["q"][:, 8:])
+    assert (x["reset"] == resets[3]).all()
+    assert (batches[7][0]["reset"] == 1).all()  # each epoch starts from a reset
+    with pytest.raises(ParameterError, match="batch_size"):
+        dataset(None, config, clips=clips, batch_size=4, steps=1)
+
+
+# -- the shared loop ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    return sine_dataset(tmp_path_factory.mktemp("ds") / "dataset")
+
+
+@pytest.fixture(scope="module")
+def run_a(data, tmp_path_factory):
+    pytest.importorskip("tensorflow")
+    from pysynth.train import train
+
+    run = tmp_path_factory.mktemp("runs") / "a"
+    result = train(data, arch="samplernn", run=run, overrides=TINY, epochs=2, seed=5, verbose=0)
+    return run, result
+
+
+@pytest.mark.keras
+def test_tiny_samplernn_overfits_sines(run_a):
+    run, result = run_a
+    hist = result["history"]
+    assert result["epochs"] == 2
+    assert hist[0]["nll_bits"] > hist[-1]["nll_bits"]
+    assert hist[-1]["val_nll_bits"] < 1.0  # far below 8 bits/sample for 256 levels
+    assert len(list((run / "samples" / "epoch-002").glob("*.wav"))) == 2
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["arch"] == "samplernn"
+    assert cfg["model"]["sample_rate"] == SR
+
+
+@pytest.mark.keras
+def test_export_reloads_and_samples_without_tensorflow(run_a, data, tmp_path):
+    """The whole-clip reference NLL of a training clip is low: the model trained on carried
+    TBPTT chunks computes what the program says over a whole clip."""
+    from pysynth.train import export
+
+    run, _ = run_a
+    model_path = export(run, tmp_path / "m.pysynth")
+    code = f"""
+import sys
+sys.modules["tensorflow"] = None
+sys.modules["keras"] = None
+import numpy as np
+from pysynth.audio import quantize
+from pysynth.dataset import Dataset
+from pysynth.modelfile import load_model
+from pysynth.train import reference_sample
+from pysynth_samplernn import SampleRNN
+m = load_model({str(model_path)!r})
+ref = SampleRNN().reference(m.program, m.tensors)
+ds = Dataset.open({str(data)!r})
+q = quantize(ds.load(ds.clips("train")[0]), 256, "mu-law")[None]
+lg = ref.logits(q).astype(np.float64)
+lp = lg - lg.max(-1, keepdims=True)
+lp -= np.log(np.exp(lp).sum(-1, keepdims=True))
+nll = -np.take_along_axis(lp, q[..., None], -1).mean() / np.log(2)
+s = reference_sample(ref, n=2, length=300, seed=0, temperature=0.0)
+print(nll, s.shape, int(s.min()), int(s.max()))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr[-2000:]
+    nll, *rest = out.stdout.split(maxsplit=1)
+    assert float(nll) < 1.0
+    assert rest[0].startswith("(2, 300)")
+
+
+@pytest.mark.keras
+def test_resume_equals_uninterrupted(run_a, data, tmp_path):
+    from pysynth.train import train
+
+    run_a_path, _ = run_a
+    run = tmp_path / "b"
+    opts = {**TINY, "sample_every": 0}
+    train(data, arch="samplernn", run=run, overrides=opts, epochs=1, seed=5, verbose=0)
+    result = train(data, arch="samplernn", run=run, overrides=opts, epochs=2, resume=True,
+                   seed=5, verbose=0)
+    assert result["epochs"] == 2
+    with np.load(run_a_path / "checkpoints" / "epoch-002.npz") as fa, \
+            np.load(run / "checkpoints" / "epoch-002.npz") as fb:
+        names = [n for n in fa.files if n.startswith("model/")]
+        assert names == [n for n in fb.files if n.startswith("model/")]
+        for n in names:
+            np.testing.assert_allclose(fa[n], fb[n], rtol=1e-5, atol=1e-6, err_msg=n)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "word"),
+    [
+        ({"frame_sizes": [16, 24]}, ParameterError, "frame_sizes"),
+        ({"seq_len": 100}, ParameterError, "seq_len"),
+        ({"rnn_type": "vanilla"}, ParameterError, "rnn_type"),
+        ({"frame_size": 16}, ParameterError, "did you mean 'frame_sizes'"),
+    ],
+)
+def test_bad_configs_fail_before_training(data, tmp_path, overrides, error, word):
+    from pysynth.train import train
+
+    with pytest.raises(error, match=word):
+        train(data, arch="samplernn", run=tmp_path / "r", overrides=overrides, verbose=0)
+    assert not (tmp_path / "r" / "checkpoints").exists()
+
+
+@pytest.mark.keras
+def test_clips_shorter_than_seq_len(data, tmp_path):
+    pytest.importorskip("tensorflow")
+    from pysynth.train import train
+
+    with pytest.raises(DatasetError, match="seq_len"):
+        train(data, arch="samplernn", run=tmp_path / "r",
+              overrides={**TINY, "seq_len": 8192}, verbose=0)
