@@ -1,0 +1,296 @@
+// The WaveNet CPU engine: one group of streams per thread, stepped one sample at a time.
+#include "wavenet.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "common.h"
+#include "threadpool.h"
+#include "vecmath.h"
+
+namespace pysynth {
+
+int64_t WaveNetProgram::receptive_field() const {
+  int64_t sum = 0;
+  for (int d : dilations) sum += d;
+  return static_cast<int64_t>(filter_width - 1) * sum + initial_filter_width;
+}
+
+double WaveNetProgram::flops_per_sample() const {
+  const double K = filter_width, R = residual_channels, D = dilation_channels,
+               S = skip_channels, H = output_channels, Q = levels, L = layers();
+  const double per_layer = 2.0 * (K * R * 2 * D + D * R + D * S);
+  return L * per_layer + 2.0 * (S * H + H * Q);
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> wavenet_tensor_specs(
+    const WaveNetProgram& p) {
+  const int64_t Q = p.levels, K0 = p.initial_filter_width, K = p.filter_width,
+                R = p.residual_channels, D = p.dilation_channels, S = p.skip_channels,
+                H = p.output_channels, C = p.conditioning_classes;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> specs = {
+      {"input.table", {K0, Q, R}},
+      {"input.bias", {R}},
+  };
+  for (int l = 0; l < p.layers(); ++l) {
+    const std::string pre = "layers." + std::to_string(l) + ".";
+    specs.push_back({pre + "conv.weight", {K, R, 2 * D}});
+    specs.push_back({pre + "conv.bias", {2 * D}});
+    if (C > 0) specs.push_back({pre + "cond.table", {C, 2 * D}});
+    specs.push_back({pre + "res.weight", {D, R}});
+    specs.push_back({pre + "res.bias", {R}});
+    specs.push_back({pre + "skip.weight", {D, S}});
+    specs.push_back({pre + "skip.bias", {S}});
+  }
+  specs.push_back({"out1.weight", {S, H}});
+  specs.push_back({"out1.bias", {H}});
+  specs.push_back({"out2.weight", {H, Q}});
+  specs.push_back({"out2.bias", {Q}});
+  return specs;
+}
+
+WaveNetEngine::WaveNetEngine(WaveNetProgram program,
+                             const std::map<std::string, std::vector<float>>& t, int num_threads)
+    : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)) {
+  const auto& p = prog_;
+  const int L = p.layers(), R = p.residual_channels, D = p.dilation_channels,
+            S = p.skip_channels, K = p.filter_width;
+  auto get = [&](const std::string& name) -> const std::vector<float>& {
+    auto it = t.find(name);
+    if (it == t.end()) throw std::invalid_argument("missing tensor '" + name + "'");
+    return it->second;
+  };
+  w_.input_table = get("input.table");
+  w_.input_bias = get("input.bias");
+  w_.conv.resize(L);
+  w_.res.resize(L);
+  w_.cond.resize(L);
+  std::vector<float> skip_stack(static_cast<size_t>(L) * D * S);
+  std::vector<float> skip_bias(S, 0.0f);
+  for (int l = 0; l < L; ++l) {
+    const std::string pre = "layers." + std::to_string(l) + ".";
+    // (K, R, 2D) row-major is already the (K R x 2D) matrix of the stacked taps.
+    w_.conv[l].pack(get(pre + "conv.weight").data(), 2 * D, K * R, 2 * D,
+                    get(pre + "conv.bias").data());
+    if (p.conditioning_classes > 0) w_.cond[l] = get(pre + "cond.table");
+    w_.res[l].pack(get(pre + "res.weight").data(), R, D, R, get(pre + "res.bias").data());
+    const auto& sw = get(pre + "skip.weight");
+    std::copy(sw.begin(), sw.end(), skip_stack.begin() + static_cast<size_t>(l) * D * S);
+    const auto& sb = get(pre + "skip.bias");
+    for (int j = 0; j < S; ++j) skip_bias[j] += sb[j];
+  }
+  w_.skip.pack(skip_stack.data(), S, L * D, S, skip_bias.data());
+  w_.out1.pack(get("out1.weight").data(), p.output_channels, S, p.output_channels,
+               get("out1.bias").data());
+  w_.out2.pack(get("out2.weight").data(), p.levels, p.output_channels, p.levels,
+               get("out2.bias").data());
+}
+
+namespace {
+
+// The state of M streams owned by one thread, and the scratch of one step.
+class StreamGroup {
+ public:
+  StreamGroup(const WaveNetProgram& p, const WaveNetWeights& w, int M, const int32_t* cond)
+      : p_(p), w_(w), M_(M) {
+    const int L = p.layers(), R = p.residual_channels, D = p.dilation_channels, K = p.filter_width;
+    Rp_ = round_up(R, kPanel);
+    Zp_ = w.conv.empty() ? kPanel : w.conv[0].padded_n();
+    LD_ = L * D;
+    Sp_ = w.skip.padded_n();
+    Hp_ = w.out1.padded_n();
+    Qp_ = w.out2.padded_n();
+    hist_.assign(static_cast<size_t>(M) * p.initial_filter_width, -1);
+    cond_.assign(M, 0);
+    if (cond) std::copy(cond, cond + M, cond_.begin());
+    h_.resize(static_cast<size_t>(M) * Rp_);
+    x_.resize(static_cast<size_t>(M) * K * R);
+    z_.resize(static_cast<size_t>(M) * Zp_);
+    acts_.resize(static_cast<size_t>(M) * std::max(LD_, 1));
+    s_.resize(static_cast<size_t>(M) * Sp_);
+    o1_.resize(static_cast<size_t>(M) * Hp_);
+    logits_.resize(static_cast<size_t>(M) * Qp_);
+    ring_len_.resize(L);
+    ring_.resize(L);
+    for (int l = 0; l < L; ++l) {
+      ring_len_[l] = static_cast<int64_t>(K - 1) * p.dilations[l];
+      ring_[l].resize(static_cast<size_t>(ring_len_[l]) * M * R);
+    }
+  }
+
+  int64_t t() const { return t_; }
+  const float* logits(int m) const { return logits_.data() + static_cast<size_t>(m) * Qp_; }
+
+  // Advance one sample: q_prev[m] = q[t-1] of stream m (ignored at t = 0). With `head`,
+  // computes the logits of q[t]; without, only the layer states (prime samples).
+  void step(const int32_t* q_prev, bool head) {
+    const int M = M_, R = p_.residual_channels, D = p_.dilation_channels, K = p_.filter_width,
+              K0 = p_.initial_filter_width, Q = p_.levels, L = p_.layers();
+    // Input: h0 = bias + sum_j table[j, x[t-(K0-1-j)]] over the last K0 inputs.
+    for (int m = 0; m < M; ++m) {
+      int32_t* hist = hist_.data() + static_cast<size_t>(m) * K0;
+      if (t_ > 0) {
+        std::memmove(hist, hist + 1, sizeof(int32_t) * (K0 - 1));
+        hist[K0 - 1] = q_prev[m];
+      }
+      float* h = h_.data() + static_cast<size_t>(m) * Rp_;
+      std::memcpy(h, w_.input_bias.data(), sizeof(float) * R);
+      for (int j = 0; j < K0; ++j)
+        if (hist[j] >= 0)
+          vec::add_inplace(h, w_.input_table.data() + (static_cast<size_t>(j) * Q + hist[j]) * R,
+                           R);
+    }
+    const size_t blockR = static_cast<size_t>(M) * R;
+    for (int l = 0; l < L; ++l) {
+      const int64_t n = ring_len_[l], d = p_.dilations[l];
+      float* ring = ring_[l].data();
+      // Gather [h[t-(K-1)d], ..., h[t-d], h[t]] into x (M x K R).
+      for (int j = 0; j < K - 1; ++j) {
+        const int64_t dist = static_cast<int64_t>(K - 1 - j) * d;
+        const int64_t slot = ((t_ - dist) % n + n) % n;
+        const float* src = ring + slot * blockR;
+        for (int m = 0; m < M; ++m)
+          std::memcpy(x_.data() + (static_cast<size_t>(m) * K + j) * R, src + m * R,
+                      sizeof(float) * R);
+      }
+      for (int m = 0; m < M; ++m)
+        std::memcpy(x_.data() + (static_cast<size_t>(m) * K + (K - 1)) * R,
+                    h_.data() + static_cast<size_t>(m) * Rp_, sizeof(float) * R);
+      if (n > 0) {  // h[t] becomes a past tap; its slot held h[t-(K-1)d], read above
+        float* dst = ring + (t_ % n) * blockR;
+        for (int m = 0; m < M; ++m)
+          std::memcpy(dst + m * R, h_.data() + static_cast<size_t>(m) * Rp_, sizeof(float) * R);
+      }
+      gemm_packed(x_.data(), static_cast<std::ptrdiff_t>(K) * R, w_.conv[l], z_.data(), Zp_, M,
+                  false);
+      for (int m = 0; m < M; ++m) {
+        const float* z = z_.data() + static_cast<size_t>(m) * Zp_;
+        const float* c = p_.conditioning_classes > 0
+                             ? w_.cond[l].data() + static_cast<size_t>(cond_[m]) * 2 * D
+                             : nullptr;
+        vec::gated_tanh_sigmoid(z, z + D, c, c ? c + D : nullptr,
+                                acts_.data() + static_cast<size_t>(m) * LD_ + static_cast<size_t>(l) * D,
+                                D);
+      }
+      if (l + 1 < L)  // the last layer's residual output feeds nothing
+        gemm_packed(acts_.data() + static_cast<size_t>(l) * D, LD_, w_.res[l], h_.data(), Rp_, M,
+                    true);
+    }
+    ++t_;
+    if (!head) return;
+    gemm_packed(acts_.data(), LD_, w_.skip, s_.data(), Sp_, M, false);
+    vec::relu_inplace(s_.data(), M * Sp_);
+    gemm_packed(s_.data(), Sp_, w_.out1, o1_.data(), Hp_, M, false);
+    vec::relu_inplace(o1_.data(), M * Hp_);
+    gemm_packed(o1_.data(), Hp_, w_.out2, logits_.data(), Qp_, M, false);
+  }
+
+ private:
+  const WaveNetProgram& p_;
+  const WaveNetWeights& w_;
+  int M_;
+  int Rp_, Zp_, LD_, Sp_, Hp_, Qp_;
+  int64_t t_ = 0;
+  std::vector<int32_t> hist_, cond_;
+  FloatBuffer h_, x_, z_, acts_, s_, o1_, logits_;
+  std::vector<int64_t> ring_len_;
+  std::vector<FloatBuffer> ring_;
+};
+
+}  // namespace
+
+int WaveNetEngine::steps_per_poll(int B) const {
+  // About 0.05-0.1 s of work between polls, so Ctrl-C is answered quickly.
+  const double flops = prog_.flops_per_sample() * std::max(B, 1);
+  const double steps = 2e9 / std::max(flops, 1.0);
+  return static_cast<int>(std::min(4096.0, std::max(8.0, steps)));
+}
+
+void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits,
+                          float* nll, const Poll& poll) const {
+  if (B <= 0 || T <= 0) return;
+  const int G = std::min(num_threads_, B), Q = prog_.levels;
+  std::vector<std::unique_ptr<StreamGroup>> groups(G);
+  std::vector<std::vector<int32_t>> prev(G);
+  for (int g = 0; g < G; ++g) {
+    auto [b0, b1] = split_range(B, G, g);
+    groups[g] = std::make_unique<StreamGroup>(prog_, w_, b1 - b0, cond ? cond + b0 : nullptr);
+    prev[g].assign(b1 - b0, 0);
+  }
+  const int64_t slice = steps_per_poll(B);
+  for (int64_t t0 = 0; t0 < T; t0 += slice) {
+    const int64_t t1 = std::min(T, t0 + slice);
+    parallel_for(G, num_threads_, [&](int g) {
+      auto [b0, b1] = split_range(B, G, g);
+      StreamGroup& sg = *groups[g];
+      for (int64_t t = t0; t < t1; ++t) {
+        for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? q[b * T + t - 1] : 0;
+        sg.step(prev[g].data(), true);
+        for (int b = b0; b < b1; ++b) {
+          const float* lg = sg.logits(b - b0);
+          if (logits) std::memcpy(logits + (static_cast<size_t>(b) * T + t) * Q, lg, sizeof(float) * Q);
+          if (nll) nll[b * T + t] = nll_bits(lg, Q, q[b * T + t]);
+        }
+      }
+    });
+    if (poll) poll();
+  }
+}
+
+void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
+                             float temperature, const int32_t* prime, int64_t P,
+                             const int32_t* cond, int64_t chunk, const BlockSink& sink,
+                             const Poll& poll) const {
+  if (B <= 0 || n <= 0) return;
+  if (chunk <= 0) chunk = n;
+  chunk = std::min(chunk, n);
+  const int G = std::min(num_threads_, B), Q = prog_.levels;
+  std::vector<std::unique_ptr<StreamGroup>> groups(G);
+  std::vector<std::vector<int32_t>> prev(G);
+  for (int g = 0; g < G; ++g) {
+    auto [b0, b1] = split_range(B, G, g);
+    groups[g] = std::make_unique<StreamGroup>(prog_, w_, b1 - b0, cond ? cond + b0 : nullptr);
+    prev[g].assign(b1 - b0, 0);
+  }
+  const int64_t slice = steps_per_poll(B);
+  // Prime: teacher-force q[0..P) (their logits are not needed, only the layer states).
+  for (int64_t t0 = 0; t0 < P; t0 += slice) {
+    const int64_t t1 = std::min(P, t0 + slice);
+    parallel_for(G, num_threads_, [&](int g) {
+      auto [b0, b1] = split_range(B, G, g);
+      for (int64_t t = t0; t < t1; ++t) {
+        for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? prime[b * P + t - 1] : 0;
+        groups[g]->step(prev[g].data(), false);
+      }
+      if (t1 == P)
+        for (int b = b0; b < b1; ++b) prev[g][b - b0] = prime[b * P + P - 1];
+    });
+    if (poll) poll();
+  }
+  std::vector<int32_t> block(static_cast<size_t>(B) * chunk);
+  for (int64_t c0 = 0; c0 < n; c0 += chunk) {
+    const int64_t cn = std::min(chunk, n - c0);
+    for (int64_t s0 = 0; s0 < cn; s0 += slice) {
+      const int64_t s1 = std::min(cn, s0 + slice);
+      parallel_for(G, num_threads_, [&](int g) {
+        auto [b0, b1] = split_range(B, G, g);
+        StreamGroup& sg = *groups[g];
+        for (int64_t s = s0; s < s1; ++s) {
+          const int64_t t = P + c0 + s;
+          sg.step(prev[g].data(), true);
+          for (int b = b0; b < b1; ++b) {
+            const float u = uniform01(seed, streams[b], static_cast<uint64_t>(t));
+            const int32_t qt = sample_logits(sg.logits(b - b0), Q, temperature, u);
+            block[static_cast<size_t>(b) * cn + s] = qt;
+            prev[g][b - b0] = qt;
+          }
+        }
+      });
+      if (poll) poll();
+    }
+    sink(block.data(), B, cn, c0);
+  }
+}
+
+}  // namespace pysynth

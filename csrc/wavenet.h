@@ -1,0 +1,89 @@
+// The WaveNet CPU sampling engine (program family "wavenet", docs/architecture.md).
+//
+// Incremental generation after fast-wavenet (Paine et al. 2016): each layer keeps a ring
+// buffer of its past inputs h_l, of which only the K-1 taps at multiples of the dilation
+// are read, so a sample costs O(layers) whatever the receptive field. B streams advance
+// together, so each layer is a (B x K R)(K R x 2D) product; the skip projections of all
+// layers are fused into one (B x L D)(L D x S) product per sample. Threads own disjoint
+// groups of streams for a whole chunk and never synchronise inside a step. This header
+// is free of Python; wavenet_bind.cpp wraps it for pysynth._engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gemm.h"
+
+namespace pysynth {
+
+struct WaveNetProgram {
+  int levels = 0;                // Q
+  int initial_filter_width = 1;  // K0
+  int filter_width = 2;          // K
+  std::vector<int> dilations;    // one per residual layer
+  int residual_channels = 0;     // R
+  int dilation_channels = 0;     // D
+  int skip_channels = 0;         // S
+  int output_channels = 0;       // H
+  int conditioning_classes = 0;  // C (0 = unconditioned)
+
+  int layers() const { return static_cast<int>(dilations.size()); }
+  int64_t receptive_field() const;
+  // Multiply-adds x 2 per generated sample (what the benchmarks divide by).
+  double flops_per_sample() const;
+};
+
+// Every tensor the program needs, with its expected shape, in a fixed order.
+std::vector<std::pair<std::string, std::vector<int64_t>>> wavenet_tensor_specs(
+    const WaveNetProgram& p);
+
+// Weights re-laid out for the engine (immutable after construction, shared by threads).
+struct WaveNetWeights {
+  std::vector<float> input_table;       // (K0, Q, R)
+  std::vector<float> input_bias;        // (R,)
+  std::vector<PackedMatrix> conv;       // per layer (K R x 2D) + bias
+  std::vector<std::vector<float>> cond; // per layer (C, 2D), empty when C = 0
+  std::vector<PackedMatrix> res;        // per layer (D x R) + bias
+  PackedMatrix skip;                    // stacked (L D x S) + sum of skip biases
+  PackedMatrix out1, out2;              // (S x H), (H x Q)
+};
+
+// Sink of generated indices: a (B x len) row-major block starting at output sample offset.
+using BlockSink = std::function<void(const int32_t* block, int B, int64_t len, int64_t offset)>;
+// Called on the calling thread between slices of work; may throw to abort (Ctrl-C).
+using Poll = std::function<void()>;
+
+class WaveNetEngine {
+ public:
+  // `tensors` must hold every name of wavenet_tensor_specs with exactly that many floats
+  // (the binding checks names, shapes and finiteness before calling this).
+  WaveNetEngine(WaveNetProgram program, const std::map<std::string, std::vector<float>>& tensors,
+                int num_threads);
+
+  const WaveNetProgram& program() const { return prog_; }
+  int num_threads() const { return num_threads_; }
+
+  // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
+  // cond: (B,) class ids, or null for an unconditioned model.
+  void score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits, float* nll,
+             const Poll& poll) const;
+
+  // Generate n samples per stream after a prime of P samples (prime: (B, P) or null), in
+  // blocks of at most `chunk` samples handed to `sink`. Stream b uses the uniforms keyed
+  // (seed, streams[b], t), t the absolute sample index.
+  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
+                const int32_t* prime, int64_t P, const int32_t* cond, int64_t chunk,
+                const BlockSink& sink, const Poll& poll) const;
+
+ private:
+  int steps_per_poll(int B) const;
+  WaveNetProgram prog_;
+  WaveNetWeights w_;
+  int num_threads_;
+};
+
+}  // namespace pysynth
