@@ -239,3 +239,24 @@ def test_cli(dataset, tmp_path, capsys):
     assert err.startswith("pysynth augment: error:")
     assert "input dataset" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_originals_are_hard_linked_or_copied(dataset, tmp_path):
+    augment(dataset, tmp_path / "l", copies=1, recipe=FAST)
+    augment(dataset, tmp_path / "c", copies=1, recipe=FAST, link=False)
+    src = dataset / "clips" / "c3.wav"
+    assert (tmp_path / "l" / "clips" / "c3.wav").samefile(src)
+    assert not (tmp_path / "c" / "clips" / "c3.wav").samefile(src)
+    assert (tmp_path / "c" / "clips" / "c3.wav").read_bytes() == src.read_bytes()
+
+
+def test_default_recipe_always_changes_the_clip_and_stays_safe(tmp_path):
+    src = make_dataset(tmp_path / "in", amp=0.99, splits=("train",) * 2)
+    ds = augment(src, tmp_path / "o", copies=4, seed=2)
+    originals = {c.id: ds.load(c) for c in ds.clips() if not c.lineage}
+    for c in (c for c in ds.clips() if c.lineage):
+        y = ds.load(c)
+        assert 1 <= len(c.lineage["chain"]) <= 3
+        assert y.shape == (N,)
+        assert np.max(np.abs(y)) <= 1.0
+        assert not np.array_equal(y, originals[c.lineage["source_clip"]])
