@@ -101,7 +101,7 @@ class Dedupe(Curator):
         srcs = np.zeros(len(order), dtype=np.int64)
         n = 0
         # candidates are compared in batches: one matrix product against everything kept
-        # so far, then a small product within the batch, instead of one pass per clip
+        # so far, then a small one within the batch, instead of one pass per clip
         for b0 in range(0, len(order), _BATCH):
             batch = order[b0:b0 + _BATCH]
             bf = np.zeros((len(batch), dim), dtype=np.float32)
@@ -110,35 +110,53 @@ class Dedupe(Curator):
                 fp = r.features.get("fingerprint")
                 if fp is not None:
                     bf[j], has[j] = fp, True
-            prior = fps[:n] @ bf.T if near and n else None  # (kept so far, batch)
-            intra = bf @ bf.T if near else None
-            mine: list[int] = []  # rows of the kept arrays filled from this batch
+            bd = np.array([r.duration for r in batch])
+            bs = np.array([source_ids.setdefault(r.source, len(source_ids)) for r in batch])
+            n0 = n
+            kp = np.zeros(len(batch), dtype=np.int64)
+            bestp = np.full(len(batch), np.inf)
+            if near and n0:
+                # nearest kept clip of earlier batches, for the whole batch: one matrix
+                # product, then the duration and source rules only for the few pairs
+                # within the threshold
+                sim = fps[:n0] @ bf.T
+                ii, jj = np.nonzero(sim >= np.float32(1.0 - self.near_threshold))
+                if len(ii):
+                    ok = np.abs(durs[ii] - bd[jj]) <= 0.1 * np.maximum(durs[ii], bd[jj])
+                    if not self.within_source:
+                        ok &= srcs[ii] != bs[jj]
+                    for i, j in zip(ii[ok].tolist(), jj[ok].tolist()):  # row-major: i ascending
+                        d = 1.0 - float(sim[i, j])
+                        if d < bestp[j]:
+                            bestp[j], kp[j] = d, i
+            if near:
+                oki = np.abs(bd[:, None] - bd) <= 0.1 * np.maximum(bd[:, None], bd)
+                if not self.within_source:
+                    oki &= bs[:, None] != bs
+                di_all = np.where(oki, 1.0 - bf @ bf.T, np.inf)
+            mine: list[int] = []  # batch positions kept so far, in kept order after n0
             for j, r in enumerate(batch):
-                sid = source_ids.setdefault(r.source, len(source_ids))
                 first = by_checksum.get(r.checksum) if self.exact else None
                 if first is not None and (self.within_source or first.source != r.source):
                     dropped.append((r, Rejected("duplicate", f"same audio as clip {first.id}",
                                                 matched=first.id, matched_source=first.source)))
                     continue
-                if near and has[j] and n:
-                    # similarity to every kept clip, in kept order: earlier batches, then this
-                    sim = prior[:, j] if prior is not None else np.zeros(0, np.float32)
-                    sim = np.concatenate([sim, intra[mine, j]])
-                    ok = np.abs(durs[:n] - r.duration) <= 0.1 * np.maximum(durs[:n], r.duration)
-                    if not self.within_source:
-                        ok &= srcs[:n] != sid
-                    dist = np.where(ok, 1.0 - sim, np.inf)
-                    k = int(np.argmin(dist))
-                    if dist[k] <= self.near_threshold:
+                if near and has[j]:
+                    best, k = float(bestp[j]), int(kp[j])
+                    if mine:
+                        di = di_all[mine, j]
+                        kk = int(np.argmin(di))
+                        if di[kk] < best:
+                            best, k = float(di[kk]), n0 + kk
+                    if best <= self.near_threshold:
                         m = kept[k]
                         dropped.append((r, Rejected(
-                            "near_duplicate", f"fingerprint distance {dist[k]:.4f} to clip "
+                            "near_duplicate", f"fingerprint distance {best:.4f} to clip "
                             f"{m.id} (near_threshold {self.near_threshold})",
-                            matched=m.id, matched_source=m.source,
-                            distance=round(float(dist[k]), 5))))
+                            matched=m.id, matched_source=m.source, distance=round(best, 5))))
                         continue
                 by_checksum.setdefault(r.checksum, r)
-                fps[n], durs[n], srcs[n] = bf[j], r.duration, sid
+                fps[n], durs[n], srcs[n] = bf[j], r.duration, bs[j]
                 mine.append(j)
                 kept.append(r)
                 n += 1
