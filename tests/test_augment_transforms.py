@@ -349,3 +349,14 @@ def test_short_clips_are_shifted_and_stretched_without_warnings():
     assert len(out) == len(y)
     assert peak_freq(out[200:-200]) == pytest.approx(880.0, rel=0.02)
     assert len(stretched) == len(y) // 2
+
+
+@pytest.mark.parametrize("module", ["pysynth.augmenters.gain", "pysynth.augmenters.noise",
+                                    "pysynth.augmenters.compose", "pysynth.augment"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0

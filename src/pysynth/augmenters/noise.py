@@ -76,7 +76,7 @@ class Noise(Augmenter):
     >>> import numpy as np
     >>> y = np.sin(np.arange(8000) * 0.05).astype(np.float32)
     >>> z, rec = Noise(snr_db=20.0, color="pink")(y, 8000, rng=np.random.default_rng(0))
-    >>> round(10 * np.log10(np.mean(y**2) / np.mean((z - y)**2)), 1)
+    >>> round(float(10 * np.log10(np.mean(y**2) / np.mean((z - y)**2))), 1)
     20.0
     """
 
