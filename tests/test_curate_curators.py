@@ -174,6 +174,11 @@ def test_normalize_peak_and_loudness():
     assert np.max(np.abs(sp.y)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
     with pytest.raises(ParameterError, match="mode"):
         Normalize(mode="lufs")
+    # without a target each mode has its own default: -1 dBFS peak, -20 dBFS loudness
+    (d,) = Normalize(mode="loudness").apply(seg(y))
+    assert 20 * np.log10(np.sqrt(np.mean(d.y.astype(np.float64) ** 2))) == pytest.approx(-20, abs=0.01)
+    (e,) = Normalize().apply(seg(y))
+    assert np.max(np.abs(e.y)) == pytest.approx(10 ** (-1 / 20), rel=1e-4)
 
 
 # -- cut ----------------------------------------------------------------------------------

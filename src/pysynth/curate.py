@@ -468,12 +468,10 @@ def curate(
     out = Path(out)
     _check_out(out)
 
-    if target_db is None:
-        target_db = -20.0 if normalize == "loudness" else -1.0
     options = {
         "sr": sr, "block_seconds": block_seconds, "min_seconds": min_seconds,
         "silence_db": silence_db, "max_clipped": max_clipped, "trim_db": trim_db,
-        "mode": normalize or "peak", "target_db": target_db,
+        "mode": normalize or "peak", "target_db": _UNSET if target_db is None else target_db,
         "clip_seconds": clip_seconds, "hop_seconds": hop_seconds, "short": short,
         "near_threshold": near_threshold, "fractions": tuple(fractions), "seed": seed,
     }

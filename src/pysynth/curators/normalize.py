@@ -23,8 +23,8 @@ class Normalize(Curator):
         ``peak``: the largest ``|x|`` becomes ``target_db`` dBFS. ``loudness``: the RMS
         level (unweighted, dBFS) becomes ``target_db``, with the gain lowered where
         needed so the peak stays at or below ``max_peak_db``.
-    target_db : float
-        Target level in dBFS (default -1 for peak; use about -20 for loudness).
+    target_db : float or None
+        Target level in dBFS (default ``None``: -1 for peak, -20 for loudness).
     max_peak_db : float
         Ceiling for the peak in loudness mode (default -0.1 dBFS).
 
@@ -34,12 +34,12 @@ class Normalize(Curator):
     name = "normalize"
 
     mode: str = "peak"
-    target_db: float = -1.0
+    target_db: float | None = None
     max_peak_db: float = -0.1
 
     def __post_init__(self) -> None:
         check_choice("normalize", "mode", self.mode, MODES)
-        check_number("normalize", "target_db", self.target_db, lo=-100, hi=0)
+        check_number("normalize", "target_db", self.target_db, lo=-100, hi=0, allow_none=True)
         check_number("normalize", "max_peak_db", self.max_peak_db, lo=-100, hi=0)
 
     def apply(self, seg: Segment) -> list[Segment]:
@@ -47,11 +47,14 @@ class Normalize(Curator):
         peak = float(np.max(np.abs(y))) if len(y) else 0.0
         if peak == 0.0:
             raise Rejected("silent", "all samples are zero")
+        target = self.target_db
+        if target is None:
+            target = -1.0 if self.mode == "peak" else -20.0
         if self.mode == "peak":
-            gain = db_to_amp(self.target_db) / peak
+            gain = db_to_amp(target) / peak
         else:
             rms = float(np.sqrt(np.mean(np.square(y, dtype=np.float64))))
-            gain = min(db_to_amp(self.target_db) / rms, db_to_amp(self.max_peak_db) / peak)
+            gain = min(db_to_amp(target) / rms, db_to_amp(self.max_peak_db) / peak)
         out = seg.sub(0, len(y), (y * np.float32(gain)).astype(np.float32))
         out.meta["gain_db"] = round(amp_to_db(gain), 3)
         return [out]
