@@ -45,6 +45,7 @@ EXPECTED = {
     "good/stereo.wav": ("kept", "good"),
     "good/sr8k.wav": ("kept", "good"),
     "good/sr48k.flac": ("kept", "good"),
+    "good/sr48k.wav": ("kept", "good"),
     "good/oneshot.wav": ("kept", "good"),
     "good/sub/deep.wav": ("kept", "good/sub"),
     "repeats/pcm16_copy.wav": ("rejected", "duplicate"),
@@ -81,6 +82,7 @@ def build_messy_folder(root):
     sf.write(root / "good/stereo.wav", stereo, SR, subtype="PCM_16")
     sf.write(root / "good/sr8k.wav", _tone(250, 1.5, 8000), 8000, subtype="PCM_16")
     sf.write(root / "good/sr48k.flac", _tone(4000, 1.5, 48000), 48000, subtype="PCM_24")
+    sf.write(root / "good/sr48k.wav", _tone(2600, 1.5, 48000), 48000, subtype="PCM_16")
     sf.write(root / "good/oneshot.wav", _chirp(3000, 400, 0.3, SR), SR, subtype="PCM_16")
     sf.write(root / "good/sub/deep.wav", _tone(1600, 1.2, SR), SR, subtype="PCM_16")
     shutil.copyfile(root / "good/pcm16.wav", root / "repeats/pcm16_copy.wav")
@@ -170,7 +172,8 @@ def test_clips_are_mono_16k_and_match_their_checksums(curated):
 def test_resampled_clip_keeps_its_pitch(curated):
     out, _, _ = curated
     ds = Dataset.open(out)
-    for name, freq in (("sr8k.wav", 250), ("sr48k.flac", 4000), ("stereo.wav", 1000)):
+    for name, freq in (("sr8k.wav", 250), ("sr48k.flac", 4000), ("sr48k.wav", 2600),
+                       ("stereo.wav", 1000)):
         (clip,) = [c for c in ds.clips() if c.source.endswith(name)]
         spectrum = np.abs(np.fft.rfft(ds.load(clip)))
         assert np.argmax(spectrum) == pytest.approx(freq, abs=2)  # 1 Hz bins for 1 s clips
