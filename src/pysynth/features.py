@@ -257,8 +257,9 @@ def dataset_features(
                     have[i] = True
     todo = [i for i in range(len(clips)) if not have[i]]
     it = progress(todo) if (progress is not None and todo) else todo
-    for i in it:
-        values[i] = clip_features(dataset.load(clips[i]), sr)
+    with _one_thread():
+        for i in it:
+            values[i] = clip_features(dataset.load(clips[i]), sr)
     if cache and todo:
         _write_cache(cache_path, sr, keys, values)
     return FeatureTable([c.id for c in clips], values, list(FEATURE_NAMES))
@@ -275,10 +276,18 @@ def file_features(
 
     values = np.zeros((len(paths), len(FEATURE_NAMES)), dtype=np.float64)
     it = progress(range(len(paths))) if progress is not None else range(len(paths))
-    for i in it:
-        y, _ = load(paths[i], sr=sr, mono=True)
-        values[i] = clip_features(y, sr)
+    with _one_thread():
+        for i in it:
+            y, _ = load(paths[i], sr=sr, mono=True)
+            values[i] = clip_features(y, sr)
     return FeatureTable([Path(p).name for p in paths], values, list(FEATURE_NAMES))
+
+
+def _one_thread():
+    # per-clip matrices are tiny: BLAS threads only add start-up and contention
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _read_cache(path: Path, sr: int) -> tuple[list[str], np.ndarray] | None:

@@ -23,6 +23,7 @@ import numpy as np
 from .audio import AUDIO_EXTENSIONS, atomic_write_bytes
 from .errors import DatasetError, ParameterError
 from .features import FeatureTable, dataset_features, file_features, parse_groups
+from .visualizers.base import limit_threads
 
 COLOR_BY = ("auto", "cluster", "label", "split", "none")
 CLUSTERINGS = ("kmeans", "dbscan")
@@ -222,52 +223,54 @@ def map(
     )
     over_table = over_full.select(groups) if over_full is not None else None
 
-    # -- standardize (statistics of the dataset only), then PCA pre-reduction ----------
-    X = table.values
-    mean = X.mean(axis=0)
-    std = X.std(axis=0)
-    std[std < 1e-12] = 1.0
-    Z = (X - mean) / std
-    Zo = (over_table.values - mean) / std if over_table is not None else None
-    R, Ro = Z, Zo
-    if reducer != "pca" and Z.shape[1] > pca_dims:
-        from sklearn.decomposition import PCA
+    # small inputs run on one BLAS/OpenMP thread (see visualizers.base.limit_threads)
+    with limit_threads(len(clips)):
+        # -- standardize (statistics of the dataset only), then PCA pre-reduction ----------
+        X = table.values
+        mean = X.mean(axis=0)
+        std = X.std(axis=0)
+        std[std < 1e-12] = 1.0
+        Z = (X - mean) / std
+        Zo = (over_table.values - mean) / std if over_table is not None else None
+        R, Ro = Z, Zo
+        if reducer != "pca" and Z.shape[1] > pca_dims:
+            from sklearn.decomposition import PCA
 
-        pca = PCA(n_components=min(pca_dims, *Z.shape), random_state=seed).fit(Z)
-        R = pca.transform(Z)
-        Ro = pca.transform(Zo) if Zo is not None else None
+            pca = PCA(n_components=min(pca_dims, *Z.shape), random_state=seed).fit(Z)
+            R = pca.transform(Z)
+            Ro = pca.transform(Zo) if Zo is not None else None
 
-    # -- 2-D layout --------------------------------------------------------------------
-    red = reducer_cls(seed=seed, **(reducer_params or {}))
-    if Ro is not None and not getattr(red, "supports_transform", False):
-        both = red.fit(np.vstack([R, Ro])).embedding_
-        coords, ocoords = both[: len(R)], both[len(R):]
-    else:
-        coords = np.asarray(red.fit(R).embedding_, dtype=np.float64)
-        ocoords = red.transform(Ro) if Ro is not None else np.zeros((0, 2))
-    coords = np.asarray(coords, dtype=np.float64)
-    ocoords = np.asarray(ocoords, dtype=np.float64).reshape(-1, 2)
-    grid = None
-    if hasattr(red, "umatrix_") and hasattr(red, "hits_"):
-        grid = {"umatrix": np.asarray(red.umatrix_), "hits": np.asarray(red.hits_)}
+        # -- 2-D layout --------------------------------------------------------------------
+        red = reducer_cls(seed=seed, **(reducer_params or {}))
+        if Ro is not None and not getattr(red, "supports_transform", False):
+            both = red.fit(np.vstack([R, Ro])).embedding_
+            coords, ocoords = both[: len(R)], both[len(R):]
+        else:
+            coords = np.asarray(red.fit(R).embedding_, dtype=np.float64)
+            ocoords = red.transform(Ro) if Ro is not None else np.zeros((0, 2))
+        coords = np.asarray(coords, dtype=np.float64)
+        ocoords = np.asarray(ocoords, dtype=np.float64).reshape(-1, 2)
+        grid = None
+        if hasattr(red, "umatrix_") and hasattr(red, "hits_"):
+            grid = {"umatrix": np.asarray(red.umatrix_), "hits": np.asarray(red.hits_)}
 
-    clusters = _cluster(R, cluster, n_clusters, seed) if cluster else None
-    labels = [c.label or "" for c in clips]
-    splits = [c.split for c in clips]
-    if color_by == "auto":
-        color_by = "cluster" if clusters is not None else (
-            "label" if len(set(labels)) > 1 else "split"
-        )
+        clusters = _cluster(R, cluster, n_clusters, seed) if cluster else None
+        labels = [c.label or "" for c in clips]
+        splits = [c.split for c in clips]
+        if color_by == "auto":
+            color_by = "cluster" if clusters is not None else (
+                "label" if len(set(labels)) > 1 else "split"
+            )
 
-    # -- overlay neighbours ------------------------------------------------------------
-    if Zo is not None:
-        from sklearn.neighbors import NearestNeighbors
+        # -- overlay neighbours ------------------------------------------------------------
+        if Zo is not None:
+            from sklearn.neighbors import NearestNeighbors
 
-        kk = min(int(k), len(Z))
-        nn = NearestNeighbors(n_neighbors=kk).fit(Z)
-        distances, neighbours = nn.kneighbors(Zo)
-    else:
-        distances, neighbours = np.zeros((0, 0)), np.zeros((0, 0), dtype=int)
+            kk = min(int(k), len(Z))
+            nn = NearestNeighbors(n_neighbors=kk).fit(Z)
+            distances, neighbours = nn.kneighbors(Zo)
+        else:
+            distances, neighbours = np.zeros((0, 0)), np.zeros((0, 0), dtype=int)
 
     result = MapResult(
         ids=[c.id for c in clips], coords=coords, labels=labels, splits=splits,
@@ -330,11 +333,7 @@ def _cluster(R: np.ndarray, method: str, n_clusters: int | None, seed: int) -> n
 
         c = n_clusters or min(8, max(2, round(np.sqrt(n / 2))))
         c = min(c, n)
-        from threadpoolctl import threadpool_limits
-
-        # OpenMP threads only pay off on big inputs (and hurt on a busy machine)
-        with threadpool_limits(limits=1 if n < 5000 else None, user_api="openmp"):
-            return KMeans(n_clusters=c, n_init=10, random_state=seed).fit_predict(R).astype(int)
+        return KMeans(n_clusters=c, n_init=10, random_state=seed).fit_predict(R).astype(int)
     from sklearn.cluster import DBSCAN
     from sklearn.neighbors import NearestNeighbors
 

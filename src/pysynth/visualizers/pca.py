@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Reducer, pad2
+from .base import Reducer, limit_threads, pad2
 
 
 class PCAReducer(Reducer):
@@ -22,8 +22,9 @@ class PCAReducer(Reducer):
 
         X = self._check(X)
         k = min(2, X.shape[0], X.shape[1])
-        self.model_ = PCA(n_components=k, random_state=self.seed).fit(X)
-        self.embedding_ = pad2(self.model_.transform(X))
+        with limit_threads(len(X)):
+            self.model_ = PCA(n_components=k, random_state=self.seed).fit(X)
+            self.embedding_ = pad2(self.model_.transform(X))
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Reducer
+from .base import Reducer, limit_threads
 
 
 class SOMReducer(Reducer):
@@ -49,9 +49,13 @@ class SOMReducer(Reducer):
         return side, side
 
     def fit(self, X: np.ndarray) -> SOMReducer:
+        X = self._check(X)
+        with limit_threads(len(X)):
+            return self._fit(X)
+
+    def _fit(self, X: np.ndarray) -> SOMReducer:
         from minisom import MiniSom
 
-        X = self._check(X)
         n, d = X.shape
         rows, cols = self._grid(n)
         sigma = max(1.0, max(rows, cols) / 4.0)

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Reducer
+from .base import Reducer, limit_threads
 
 
 def _import_umap():
@@ -63,7 +63,7 @@ class UMAPReducer(Reducer):
             n_components=2, n_neighbors=k, min_dist=self.min_dist, random_state=self.seed,
             init=init, n_jobs=1,
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), limit_threads(n):
             warnings.simplefilter("ignore")
             self.embedding_ = np.asarray(self.model_.fit_transform(X), dtype=np.float64)
         return self
