@@ -248,6 +248,7 @@ class CudaWaveNetEngine {
     const bool has_cb = !callback.is_none();
     if (has_cb && !PyCallable_Check(callback.ptr()))
       throw py::type_error("callback must be callable or None");
+    activate();
 
     const int W = static_cast<int>(std::min<long long>(chunk, std::max<long long>(n, 1)));
     State state(*this, B, W, cv, ids);
@@ -354,6 +355,7 @@ class CudaWaveNetEngine {
     const int B = static_cast<int>(qa.shape(0));
     const int64_t T = qa.shape(1);
     if (B == 0 || T == 0) return;
+    activate();
     // Windows hold at most ~64 MiB of logits.
     const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * dims_.Q));
     const int W = static_cast<int>(std::min<int64_t>({T, cap, int64_t{1} << 20}));
@@ -393,6 +395,12 @@ class CudaWaveNetEngine {
       }
     }
     if (!err.empty()) throw std::runtime_error("CUDA error in the WaveNet step kernel: " + err);
+  }
+
+  // Makes this engine's device current (another engine may have switched it) before any
+  // allocation or copy of a call.
+  void activate() const {
+    if (!emulate_) check_cuda(cudaSetDevice(device_), "cudaSetDevice");
   }
 
   std::string launch(const StepArgs& a) {
