@@ -9,7 +9,7 @@ import pytest
 
 import pysynth
 from pysynth.audio import load, save
-from pysynth.augment import augment, build_augmenter, clip_rng, load_recipe
+from pysynth.augmentation import augment, build_augmenter, clip_rng, load_recipe
 from pysynth.cli import main
 from pysynth.dataset import Clip, Dataset, audio_checksum, write_dataset
 from pysynth.errors import DatasetError, ParameterError, UnknownNameError

@@ -286,7 +286,7 @@ def test_same_generator_seed_gives_identical_output():
 
 
 def test_get_config_rebuilds_an_equal_augmenter():
-    from pysynth.augment import build_augmenter
+    from pysynth.augmentation import build_augmenter
 
     chain = Compose([Gain(gain_db=(-1, 2), p=0.5),
                      SomeOf([PitchShift(semitones=1), Noise(color=["pink"])], n=(0, 2))])
@@ -352,7 +352,7 @@ def test_short_clips_are_shifted_and_stretched_without_warnings():
 
 
 @pytest.mark.parametrize("module", ["pysynth.augmenters.gain", "pysynth.augmenters.noise",
-                                    "pysynth.augmenters.compose", "pysynth.augment"])
+                                    "pysynth.augmenters.compose", "pysynth.augmentation"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

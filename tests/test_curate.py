@@ -146,7 +146,7 @@ def test_reject_lines_say_why(messy, curated):
     assert clip_ids[dup["matched"]].source.endswith("good/pcm16.wav")
     near = rejects["repeats/float32_noisy.wav"]
     assert clip_ids[near["matched"]].source.endswith("good/float32.wav")
-    assert 0 < near["distance"] <= 0.02
+    assert 0 < near["distance"] <= 0.003
 
 
 def test_clips_are_mono_16k_and_match_their_checksums(curated):

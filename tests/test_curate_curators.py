@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 import pysynth
-from pysynth.curate import build_pipeline, load_recipe
+from pysynth.curation import build_pipeline, load_recipe
 from pysynth.curators.base import ClipRecord, Curator, Rejected, Segment, frame_rms_db
 from pysynth.curators.cut import Cut
 from pysynth.curators.decode import Decode
@@ -382,3 +382,22 @@ def test_a_registered_custom_curator_runs_in_a_recipe(tmp_path):
         "decode", {"test_dc_offset": {"max_dc": 0.1}}, "cut", "split"])
     assert summary.rejects == {"dc_offset": 1}
     assert summary.clips == 1
+
+
+@pytest.mark.parametrize("instrument", ["hat", "kick", "snare"])
+def test_near_duplicate_default_keeps_distinct_takes_but_catches_noisy_copies(instrument):
+    """Different hits of the same drum are not duplicates; a copy plus faint noise is."""
+    from pysynth.corpus import INSTRUMENTS
+    from pysynth.curators.dedupe import Dedupe, fingerprint
+
+    sr = 16000
+    make = INSTRUMENTS[instrument]
+    takes = [make(np.random.default_rng([7, k]), sr, 0.5) for k in range(4)]
+    threshold = Dedupe().near_threshold
+    fps = [fingerprint(y, sr) for y in takes]
+    for i in range(4):
+        for j in range(i + 1, 4):
+            assert 1 - float(fps[i] @ fps[j]) > threshold
+    y = takes[0]
+    noisy = y + np.random.default_rng(1).standard_normal(len(y)) * np.std(y) * 10 ** (-40 / 20)
+    assert 1 - float(fps[0] @ fingerprint(noisy, sr)) <= threshold

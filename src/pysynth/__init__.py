@@ -22,8 +22,8 @@ __version__ = "0.1.0"
 
 # public name -> (module, attribute)
 _LAZY = {
-    "curate": ("pysynth.curate", "curate"),
-    "augment": ("pysynth.augment", "augment"),
+    "curate": ("pysynth.curation", "curate"),
+    "augment": ("pysynth.augmentation", "augment"),
     "map": ("pysynth.mapping", "map"),
     "train": ("pysynth.train", "train"),
     "export": ("pysynth.train", "export"),

@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import sys
-import types
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -502,17 +501,3 @@ def _remove_stale(out: Path, manifest: list[Clip]) -> None:
     for f in clips_dir.rglob("*.wav"):
         if f.resolve() not in keep:
             f.unlink()
-
-
-class _CallableModule(types.ModuleType):
-    """Makes ``pysynth.augment(...)`` work even after ``import pysynth.augment``.
-
-    Importing the submodule sets the package attribute ``pysynth.augment`` to this module,
-    shadowing the function of the same name; calling the module calls the function.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Dataset:
-        return augment(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

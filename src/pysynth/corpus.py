@@ -78,8 +78,9 @@ def organ(rng: np.random.Generator, sr: int, seconds: float) -> np.ndarray:
     """A sustained note of a few harmonics with slow attack and release: an organ."""
     n = int(sr * seconds)
     t = np.arange(n) / sr
-    f = 110.0 * 2 ** (rng.integers(0, 24) / 12)
-    y = sum(np.sin(2 * np.pi * f * k * t) / k for k in (1, 2, 3, 4))
+    f = 110.0 * 2 ** (rng.integers(0, 24) / 12) * rng.uniform(0.99, 1.01)
+    weights = rng.uniform(0.2, 1.0, 4)  # a different registration (timbre) every note
+    y = sum(w * np.sin(2 * np.pi * f * k * t) / k for k, w in zip((1, 2, 3, 4), weights))
     attack = np.minimum(1.0, t / 0.05)
     release = np.minimum(1.0, (seconds - t) / 0.1)
     return y * attack * release * 0.4

@@ -17,7 +17,6 @@ import os
 import re
 import sys
 import tempfile
-import types
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -658,16 +657,3 @@ def _remove_stale(clips_dir: Path, keep: set[str]) -> None:
     for p in clips_dir.iterdir():
         if p.is_file() and p.name not in keep and (p.suffix == ".wav" or p.name.startswith(".")):
             p.unlink(missing_ok=True)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing ``pysynth.curate`` (the module) makes Python set the package attribute
-    ``pysynth.curate`` to the module, hiding the function of the same name that
-    ``pysynth.__init__`` exports lazily. Calling the module calls :func:`curate`, so
-    ``pysynth.curate(...)`` works whichever of the two the attribute holds."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> CurateSummary:
-        return curate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

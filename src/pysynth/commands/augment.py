@@ -43,7 +43,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..augment import augment
+    from ..augmentation import augment
 
     splits = "train,validation,test" if args.all_splits else args.splits
     ds = augment(

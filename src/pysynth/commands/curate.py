@@ -64,9 +64,9 @@ def add_parser(sub):
                    help="normalization target in dBFS (default -1 peak, -20 loudness)")
     p.add_argument("--no-dedupe", dest="dedupe", action="store_false",
                    help="keep duplicate clips")
-    p.add_argument("--near-threshold", type=_opt_float, default="0.02",
+    p.add_argument("--near-threshold", type=_opt_float, default="0.003",
                    help="near-duplicate fingerprint distance, 'none' for exact only "
-                   "(default 0.02)")
+                   "(default 0.003)")
     p.add_argument("--split", type=_fractions, default=(0.8, 0.1, 0.1), metavar="T,V,T",
                    help="train,validation,test fractions of the source files (default "
                    "0.8,0.1,0.1)")

@@ -66,7 +66,9 @@ class Dedupe(Curator):
         Drop clips whose decoded samples equal an earlier clip's (default True).
     near_threshold : float or None
         Fingerprint distance at or below which two clips are near-duplicates (default
-        0.02; 0 to 1, larger catches more). ``None`` turns near-duplicate detection off.
+        0.003; 0 to 1, larger catches more: 0.003 catches copies with noise ~35 dB
+        below the signal while keeping distinct takes of the same drum, which measure
+        about 0.004 to 0.1). ``None`` turns near-duplicate detection off.
     within_source : bool
         Also compare clips of the same source file (default False: a steady drone cut
         into clips is not a set of duplicates).
@@ -76,7 +78,7 @@ class Dedupe(Curator):
     stage = "dataset"
 
     exact: bool = True
-    near_threshold: float | None = 0.02
+    near_threshold: float | None = 0.003
     within_source: bool = False
 
     def __post_init__(self) -> None:
