@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <vector>
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -108,79 +109,112 @@ struct PackedMatrix {
 namespace detail {
 
 #if PYSYNTH_GEMM_AVX2
-// C[MR x 16] = (accumulate ? C : 0) + bias + A[MR x K] @ P[K x 16]
-template <int MR>
-inline void micro_16(int K, const float* A, std::ptrdiff_t lda, const float* P, const float* bias,
-                     float* C, std::ptrdiff_t ldc, bool accumulate) {
-  __m256 c0[MR], c1[MR];
-  const __m256 b0 = _mm256_load_ps(bias), b1 = _mm256_load_ps(bias + 8);
-  for (int i = 0; i < MR; ++i) {
-    if (accumulate) {
-      c0[i] = _mm256_add_ps(_mm256_loadu_ps(C + i * ldc), b0);
-      c1[i] = _mm256_add_ps(_mm256_loadu_ps(C + i * ldc + 8), b1);
-    } else {
-      c0[i] = b0;
-      c1[i] = b1;
-    }
-  }
-  // Accumulate the product into fresh registers first, then add: the sum order per
-  // element is fixed ((C + bias) + sum_k), independent of MR.
-  __m256 s0[MR], s1[MR];
-  for (int i = 0; i < MR; ++i) s0[i] = s1[i] = _mm256_setzero_ps();
-#pragma GCC unroll 4
+// C[MR x 16 NP] = (accumulate ? C : 0) + bias + A[MR x K] @ [P_0 .. P_{NP-1}] over NP
+// consecutive panels. Every column accumulates sum_k a_k w_k from zero in k order and only
+// then adds (C + bias), so a row's result is the same whatever MR and NP.
+template <int MR, int NP>
+inline void micro(int K, const float* A, std::ptrdiff_t lda, const float* P,
+                  std::ptrdiff_t panel_stride, const float* bias, float* C, std::ptrdiff_t ldc,
+                  bool accumulate) {
+  __m256 s[MR][2 * NP];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+    for (int j = 0; j < 2 * NP; ++j) s[i][j] = _mm256_setzero_ps();
+  const float* a_row[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) a_row[i] = A + i * lda;
+#pragma GCC unroll 2
   for (int k = 0; k < K; ++k) {
-    const __m256 w0 = _mm256_load_ps(P + k * kPanel), w1 = _mm256_load_ps(P + k * kPanel + 8);
+    __m256 w[2 * NP];
+#pragma GCC unroll 16
+    for (int p = 0; p < NP; ++p) {
+      w[2 * p] = _mm256_load_ps(P + p * panel_stride + k * kPanel);
+      w[2 * p + 1] = _mm256_load_ps(P + p * panel_stride + k * kPanel + 8);
+    }
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m256 a = _mm256_broadcast_ss(A + i * lda + k);
-      s0[i] = _mm256_fmadd_ps(a, w0, s0[i]);
-      s1[i] = _mm256_fmadd_ps(a, w1, s1[i]);
+      const __m256 a = _mm256_broadcast_ss(a_row[i] + k);
+#pragma GCC unroll 16
+      for (int j = 0; j < 2 * NP; ++j) s[i][j] = _mm256_fmadd_ps(a, w[j], s[i][j]);
     }
   }
-  for (int i = 0; i < MR; ++i) {
-    _mm256_storeu_ps(C + i * ldc, _mm256_add_ps(c0[i], s0[i]));
-    _mm256_storeu_ps(C + i * ldc + 8, _mm256_add_ps(c1[i], s1[i]));
-  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+    for (int j = 0; j < 2 * NP; ++j) {
+      float* c = C + i * ldc + j * 8;
+      __m256 base = _mm256_load_ps(bias + j * 8);
+      if (accumulate) base = _mm256_add_ps(_mm256_loadu_ps(c), base);
+      _mm256_storeu_ps(c, _mm256_add_ps(base, s[i][j]));
+    }
 }
 #else
-template <int MR>
-inline void micro_16(int K, const float* A, std::ptrdiff_t lda, const float* P, const float* bias,
-                     float* C, std::ptrdiff_t ldc, bool accumulate) {
-  for (int i = 0; i < MR; ++i) {
-    float s[kPanel] = {0};
-    for (int k = 0; k < K; ++k) {
-      const float a = A[i * lda + k];
-      for (int j = 0; j < kPanel; ++j) s[j] += a * P[k * kPanel + j];
+template <int MR, int NP>
+inline void micro(int K, const float* A, std::ptrdiff_t lda, const float* P,
+                  std::ptrdiff_t panel_stride, const float* bias, float* C, std::ptrdiff_t ldc,
+                  bool accumulate) {
+  for (int i = 0; i < MR; ++i)
+    for (int p = 0; p < NP; ++p) {
+      float s[kPanel] = {0};
+      for (int k = 0; k < K; ++k) {
+        const float a = A[i * lda + k];
+        for (int j = 0; j < kPanel; ++j) s[j] += a * P[p * panel_stride + k * kPanel + j];
+      }
+      for (int j = 0; j < kPanel; ++j) {
+        float* c = C + i * ldc + p * kPanel + j;
+        const float base = accumulate ? *c + bias[p * kPanel + j] : bias[p * kPanel + j];
+        *c = base + s[j];
+      }
     }
-    for (int j = 0; j < kPanel; ++j) {
-      const float base = (accumulate ? C[i * ldc + j] + bias[j] : bias[j]);
-      C[i * ldc + j] = base + s[j];
-    }
-  }
 }
 #endif
 
 }  // namespace detail
 
+
 // C[M x padded_n] = (accumulate ? C : 0) + bias + A[M x K] @ W. C's padding columns receive
 // zeros (plus their previous value when accumulating); ldc must be >= W.padded_n().
+//
+// Row blocks of 6 use one panel (12 accumulators); the 1..5 leftover rows sweep 2 or 4
+// panels at a time so that even a single stream keeps 8+ independent FMA chains in flight.
 inline void gemm_packed(const float* A, std::ptrdiff_t lda, const PackedMatrix& W, float* C,
                         std::ptrdiff_t ldc, int M, bool accumulate) {
-  const int K = W.K;
-  for (int p = 0; p < W.num_panels(); ++p) {
-    const float* P = W.panels.data() + static_cast<std::size_t>(p) * K * kPanel;
-    const float* b = W.bias.data() + p * kPanel;
-    float* Cp = C + p * kPanel;
-    int i = 0;
-    for (; i + kRowBlock <= M; i += kRowBlock)
-      detail::micro_16<kRowBlock>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate);
-    switch (M - i) {
-      case 5: detail::micro_16<5>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate); break;
-      case 4: detail::micro_16<4>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate); break;
-      case 3: detail::micro_16<3>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate); break;
-      case 2: detail::micro_16<2>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate); break;
-      case 1: detail::micro_16<1>(K, A + i * lda, lda, P, b, Cp + i * ldc, ldc, accumulate); break;
-      default: break;
-    }
+  using detail::micro;
+  const int K = W.K, NPan = W.num_panels();
+  const std::ptrdiff_t ps = static_cast<std::ptrdiff_t>(K) * kPanel;
+  const float* P0 = W.panels.data();
+  const float* b0 = W.bias.data();
+  const int full = M / kRowBlock * kRowBlock;
+  for (int p = 0; p < NPan; ++p) {
+    const float* P = P0 + p * ps;
+    for (int i = 0; i < full; i += kRowBlock)
+      micro<kRowBlock, 1>(K, A + i * lda, lda, P, ps, b0 + p * kPanel, C + i * ldc + p * kPanel,
+                          ldc, accumulate);
+  }
+  const int rest = M - full;
+  if (rest == 0) return;
+  const float* Ar = A + full * lda;
+  float* Cr = C + full * ldc;
+  int p = 0;
+  auto run = [&](auto mr, auto np) {
+    constexpr int MR = decltype(mr)::value, NP = decltype(np)::value;
+    for (; p + NP <= NPan; p += NP)
+      micro<MR, NP>(K, Ar, lda, P0 + p * ps, ps, b0 + p * kPanel, Cr + p * kPanel, ldc,
+                    accumulate);
+    for (; p < NPan; ++p)
+      micro<MR, 1>(K, Ar, lda, P0 + p * ps, ps, b0 + p * kPanel, Cr + p * kPanel, ldc,
+                   accumulate);
+  };
+  using I1 = std::integral_constant<int, 1>;
+  using I2 = std::integral_constant<int, 2>;
+  using I4 = std::integral_constant<int, 4>;
+  switch (rest) {
+    case 5: run(std::integral_constant<int, 5>{}, I1{}); break;
+    case 4: run(std::integral_constant<int, 4>{}, I1{}); break;
+    case 3: run(std::integral_constant<int, 3>{}, I2{}); break;
+    case 2: run(I2{}, I2{}); break;
+    default: run(I1{}, I4{}); break;
   }
 }
 
