@@ -172,6 +172,16 @@ class CudaWaveNetEngine {
       check_cuda(cudaSetDevice(device_), "cudaSetDevice");
     }
     parse_program(program_json);
+    if (!emulate_) {
+      int optin = 0;
+      check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_),
+                 "cudaDeviceGetAttribute");
+      const size_t smem = pysynth::cuda::wavenet_shared_bytes(dims_);
+      if (smem > static_cast<size_t>(optin))
+        throw py::value_error("model too wide for CUDA device " + std::to_string(device_) +
+                              ": one stream needs " + std::to_string(smem) +
+                              " bytes of shared memory, the device allows " + std::to_string(optin));
+    }
     load_weights(tensors);
   }
 

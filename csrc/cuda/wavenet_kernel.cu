@@ -14,7 +14,9 @@ namespace cuda {
 
 namespace {
 
-__global__ void wavenet_steps_kernel(wavenet::StepArgs a) {
+// At most 512 threads (wavenet_block_threads), so the compiler keeps registers within
+// what a 512-thread block may use.
+__global__ void __launch_bounds__(512) wavenet_steps_kernel(wavenet::StepArgs a) {
   extern __shared__ float smem[];
   wavenet::Scratch s = wavenet::carve_scratch(smem, a.dims);
   const int b = blockIdx.x;
