@@ -1,0 +1,135 @@
+"""Speed of the compiled WaveNet engine (ibab preset), as ratios measured in the same run.
+
+* throughput at B = 1, 8, 32, 128 streams: samples/s, real-time factor at 16 kHz (seconds
+  of audio per wall second, all streams together), achieved GFLOP/s and efficiency =
+  engine GFLOP/s / numpy sgemm GFLOP/s (target >= 0.5 at B = 32);
+* against naive Keras generation (the plugin's Keras model run over the whole receptive
+  field for every sample; target >= 100x);
+* against a cached-state TensorFlow generator (fast-wavenet ring buffers in one
+  tf.function, benchmarks/tf_cached_wavenet.py; target >= 10x), which also checks that it
+  produces the engine's samples from the same uniforms.
+
+Run (about 2-3 minutes on two cores):
+
+    /work/venv/bin/pytest benchmarks/test_engine_wavenet.py --benchmark-only \\
+        -p no:cacheprovider -o addopts= --benchmark-columns=median,rounds
+
+FLOPs per sample are the engine's ``flops_per_sample`` (2 x multiply-adds of every
+product, see docs/bench/engine.md); the TF baselines do the same arithmetic (the naive one
+RF times over).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from pysynth import _engine
+
+PRESET = "ibab"
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def ibab():
+    from pysynth_wavenet import PRESETS, random_program
+
+    program, tensors = random_program(PRESETS[PRESET], seed=0)
+    engine = _engine.WaveNetEngine(json.dumps(program), tensors, 0)
+    return program, tensors, engine
+
+
+def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
+    """Best samples/s (all streams) of generating n samples for `batch` streams."""
+    streams = np.arange(batch, dtype=np.int32)
+    engine.generate(min(n, 32), streams=streams, seed=0)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        engine.generate(n, streams=streams, seed=0)
+        best = min(best, time.perf_counter() - t0)
+    return batch * n / best
+
+
+@pytest.mark.parametrize("batch", [1, 8, 32, 128])
+def test_engine_throughput(benchmark, ibab, sgemm_gflops, bench_report, batch):
+    _, _, engine = ibab
+    n = max(128, 8192 // batch)
+    streams = np.arange(batch, dtype=np.int32)
+    engine.generate(32, streams=streams, seed=0)
+    benchmark.pedantic(engine.generate, args=(n,), kwargs={"streams": streams, "seed": 0},
+                       rounds=3, iterations=1)
+    rate = batch * n / benchmark.stats.stats.min
+    gflops = rate * engine.flops_per_sample / 1e9
+    eff = gflops / sgemm_gflops
+    benchmark.extra_info.update(samples_per_s=rate, rtf_16k=rate / RATE, gflops=gflops,
+                                efficiency=eff, threads=engine.num_threads)
+    bench_report.append(
+        f"engine {PRESET} B={batch:<3d}: {rate:8.0f} samples/s, real-time factor "
+        f"{rate / RATE:5.2f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm"
+        f" ({engine.num_threads} threads)"
+    )
+
+
+def test_engine_vs_naive_keras(benchmark, ibab, bench_report):
+    pytest.importorskip("tensorflow")
+    import keras
+    import tensorflow as tf
+    from pysynth_wavenet import WaveNet
+
+    _, _, engine = ibab
+    arch = WaveNet()
+    config = arch.make_config(preset=PRESET)
+    keras.utils.set_random_seed(0)
+    model = arch.build(config)
+    rf = config.receptive_field
+    forward = tf.function(lambda q: model(q, training=False)[:, -1])
+    rng = np.random.default_rng(0)
+    history = list(rng.integers(0, config.levels, size=rf))
+
+    def naive_sample():
+        # The whole receptive field goes through the network for every new sample.
+        window = np.array([*history[-rf:], 0], dtype=np.int32)[None]
+        logits = forward(tf.constant(window)).numpy()
+        history.append(int(np.argmax(logits[0])))
+
+    naive_sample()  # trace
+    benchmark.pedantic(naive_sample, rounds=3, iterations=1)
+    naive_rate = 1.0 / benchmark.stats.stats.min
+    eng_rate = _engine_rate(engine, 1, 2048)
+    ratio = eng_rate / naive_rate
+    benchmark.extra_info.update(naive_samples_per_s=naive_rate, engine_samples_per_s=eng_rate,
+                                speedup=ratio)
+    bench_report.append(
+        f"vs naive Keras (B=1, RF={rf} recomputed per sample): naive {naive_rate:.2f} "
+        f"samples/s, engine {eng_rate:.0f} samples/s: {ratio:.0f}x (target >= 100x)"
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+def test_engine_vs_tf_cached(benchmark, ibab, bench_report, batch):
+    pytest.importorskip("tensorflow")
+    from tf_cached_wavenet import TFCachedWaveNet
+
+    program, tensors, engine = ibab
+    n = 200 if batch == 1 else 64
+    streams = np.arange(batch, dtype=np.int32)
+    u = _engine.uniforms(0, streams, 0, n)
+    tfgen = TFCachedWaveNet(program, tensors, batch)
+    got = tfgen.generate(u)  # trace + correctness check against the engine
+    want = engine.generate(n, streams=streams, seed=0)
+    assert np.array_equal(got[:, :10], want[:, :10]), "TF baseline disagrees with the engine"
+    benchmark.pedantic(tfgen.generate, args=(u,), rounds=3, iterations=1)
+    tf_rate = batch * n / benchmark.stats.stats.min
+    eng_rate = _engine_rate(engine, batch, max(n, 2048 // batch))
+    ratio = eng_rate / tf_rate
+    benchmark.extra_info.update(tf_samples_per_s=tf_rate, engine_samples_per_s=eng_rate,
+                                speedup=ratio, match=float(np.mean(got == want)))
+    bench_report.append(
+        f"vs cached-state TF (fast-wavenet queues in tf.function), B={batch}: TF {tf_rate:.0f} "
+        f"samples/s, engine {eng_rate:.0f} samples/s: {ratio:.1f}x (target >= 10x); "
+        f"same samples {np.mean(got == want):.0%}"
+    )
