@@ -21,6 +21,7 @@ namespace py = pybind11;
 namespace pysynth {
 void bind_wavenet(py::module_& m);
 }  // namespace pysynth
+void bind_samplernn(py::module_& m);  // csrc/samplernn_bind.cpp
 
 namespace {
 // A trivial check that the module was built and loads: sums 0..n-1 in C++.
@@ -75,4 +76,5 @@ PYBIND11_MODULE(_engine, m) {
   m.def("sample_logits", &sample_logits, py::arg("logits"), py::arg("temperature"), py::arg("u"),
         "pysynth::sample_logits on each row: inverse-CDF sampling of softmax(logits / T) with u.");
   pysynth::bind_wavenet(m);
+  bind_samplernn(m);
 }

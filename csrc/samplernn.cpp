@@ -1,0 +1,364 @@
+// SampleRNN CPU engine: see samplernn.h and docs/architecture.md ("SampleRNN program").
+#include "samplernn.h"
+
+#include <algorithm>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+
+#include "common.h"
+#include "gemm.h"
+#include "rnn_cells.h"
+
+namespace pysynth {
+
+namespace {
+std::string tier_name(int i) { return "tiers." + std::to_string(i); }
+}  // namespace
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs(
+    const SampleRNNProgram& p) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> s;
+  const int64_t H = p.dim, G = p.gates(), Q = p.levels;
+  for (int i = 0; i < p.tiers(); ++i) {
+    const std::string t = tier_name(i);
+    s.push_back({t + ".input.weight", {p.frame_sizes[i], H}});
+    s.push_back({t + ".input.bias", {H}});
+    for (int l = 0; l < p.rnn_layers[i]; ++l) {
+      const std::string r = t + ".rnn." + std::to_string(l);
+      s.push_back({r + ".kernel", {H, G * H}});
+      s.push_back({r + ".recurrent_kernel", {H, G * H}});
+      if (p.lstm)
+        s.push_back({r + ".bias", {G * H}});
+      else
+        s.push_back({r + ".bias", {2, G * H}});
+      s.push_back({r + ".h0", {H}});
+      if (p.lstm) s.push_back({r + ".c0", {H}});
+    }
+    s.push_back({t + ".upsample.weight", {H, p.ratio(i) * H}});
+    s.push_back({t + ".upsample.bias", {p.ratio(i) * H}});
+  }
+  s.push_back({"sample.table", {p.frame_sizes[0], Q, H}});
+  s.push_back({"sample.bias", {H}});
+  for (int k = 0; k < p.mlp_layers; ++k) {
+    const std::string h = "sample.hidden." + std::to_string(k);
+    s.push_back({h + ".weight", {H, H}});
+    s.push_back({h + ".bias", {H}});
+  }
+  s.push_back({"sample.output.weight", {H, Q}});
+  s.push_back({"sample.output.bias", {Q}});
+  return s;
+}
+
+struct SampleRNNEngine::Group {
+  int nb = 0;
+  int64_t t = 0;                           // index of the next sample
+  std::vector<std::vector<float>> h, c;    // per tier: layers x nb x H
+  std::vector<std::vector<float>> up;      // per tier: nb x (r_i * H)
+  std::vector<float> v, x, xg, hg, o, a, a2, logits;
+  std::vector<int32_t> hist;               // nb x (hist_mask_ + 1) ring of past samples
+};
+
+SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
+                                 std::map<std::string, std::vector<float>> tensors,
+                                 int num_threads)
+    : prog_(std::move(program)), store_(std::move(tensors)) {
+  auto get = [this](const std::string& name) -> const float* {
+    auto it = store_.find(name);
+    if (it == store_.end()) throw std::invalid_argument("missing tensor " + name);
+    return it->second.data();
+  };
+  // Check sizes once more (cheap) so a caller that skipped validation cannot read past ends.
+  for (const auto& spec : samplernn_tensor_specs(prog_)) {
+    int64_t count = 1;
+    for (int64_t d : spec.second) count *= d;
+    auto it = store_.find(spec.first);
+    if (it == store_.end()) throw std::invalid_argument("missing tensor " + spec.first);
+    if (static_cast<int64_t>(it->second.size()) != count)
+      throw std::invalid_argument("tensor " + spec.first + " has the wrong size");
+  }
+  const int H = prog_.dim, G = prog_.gates();
+  for (int i = 0; i < prog_.tiers(); ++i) {
+    const std::string t = tier_name(i);
+    Tier tier;
+    tier.F = prog_.frame_sizes[i];
+    tier.r = prog_.ratio(i);
+    tier.in_w = get(t + ".input.weight");
+    tier.in_b = get(t + ".input.bias");
+    tier.up_w = get(t + ".upsample.weight");
+    tier.up_b = get(t + ".upsample.bias");
+    for (int l = 0; l < prog_.rnn_layers[i]; ++l) {
+      const std::string r = t + ".rnn." + std::to_string(l);
+      Layer L;
+      L.kernel = get(r + ".kernel");
+      L.recurrent = get(r + ".recurrent_kernel");
+      L.bias_in = get(r + ".bias");
+      L.bias_rec = prog_.lstm ? nullptr : L.bias_in + G * H;
+      L.h0 = get(r + ".h0");
+      L.c0 = prog_.lstm ? get(r + ".c0") : nullptr;
+      tier.layers.push_back(L);
+    }
+    tiers_.push_back(std::move(tier));
+  }
+  table_ = get("sample.table");
+  sample_b_ = get("sample.bias");
+  for (int k = 0; k < prog_.mlp_layers; ++k) {
+    const std::string h = "sample.hidden." + std::to_string(k);
+    hid_w_.push_back(get(h + ".weight"));
+    hid_b_.push_back(get(h + ".bias"));
+  }
+  out_w_ = get("sample.output.weight");
+  out_b_ = get("sample.output.bias");
+  if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());
+  num_threads_ = std::max(1, num_threads);
+  int cap = 1;
+  while (cap < prog_.frame_sizes.back()) cap *= 2;
+  hist_mask_ = cap - 1;
+}
+
+void SampleRNNEngine::init_group(Group& g, int nb) const {
+  const int H = prog_.dim, G = prog_.gates(), K = prog_.tiers();
+  g.nb = nb;
+  g.t = 0;
+  g.h.assign(K, {});
+  g.c.assign(K, {});
+  g.up.assign(K, {});
+  for (int i = 0; i < K; ++i) {
+    const Tier& tier = tiers_[i];
+    const int L = static_cast<int>(tier.layers.size());
+    g.h[i].resize(static_cast<size_t>(L) * nb * H);
+    if (prog_.lstm) g.c[i].resize(static_cast<size_t>(L) * nb * H);
+    for (int l = 0; l < L; ++l)
+      for (int b = 0; b < nb; ++b) {
+        std::copy(tier.layers[l].h0, tier.layers[l].h0 + H, &g.h[i][(size_t(l) * nb + b) * H]);
+        if (prog_.lstm)
+          std::copy(tier.layers[l].c0, tier.layers[l].c0 + H, &g.c[i][(size_t(l) * nb + b) * H]);
+      }
+    g.up[i].assign(static_cast<size_t>(nb) * tier.r * H, 0.0f);
+  }
+  g.v.assign(static_cast<size_t>(nb) * prog_.frame_sizes.back(), 0.0f);
+  g.x.assign(static_cast<size_t>(nb) * H, 0.0f);
+  g.xg.assign(static_cast<size_t>(nb) * G * H, 0.0f);
+  g.hg.assign(static_cast<size_t>(nb) * G * H, 0.0f);
+  g.o.assign(static_cast<size_t>(nb) * H, 0.0f);
+  g.a.assign(static_cast<size_t>(nb) * H, 0.0f);
+  g.a2.assign(static_cast<size_t>(nb) * H, 0.0f);
+  g.logits.assign(static_cast<size_t>(nb) * prog_.levels, 0.0f);
+  g.hist.assign(static_cast<size_t>(nb) * (hist_mask_ + 1), 0);
+}
+
+void SampleRNNEngine::step(Group& g, bool want_logits) const {
+  const int H = prog_.dim, G = prog_.gates(), GH = G * H, K = prog_.tiers(), Q = prog_.levels;
+  const int nb = g.nb, cap = hist_mask_ + 1;
+  const int64_t t = g.t;
+  for (int i = K - 1; i >= 0; --i) {
+    const Tier& tier = tiers_[i];
+    const int F = tier.F;
+    if (t % F != 0) continue;
+    const int64_t m = t / F;
+    // Input features: the previous frame's samples as unit values (zero before time 0).
+    float* v = g.v.data();
+    for (int b = 0; b < nb; ++b) {
+      const int32_t* hq = &g.hist[size_t(b) * cap];
+      for (int j = 0; j < F; ++j) {
+        const int64_t p = t - F + j;
+        v[size_t(b) * F + j] = p >= 0 ? index_to_unit(hq[p & hist_mask_], Q) : 0.0f;
+      }
+    }
+    // x = v @ input.weight + input.bias (+ the upper tier's conditioning row).
+    float* x = g.x.data();
+    for (int b = 0; b < nb; ++b) {
+      float* xb = x + size_t(b) * H;
+      std::copy(tier.in_b, tier.in_b + H, xb);
+      if (i + 1 < K) {
+        const Tier& upper = tiers_[i + 1];
+        const float* c =
+            &g.up[i + 1][(size_t(b) * upper.r + static_cast<size_t>(m % upper.r)) * H];
+        for (int j = 0; j < H; ++j) xb[j] += c[j];
+      }
+    }
+    gemm_rowmajor(v, F, tier.in_w, H, x, H, nb, F, H, true);
+    // Stacked RNN.
+    const float* xin = x;
+    const int L = static_cast<int>(tier.layers.size());
+    for (int l = 0; l < L; ++l) {
+      const Layer& lay = tier.layers[l];
+      float* h = &g.h[i][size_t(l) * nb * H];
+      float* xg = g.xg.data();
+      for (int b = 0; b < nb; ++b) std::copy(lay.bias_in, lay.bias_in + GH, xg + size_t(b) * GH);
+      gemm_rowmajor(xin, H, lay.kernel, GH, xg, GH, nb, H, GH, true);
+      if (prog_.lstm) {
+        gemm_rowmajor(h, H, lay.recurrent, GH, xg, GH, nb, H, GH, true);
+        float* c = &g.c[i][size_t(l) * nb * H];
+        for (int b = 0; b < nb; ++b)
+          lstm_update(xg + size_t(b) * GH, h + size_t(b) * H, c + size_t(b) * H, H);
+      } else {
+        float* hg = g.hg.data();
+        for (int b = 0; b < nb; ++b)
+          std::copy(lay.bias_rec, lay.bias_rec + GH, hg + size_t(b) * GH);
+        gemm_rowmajor(h, H, lay.recurrent, GH, hg, GH, nb, H, GH, true);
+        for (int b = 0; b < nb; ++b)
+          gru_update(xg + size_t(b) * GH, hg + size_t(b) * GH, h + size_t(b) * H, H);
+      }
+      xin = h;
+    }
+    // Output: sum of the layers' states with skip connections, else the last one.
+    const float* o = xin;
+    if (prog_.skip_connections && L > 1) {
+      float* os = g.o.data();
+      std::copy(g.h[i].begin(), g.h[i].begin() + size_t(nb) * H, os);
+      for (int l = 1; l < L; ++l) {
+        const float* h = &g.h[i][size_t(l) * nb * H];
+        for (size_t k = 0; k < size_t(nb) * H; ++k) os[k] += h[k];
+      }
+      o = os;
+    }
+    const int RH = tier.r * H;
+    float* up = g.up[i].data();
+    for (int b = 0; b < nb; ++b) std::copy(tier.up_b, tier.up_b + RH, up + size_t(b) * RH);
+    gemm_rowmajor(o, H, tier.up_w, RH, up, RH, nb, H, RH, true);
+  }
+  if (!want_logits) return;
+  // Sample level: embedding folded into the first layer (one table row per tap).
+  const int F0 = prog_.frame_sizes[0];
+  const size_t row = static_cast<size_t>(t % F0);
+  float* a = g.a.data();
+  for (int b = 0; b < nb; ++b) {
+    float* ab = a + size_t(b) * H;
+    const float* c = &g.up[0][(size_t(b) * F0 + row) * H];
+    for (int j = 0; j < H; ++j) ab[j] = sample_b_[j] + c[j];
+    const int32_t* hq = &g.hist[size_t(b) * cap];
+    for (int j = 0; j < F0; ++j) {
+      const int64_t p = t - F0 + j;
+      if (p < 0) continue;
+      const float* tr = table_ + (size_t(j) * Q + static_cast<size_t>(hq[p & hist_mask_])) * H;
+      for (int k = 0; k < H; ++k) ab[k] += tr[k];
+    }
+    for (int k = 0; k < H; ++k) ab[k] = reluf(ab[k]);
+  }
+  float* a2 = g.a2.data();
+  for (size_t k = 0; k < hid_w_.size(); ++k) {
+    for (int b = 0; b < nb; ++b) std::copy(hid_b_[k], hid_b_[k] + H, a2 + size_t(b) * H);
+    gemm_rowmajor(a, H, hid_w_[k], H, a2, H, nb, H, H, true);
+    for (size_t e = 0; e < size_t(nb) * H; ++e) a2[e] = reluf(a2[e]);
+    std::swap(a, a2);
+  }
+  float* lg = g.logits.data();
+  for (int b = 0; b < nb; ++b) std::copy(out_b_, out_b_ + Q, lg + size_t(b) * Q);
+  gemm_rowmajor(a, H, out_w_, Q, lg, Q, nb, H, Q, true);
+}
+
+void SampleRNNEngine::push(Group& g, const int32_t* q_t) const {
+  const int cap = hist_mask_ + 1;
+  const size_t slot = static_cast<size_t>(g.t & hist_mask_);
+  for (int b = 0; b < g.nb; ++b) g.hist[size_t(b) * cap + slot] = q_t[b];
+  ++g.t;
+}
+
+namespace {
+// Contiguous stream ranges (b0, nb), one per worker thread.
+std::vector<std::pair<int, int>> partition(int B, int threads) {
+  const int n = std::max(1, std::min(B, threads));
+  std::vector<std::pair<int, int>> parts;
+  int b0 = 0;
+  for (int k = 0; k < n; ++k) {
+    const int nb = B / n + (k < B % n ? 1 : 0);
+    parts.push_back({b0, nb});
+    b0 += nb;
+  }
+  return parts;
+}
+
+// Run body(k) for k in [0, n) on n threads (k = 0 on the caller); rethrow the first error.
+template <class F>
+void run_parallel(int n, F&& body) {
+  if (n <= 1) {
+    if (n == 1) body(0);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(n);
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  for (int k = 1; k < n; ++k)
+    threads.emplace_back([&, k] {
+      try {
+        body(k);
+      } catch (...) {
+        errors[k] = std::current_exception();
+      }
+    });
+  try {
+    body(0);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& th : threads) th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+}  // namespace
+
+void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const {
+  const int Q = prog_.levels;
+  const auto parts = partition(B, num_threads_);
+  run_parallel(static_cast<int>(parts.size()), [&](int k) {
+    const int b0 = parts[k].first, nb = parts[k].second;
+    Group g;
+    init_group(g, nb);
+    std::vector<int32_t> col(nb);
+    for (int64_t t = 0; t < T; ++t) {
+      step(g, true);
+      for (int b = 0; b < nb; ++b) {
+        const size_t idx = static_cast<size_t>(b0 + b) * T + t;
+        col[b] = q[idx];
+        const float* lg = &g.logits[size_t(b) * Q];
+        if (logits) std::copy(lg, lg + Q, logits + idx * Q);
+        if (nll) nll[idx] = nll_bits(lg, Q, col[b]);
+      }
+      push(g, col.data());
+    }
+  });
+}
+
+void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_t seed,
+                               float temperature, const int32_t* prime, int64_t P, int64_t chunk,
+                               const std::function<void(const int32_t*, int, int64_t)>& emit) const {
+  if (n <= 0) return;
+  const int Q = prog_.levels;
+  const auto parts = partition(B, num_threads_);
+  std::vector<Group> groups(parts.size());
+  std::vector<int32_t> block(static_cast<size_t>(B) * std::min<int64_t>(chunk, n));
+  bool primed = false;
+  for (int64_t done = 0; done < n;) {
+    const int64_t len = std::min(chunk, n - done);
+    run_parallel(static_cast<int>(parts.size()), [&](int k) {
+      const int b0 = parts[k].first, nb = parts[k].second;
+      Group& g = groups[k];
+      std::vector<int32_t> col(nb);
+      if (!primed) {
+        init_group(g, nb);
+        for (int64_t t = 0; t < P; ++t) {  // teacher-force the prompt; no logits needed
+          step(g, false);
+          for (int b = 0; b < nb; ++b) col[b] = prime[static_cast<size_t>(b0 + b) * P + t];
+          push(g, col.data());
+        }
+      }
+      for (int64_t s = 0; s < len; ++s) {
+        step(g, true);
+        for (int b = 0; b < nb; ++b) {
+          const float u = uniform01(seed, static_cast<uint32_t>(streams[b0 + b]),
+                                    static_cast<uint64_t>(g.t));
+          col[b] = sample_logits(&g.logits[size_t(b) * Q], Q, temperature, u);
+          block[static_cast<size_t>(b0 + b) * len + s] = col[b];
+        }
+        push(g, col.data());
+      }
+    });
+    primed = true;
+    emit(block.data(), B, len);
+    done += len;
+  }
+}
+
+}  // namespace pysynth

@@ -1,0 +1,85 @@
+// The SampleRNN CPU sampling engine (program family "samplernn", docs/architecture.md).
+//
+// Incremental: each frame tier runs one RNN step every F_i samples (batched over the
+// streams of a group as (B x H)(H x G*H) products), its upsampled conditioning is cached
+// until the tier below has used all r_i rows of it, and the sample-level MLP runs once
+// per sample with the embedding folded into its first layer (F_0 table-row adds instead
+// of a product). Threads own disjoint groups of streams and never synchronise inside a
+// step. This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace pysynth {
+
+struct SampleRNNProgram {
+  int levels = 0;                    // Q
+  std::vector<int> frame_sizes;      // F_0 < F_1 < ... (bottom tier first)
+  int dim = 0;                       // H
+  bool lstm = false;                 // rnn_type: "lstm" (else "gru")
+  std::vector<int> rnn_layers;       // per frame tier
+  bool skip_connections = false;
+  int mlp_layers = 0;
+
+  int tiers() const { return static_cast<int>(frame_sizes.size()); }
+  int gates() const { return lstm ? 4 : 3; }
+  // r_i = F_i / F_{i-1}, r_0 = F_0: rows of upsampled conditioning per step of tier i.
+  int ratio(int i) const { return i == 0 ? frame_sizes[0] : frame_sizes[i] / frame_sizes[i - 1]; }
+};
+
+// Every tensor the program needs, with its expected shape, in a fixed order.
+std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs(
+    const SampleRNNProgram& p);
+
+class SampleRNNEngine {
+ public:
+  // `tensors` must hold every name of samplernn_tensor_specs with exactly that many floats
+  // (the binding checks names, shapes and finiteness before calling this).
+  SampleRNNEngine(SampleRNNProgram program, std::map<std::string, std::vector<float>> tensors,
+                  int num_threads);
+
+  const SampleRNNProgram& program() const { return prog_; }
+  int num_threads() const { return num_threads_; }
+
+  // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
+  void score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const;
+
+  // Generation: `prime` (B x P, may be null when P = 0) is teacher-forced, then n samples
+  // per stream are drawn with uniforms keyed (seed, streams[b], t). Output is delivered
+  // in blocks of at most `chunk` samples through `emit(block, B, len)` (block is B x len,
+  // row-major); emit runs on the calling thread between blocks and may throw to stop.
+  void generate(int64_t n, const int32_t* streams, int B, uint64_t seed, float temperature,
+                const int32_t* prime, int64_t P, int64_t chunk,
+                const std::function<void(const int32_t*, int, int64_t)>& emit) const;
+
+ private:
+  struct Layer {
+    const float *kernel, *recurrent, *bias_in, *bias_rec, *h0, *c0;
+  };
+  struct Tier {
+    int F, r;
+    const float *in_w, *in_b, *up_w, *up_b;
+    std::vector<Layer> layers;
+  };
+  struct Group;  // per-thread state of a contiguous group of streams
+
+  void init_group(Group& g, int nb) const;
+  // Advance the frame tiers that step at g.t and, if want_logits, compute logits for
+  // sample g.t into g.logits (nb x Q); q[< g.t] is read from the group's history.
+  void step(Group& g, bool want_logits) const;
+  void push(Group& g, const int32_t* q_t) const;  // record q[g.t] for each stream; ++g.t
+
+  SampleRNNProgram prog_;
+  std::map<std::string, std::vector<float>> store_;
+  std::vector<Tier> tiers_;
+  const float *table_, *sample_b_, *out_w_, *out_b_;
+  std::vector<const float*> hid_w_, hid_b_;
+  int num_threads_;
+  int hist_mask_;
+};
+
+}  // namespace pysynth

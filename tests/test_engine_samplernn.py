@@ -1,0 +1,272 @@
+"""The compiled SampleRNN engine (pysynth._engine.SampleRNNEngine) against the numpy reference.
+
+The reference (plugins/samplernn/pysynth_samplernn/reference.py) is the executable form of
+docs/architecture.md; the engine must compute the same logits (rtol 1e-4 on random
+weights), draw the same samples from the same uniforms, and give a stream the same audio
+whatever the batch size, thread count or chunking.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pysynth_samplernn.reference import SampleRNNReference, random_program
+
+from pysynth import _engine
+
+uniforms = _engine.uniforms
+
+CONFIGS = {
+    # "2-tier" in the paper's counting: one frame tier over the sample-level MLP
+    "2tier-gru": {"frame_sizes": [4], "dim": 24, "rnn_type": "gru", "rnn_layers": 2, "mlp_layers": 1,
+                      "levels": 32, "seq_len": 16},
+    "2tier-lstm-skip": {"frame_sizes": [3], "dim": 16, "rnn_type": "lstm", "rnn_layers": 3, "mlp_layers": 2,
+                            "levels": 16, "seq_len": 3, "skip_connections": True},
+    "3tier-gru-skip": {"frame_sizes": [2, 8], "dim": 20, "rnn_type": "gru", "rnn_layers": 2, "mlp_layers": 0,
+                           "levels": 64, "seq_len": 16, "skip_connections": True},
+    "3tier-lstm": {"frame_sizes": [4, 16], "dim": 32, "rnn_type": "lstm", "rnn_layers": 1, "mlp_layers": 3,
+                       "levels": 256, "seq_len": 16},
+    "4tier-gru": {"frame_sizes": [2, 4, 12], "dim": 16, "rnn_type": "gru", "rnn_layers": 1, "mlp_layers": 1,
+                      "levels": 8, "seq_len": 12},
+}
+
+
+def make(name: str, seed: int = 0, threads: int = 2):
+    program, tensors = random_program(CONFIGS[name], seed=seed)
+    engine = _engine.SampleRNNEngine(json.dumps(program), tensors, threads)
+    return program, tensors, engine
+
+
+def random_q(levels: int, shape, seed: int = 0) -> np.ndarray:
+    """A smooth random walk over the levels (audio-like) rather than white noise."""
+    rng = np.random.default_rng(seed)
+    steps = rng.integers(-3, 4, size=shape)
+    return (np.cumsum(steps, axis=-1) + levels // 2).clip(0, levels - 1).astype(np.int32)
+
+
+def reference_sample(ref, n, u, temperature, prime=None):
+    """numpy inverse-CDF sampler over the reference's step(); u is (B, P + n)."""
+    b = u.shape[0]
+    state = ref.start(b)
+    prev = None
+    p = 0 if prime is None else prime.shape[1]
+    for t in range(p):
+        ref.step(state, prev)
+        prev = prime[:, t]
+    out = np.empty((b, n), dtype=np.int32)
+    for s in range(n):
+        logits = ref.step(state, prev).astype(np.float64)
+        if temperature == 0:
+            q = logits.argmax(axis=1)
+        else:
+            z = np.exp((logits - logits.max(axis=1, keepdims=True)) / temperature)
+            cdf = np.cumsum(z, axis=1)
+            target = u[:, p + s, None] * cdf[:, -1:]
+            q = np.minimum((cdf <= target).sum(axis=1), ref.levels - 1)
+        out[:, s] = q
+        prev = q
+    return out
+
+
+# ---- teacher-forced parity ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_logits_match_reference(name):
+    program, tensors, engine = make(name)
+    q = random_q(program["levels"], (3, 61), seed=1)
+    got = engine.logits(q)
+    want = SampleRNNReference(program, tensors).logits(q)
+    assert got.shape == want.shape == (3, 61, program["levels"])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    # the logits really depend on the input (the test could fail)
+    assert not np.allclose(got[:, 1:], got[:, :1])
+
+
+def test_logits_first_sample_ignores_everything_but_the_model():
+    _program, _, engine = make("3tier-gru-skip")
+    a = engine.logits(np.array([[0, 5, 9]], dtype=np.int32))
+    b = engine.logits(np.array([[63, 1, 2]], dtype=np.int32))
+    np.testing.assert_array_equal(a[:, 0], b[:, 0])  # logits[0] sees no sample
+    assert not np.allclose(a[:, 1], b[:, 1])
+
+
+def test_nll_is_log2_softmax_of_reference_logits():
+    program, tensors, engine = make("3tier-lstm")
+    q = random_q(program["levels"], (2, 40), seed=2)
+    logits = SampleRNNReference(program, tensors).logits(q).astype(np.float64)
+    logz = np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)) + logits.max(-1)
+    want = (logz - np.take_along_axis(logits, q[..., None], -1)[..., 0]) / np.log(2)
+    got = engine.nll(q)
+    assert got.shape == (2, 40)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    assert np.all(got > 0)
+
+
+def test_logits_accept_int64_and_batch_independent():
+    program, _, engine = make("2tier-gru")
+    q = random_q(program["levels"], (4, 30), seed=3)
+    whole = engine.logits(q.astype(np.int64))
+    for b in range(4):
+        np.testing.assert_allclose(engine.logits(q[b:b + 1]), whole[b:b + 1], rtol=1e-6, atol=1e-6)
+
+
+# ---- sampling -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "temperature", "prime_len"),
+                         [("3tier-gru-skip", 1.0, 0), ("2tier-lstm-skip", 0.7, 5),
+                          ("3tier-lstm", 1.3, 19), ("4tier-gru", 0.0, 3)])
+def test_sampling_matches_reference_given_same_uniforms(name, temperature, prime_len):
+    program, tensors, engine = make(name, seed=4)
+    streams = np.array([0, 7, 3], dtype=np.int32)
+    n, seed = 48, 1234
+    prime = random_q(program["levels"], (3, prime_len), seed=5) if prime_len else None
+    got = engine.generate(n, streams=streams, seed=seed, temperature=temperature, prime=prime)
+    u = uniforms(seed, streams, 0, prime_len + n)
+    want = reference_sample(SampleRNNReference(program, tensors), n, u, temperature, prime)
+    assert got.dtype == np.int32
+    assert got.shape == (3, n)
+    np.testing.assert_array_equal(got, want)
+    if temperature > 0:
+        assert len(np.unique(got)) > 3  # really sampled, not stuck
+
+
+def test_same_seed_same_audio_for_any_batch_threads_and_chunking():
+    program, tensors, _ = make("3tier-gru-skip")
+    prime = random_q(program["levels"], (8, 6), seed=6)
+    streams = np.arange(10, 18, dtype=np.int32)
+    kw = {"seed": 99, "temperature": 1.0}
+    one_thread = _engine.SampleRNNEngine(json.dumps(program), tensors, 1)
+    two_threads = _engine.SampleRNNEngine(json.dumps(program), tensors, 2)
+    ref = one_thread.generate(40, streams=streams, prime=prime, **kw)
+    np.testing.assert_array_equal(two_threads.generate(40, streams=streams, prime=prime, **kw), ref)
+    np.testing.assert_array_equal(
+        two_threads.generate(40, streams=streams, prime=prime, chunk=7, **kw), ref)
+    for b in (0, 5):  # B = 1
+        single = two_threads.generate(40, streams=streams[b:b + 1], prime=prime[b:b + 1], **kw)
+        np.testing.assert_array_equal(single, ref[b:b + 1])
+    other = two_threads.generate(40, streams=streams, prime=prime, seed=100)
+    assert not np.array_equal(other, ref)
+
+
+def test_callback_streams_blocks_in_order():
+    _program, _, engine = make("2tier-gru")
+    streams = np.array([1, 2], dtype=np.int32)
+    whole = engine.generate(50, streams=streams, seed=3)
+    blocks = []
+    assert engine.generate(50, streams=streams, seed=3, chunk=16, callback=blocks.append) is None
+    assert [blk.shape for blk in blocks] == [(2, 16), (2, 16), (2, 16), (2, 2)]
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+
+
+def test_callback_exception_propagates_and_stops():
+    _, _, engine = make("2tier-gru")
+    calls = []
+
+    def stop(block):
+        calls.append(block.shape)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        engine.generate(100, streams=np.zeros(1, np.int32), seed=0, chunk=10, callback=stop)
+    assert calls == [(1, 10)]
+
+
+def test_generate_zero_samples_and_properties():
+    program, _, engine = make("3tier-lstm", threads=0)
+    out = engine.generate(0, streams=np.zeros(3, np.int32), seed=0)
+    assert out.shape == (3, 0)
+    assert engine.levels == program["levels"]
+    assert engine.frame_sizes == program["frame_sizes"]
+    assert engine.num_threads >= 1
+
+
+# ---- validation at the boundary -------------------------------------------------------
+
+
+def build(program, tensors):
+    return _engine.SampleRNNEngine(json.dumps(program), tensors)
+
+
+def test_missing_tensor_named():
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=0)
+    del tensors["tiers.1.rnn.1.recurrent_kernel"]
+    with pytest.raises(ValueError, match=r"tiers\.1\.rnn\.1\.recurrent_kernel.*missing"):
+        build(program, tensors)
+
+
+def test_wrong_shape_named():
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=0)
+    tensors["sample.table"] = tensors["sample.table"][:, :-1]
+    with pytest.raises(ValueError, match=r"sample\.table.*shape \(2, 63, 20\).*expected \(2, 64, 20\)"):
+        build(program, tensors)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_named(bad):
+    program, tensors = random_program(CONFIGS["2tier-lstm-skip"], seed=0)
+    tensors["tiers.0.rnn.2.c0"] = tensors["tiers.0.rnn.2.c0"].copy()
+    tensors["tiers.0.rnn.2.c0"][3] = bad
+    with pytest.raises(ValueError, match=r"tiers\.0\.rnn\.2\.c0.*NaN or infinite"):
+        build(program, tensors)
+
+
+def test_dtypes_cast_or_rejected():
+    program, tensors = random_program(CONFIGS["2tier-gru"], seed=0)
+    as64 = {k: v.astype(np.float64) for k, v in tensors.items()}
+    q = random_q(program["levels"], (1, 20))
+    np.testing.assert_allclose(build(program, as64).logits(q), build(program, tensors).logits(q),
+                               rtol=1e-6)
+    tensors["sample.bias"] = np.array(["a"] * 24)
+    with pytest.raises(ValueError, match=r"sample\.bias.*dtype"):
+        build(program, tensors)
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [
+    ("family", "wavenet", "family"),
+    ("frame_sizes", [16, 24], "frame_sizes"),
+    ("rnn_type", "rnn", "rnn_type"),
+    ("dim", 0, "dim"),
+    ("skip_connections", "yes", "skip_connections"),
+])
+def test_bad_program_rejected(key, value, match):
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=0)
+    program[key] = value
+    with pytest.raises(ValueError, match=match):
+        build(program, tensors)
+    del program[key]
+    with pytest.raises(ValueError, match=f"'{key}' is missing"):
+        build(program, tensors)
+
+
+def test_bad_call_arguments_rejected():
+    _program, _, engine = make("2tier-gru")
+    s = np.zeros(2, np.int32)
+    with pytest.raises(ValueError, match=r"q values must lie in \[0, 32\)"):
+        engine.logits(np.array([[0, 32]]))
+    with pytest.raises(ValueError, match="q must have 2 dimensions"):
+        engine.nll(np.zeros(5, np.int32))
+    with pytest.raises(ValueError, match="q must be an integer array"):
+        engine.logits(np.zeros((1, 5), np.float32))
+    with pytest.raises(ValueError, match="cond"):
+        engine.logits(np.zeros((1, 5), np.int32), cond=np.zeros(1, np.int32))
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        engine.generate(-1, streams=s, seed=0)
+    with pytest.raises(ValueError, match="temperature"):
+        engine.generate(5, streams=s, seed=0, temperature=-1.0)
+    with pytest.raises(ValueError, match="seed"):
+        engine.generate(5, streams=s, seed=-3)
+    with pytest.raises(ValueError, match="chunk"):
+        engine.generate(5, streams=s, seed=0, chunk=0)
+    with pytest.raises(ValueError, match="prime must have one row per stream"):
+        engine.generate(5, streams=s, seed=0, prime=np.zeros((3, 4), np.int32))
+    with pytest.raises(ValueError, match="prime values"):
+        engine.generate(5, streams=s, seed=0, prime=np.full((2, 4), 40, np.int32))
+    with pytest.raises(ValueError, match="streams"):
+        engine.generate(5, streams=np.array([-1], np.int32), seed=0)
+    # a good call next to the bad ones
+    assert engine.generate(5, streams=s, seed=0).shape == (2, 5)
