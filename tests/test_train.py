@@ -17,9 +17,10 @@ from pysynth.errors import ParameterError
 SR = 4000
 TINY = {
     "levels": 256, "dilations": [1, 2, 4, 8], "residual_channels": 16,
-    "dilation_channels": 16, "skip_channels": 32, "output_channels": 32, "window": 256,
-    "batch_size": 4, "steps_per_epoch": 40, "validation_steps": 2, "learning_rate": 0.01,
+    "dilation_channels": 16, "skip_channels": 32, "output_channels": 32, "window": 128,
+    "batch_size": 4, "steps_per_epoch": 30, "validation_steps": 2, "learning_rate": 0.01,
     "sample_every": 2, "sample_count": 2, "sample_seconds": 0.05, "tensorboard": False,
+    "conditioning_classes": -1,  # one class per clip label ("high", "low")
 }
 
 
@@ -75,6 +76,7 @@ def test_tiny_wavenet_overfits_and_writes_the_run(run_a):
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["model"]["sample_rate"] == SR  # taken from the dataset
     assert cfg["labels"] == ["high", "low"]
+    assert cfg["model"]["conditioning_classes"] == 2
     rows = (run / "history.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,loss,nll_bits,val_loss,val_nll_bits")
     assert len(rows) == 3
@@ -113,6 +115,7 @@ def test_export_then_sample_without_tensorflow(run_a, dataset, tmp_path):
     assert meta["arch"] == "wavenet"
     assert meta["epoch"] in (1, 2)
     assert meta["val_nll_bits"] == run_a[1]["best_val_nll_bits"]
+    assert meta["labels"] == ["high", "low"]
     last = export(run_a[0], tmp_path / "last.pysynth", checkpoint="last")
     assert load_model(last).metadata["epoch"] == 2
     with pytest.raises(ParameterError, match="epoch 7"):
@@ -128,16 +131,17 @@ from pysynth.train import reference_sample
 from pysynth.audio import load, quantize
 m = load_model({str(last)!r})
 ref = architectures.get(m.program["family"])().reference(m.program, m.tensors)
-q = reference_sample(ref, n=2, length=300, seed=1, temperature=1.0)
+q = reference_sample(ref, n=2, length=300, seed=1, temperature=1.0, cond=np.array([0, 1]))
 assert q.shape == (2, 300) and q.min() >= 0 and q.max() < 256
 y, _ = load({str(dataset / "clips" / "c0.wav")!r})
 x = quantize(y[:400], 256, "mu-law")
-lg = ref.logits(x[None]).astype(np.float64)[0]
+lg = ref.logits(x[None], cond=np.array([1])).astype(np.float64)[0]  # c0 is "low"
 lp = lg - lg.max(1, keepdims=True)
 lp = lp - np.log(np.exp(lp).sum(1, keepdims=True))
 print(-lp[np.arange(400), x][50:].mean() / np.log(2))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.strip()) < 2.0  # the exported model still knows the training clip
 
