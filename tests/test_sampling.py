@@ -275,3 +275,17 @@ def test_cli_errors_are_one_line(model_path, tmp_path, capsys):
 def test_wavenet_plugin_is_found_by_family(model_path):
     ref = reference_model(model_path)
     assert isinstance(ref, type(WaveNet().reference(*random_program(SMALL, seed=0))))
+
+
+def test_samplernn_models_sample_through_the_engine(tmp_path):
+    from pysynth_samplernn import random_program as srnn_random_program
+
+    program, tensors = srnn_random_program({"frame_sizes": [4, 16], "dim": 16}, seed=0)
+    path = save_model(tmp_path / "srnn.pysynth", program, tensors)
+    mf = load_model(path)
+    assert type(pysynth.sampling.make_engine(mf)).__name__ == "SampleRNNEngine"
+    audio = pysynth.sample(mf, n=2, seconds=64 / mf.sample_rate, seed=2)
+    u = _engine.uniforms(2, np.arange(2, dtype=np.int32), 0, 64)
+    q = reference_sample(reference_model(mf), 64, u, 1.0)
+    table = pysynth.audio.level_table(program["levels"], program["quantization"])
+    np.testing.assert_array_equal(audio, table[q])
