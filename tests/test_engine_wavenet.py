@@ -239,3 +239,20 @@ def test_bad_inputs_raise_clear_errors():
     plain = _engine_for(plain_program, plain_tensors)
     with pytest.raises(ValueError, match="not conditioned"):
         plain.logits(q, cond)
+
+
+def test_ctrl_c_interrupts_a_long_generation():
+    import _thread
+    import threading
+
+    program, tensors = _model("multi-stack-odd")
+    eng = _engine_for(program, tensors, threads=2)
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            # hours of audio: only an interrupt between slices of work ends it early
+            eng.generate(10**9, streams=np.arange(4, dtype=np.int32), seed=0, chunk=4096,
+                         callback=lambda block: None)
+    finally:
+        timer.cancel()

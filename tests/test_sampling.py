@@ -289,3 +289,17 @@ def test_samplernn_models_sample_through_the_engine(tmp_path):
     q = reference_sample(reference_model(mf), 64, u, 1.0)
     table = pysynth.audio.level_table(program["levels"], program["quantization"])
     np.testing.assert_array_equal(audio, table[q])
+
+
+def test_sampling_and_scoring_never_import_tensorflow(model_path):
+    import subprocess
+    import sys
+
+    path = str(model_path)
+    code = (
+        "import sys, pysynth\n"
+        f"audio = pysynth.sample({path!r}, n=2, seconds=0.01)\n"
+        f"pysynth.score({path!r}, audio)\n"
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
