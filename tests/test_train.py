@@ -201,14 +201,28 @@ def test_windows_are_deterministic_and_weighted_right():
 def test_cli_train_and_export(dataset, tmp_path, capsys):
     from pysynth.cli import main
     from pysynth.modelfile import load_model
+    from pysynth.train import read_state
 
     run = tmp_path / "cli-run"
     sets = []
-    for k, v in {**TINY, "steps_per_epoch": 5, "sample_every": 0}.items():
+    config = {**TINY, "steps_per_epoch": 5, "sample_every": 0, "lr_schedule": "exponential",
+              "lr_decay": 0.5}
+    for k, v in config.items():
         sets += ["--set", f"{k}={json.dumps(v)}"]
-    assert main(["train", str(dataset), "--arch", "wavenet", "-o", str(run), "--epochs", "1",
+    assert main(["train", str(dataset), "--arch", "wavenet", "-o", str(run), "--epochs", "2",
                  "-q", *sets]) == 0
+    lrs = [row["learning_rate"] for row in read_state(run)["history"]]
+    assert lrs == pytest.approx([0.005, 0.0025])  # halved after each epoch of 5 steps
     assert main(["export", str(run), "-o", str(tmp_path / "m.pysynth")]) == 0
     assert load_model(tmp_path / "m.pysynth").program["dilations"] == [1, 2, 4, 8]
     assert main(["train", str(dataset), "-o", str(run), "--set", "nope=1"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_early_stopping_rule():
+    from pysynth.train import should_stop
+
+    assert not should_stop(5, 4, patience=0)  # 0 disables it
+    assert not should_stop(5, 4, patience=2)
+    assert should_stop(6, 4, patience=2)
+    assert not should_stop(3, None, patience=1)  # nothing scored yet

@@ -486,6 +486,11 @@ def read_run_config(run: str | os.PathLike) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------
 
 
+def should_stop(epoch: int, best_epoch: int | None, patience: int) -> bool:
+    """Early stopping: ``patience`` epochs (> 0) have passed without a better score."""
+    return bool(patience) and best_epoch is not None and epoch - best_epoch >= patience
+
+
 def _compile(model, tcfg: TrainConfig):
     import keras
 
@@ -697,8 +702,7 @@ def train(
             state["epoch"] = done
             state["checkpoints"] = [*state["checkpoints"], name]
             state["history"] = [*state["history"], row]
-            if tcfg.patience and state["best_epoch"] is not None and \
-                    done - state["best_epoch"] >= tcfg.patience:
+            if should_stop(done, state["best_epoch"], tcfg.patience):
                 state["stopped_early"] = True
                 self.model.stop_training = True
             _write_json(run / "state.json", state)
