@@ -267,3 +267,23 @@ def test_twenty_thousand_clips(tmp_path, monkeypatch, reducer):
     res = pysynth.map(root, html=tmp_path / "big.html", reducer=reducer, audio="relative")
     assert res.coords.shape == (n, 2)
     assert np.all(np.isfinite(res.coords))
+
+
+@pytest.mark.parametrize("identical", [False, True])
+@pytest.mark.parametrize("reducer", ["pca", "tsne", "som"])
+def test_two_clips_map_even_when_identical(tmp_path, reducer, identical):
+    root = tmp_path / "two"
+    clips = []
+    for i, f in enumerate((300, 300 if identical else 2000)):
+        y = (0.5 * np.sin(2 * np.pi * f * np.arange(4000) / SR)).astype(np.float32)
+        save(root / "clips" / f"c{i}.wav", y, SR)
+        clips.append(Clip(id=f"c{i}", path=f"clips/c{i}.wav", source=f"c{i}.wav", offset=0,
+                          duration=0.25, split="train", checksum=audio_checksum(y)))
+    write_dataset(root, clips, {"sample_rate": SR})
+    res = pysynth.map(root, html=tmp_path / "two.html", png=tmp_path / "two.png",
+                      reducer=reducer, cluster="kmeans")
+    assert res.coords.shape == (2, 2)
+    assert np.all(np.isfinite(res.coords))
+    assert res.color_by == "cluster"
+    with pytest.raises(DatasetError, match="needs at least 3 clips"):
+        pysynth.map(root, html=None, reducer="umap")

@@ -73,7 +73,8 @@ def _summary(table, i: int) -> list[str]:
 
 
 def _round(a: np.ndarray) -> list[float]:
-    return [float(v) for v in np.round(np.asarray(a, dtype=np.float64), 5)]
+    a = np.nan_to_num(np.asarray(a, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    return [float(v) for v in np.round(a, 5)]
 
 
 def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_full, title: str):
@@ -123,12 +124,12 @@ def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_fu
             "x": _round(result.overlay_coords[:, 0]), "y": _round(result.overlay_coords[:, 1]),
             "id": ids, "info": oinfo, "audio": osrc,
             "neighbours": np.asarray(result.neighbours, dtype=int).tolist(),
-            "distances": np.round(np.asarray(result.distances, dtype=float), 5).tolist(),
+            "distances": [_round(row) for row in result.distances],
         }
     if result.grid is not None:
         um, hits = result.grid["umatrix"], result.grid["hits"]
         data["grid"] = {"rows": int(um.shape[0]), "cols": int(um.shape[1]),
-                        "umatrix": np.round(um, 5).tolist(), "hits": hits.astype(int).tolist()}
+                        "umatrix": [_round(row) for row in um], "hits": hits.astype(int).tolist()}
     return data
 
 
@@ -142,7 +143,7 @@ def render_html(
                      full=full if full is not None else result.features,
                      overlay_full=overlay_full, title=title)
     # "<" escaped as \u003c so no string in the data can close the <script> element
-    payload = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
+    payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     page = template().replace("__PYSYNTH_TITLE__", htmllib.escape(title))
     page = page.replace("__PYSYNTH_DATA__", payload, 1)
     atomic_write_bytes(path, page.encode("utf-8"))

@@ -236,11 +236,15 @@ def map(
         if reducer != "pca" and Z.shape[1] > pca_dims:
             from sklearn.decomposition import PCA
 
-            pca = PCA(n_components=min(pca_dims, *Z.shape), random_state=seed).fit(Z)
+            with np.errstate(invalid="ignore", divide="ignore"):  # identical clips: 0 / 0
+                pca = PCA(n_components=min(pca_dims, *Z.shape), random_state=seed).fit(Z)
             R = pca.transform(Z)
             Ro = pca.transform(Zo) if Zo is not None else None
 
         # -- 2-D layout --------------------------------------------------------------------
+        if progress:
+            m = f" + {len(overlay_files)} generated" if overlay_files else ""
+            _say(f"laying out {len(clips)}{m} clips with {reducer}")
         red = reducer_cls(seed=seed, **(reducer_params or {}))
         if Ro is not None and not getattr(red, "supports_transform", False):
             both = red.fit(np.vstack([R, Ro])).embedding_
@@ -326,13 +330,19 @@ def _progress_factory(enabled: bool):
     return make
 
 
+def _say(msg: str) -> None:
+    import sys
+
+    print(f"pysynth map: {msg}", file=sys.stderr, flush=True)
+
+
 def _cluster(R: np.ndarray, method: str, n_clusters: int | None, seed: int) -> np.ndarray:
     n = len(R)
     if method == "kmeans":
         from sklearn.cluster import KMeans
 
         c = n_clusters or min(8, max(2, round(np.sqrt(n / 2))))
-        c = min(c, n)
+        c = min(c, len(np.unique(R, axis=0)))  # no more clusters than distinct clips
         return KMeans(n_clusters=c, n_init=10, random_state=seed).fit_predict(R).astype(int)
     from sklearn.cluster import DBSCAN
     from sklearn.neighbors import NearestNeighbors

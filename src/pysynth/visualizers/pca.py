@@ -22,7 +22,8 @@ class PCAReducer(Reducer):
 
         X = self._check(X)
         k = min(2, X.shape[0], X.shape[1])
-        with limit_threads(len(X)):
+        # identical points: sklearn's explained-variance ratio is 0 / 0 (harmless here)
+        with limit_threads(len(X)), np.errstate(invalid="ignore", divide="ignore"):
             self.model_ = PCA(n_components=k, random_state=self.seed).fit(X)
             self.embedding_ = pad2(self.model_.transform(X))
         return self

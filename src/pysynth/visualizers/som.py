@@ -69,7 +69,9 @@ class SOMReducer(Reducer):
             self.model_.random_weights_init(X)
         iters = self.iterations or int(min(max(500, 5 * n), 20000))
         self.model_.train(X, iters, random_order=True)
-        self.umatrix_ = np.asarray(self.model_.distance_map(), dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):  # all-equal weights: 0 / 0
+            um = np.asarray(self.model_.distance_map(), dtype=np.float64)
+        self.umatrix_ = np.nan_to_num(um, nan=0.0)
         bmu = self._bmu(X)
         hits = np.zeros((rows, cols), dtype=int)
         np.add.at(hits, (bmu[:, 0], bmu[:, 1]), 1)

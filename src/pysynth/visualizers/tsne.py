@@ -31,7 +31,10 @@ class TSNEReducer(Reducer):
         n = X.shape[0]
         perplexity = self.perplexity or max(min(30.0, (n - 1) / 3.0), 0.5)
         perplexity = min(perplexity, n - 1 - 1e-6)
-        init = "pca" if min(X.shape) >= 2 else "random"
+        # PCA initialisation of identical points divides by a zero std, and the NaNs
+        # then crash the Barnes-Hut tree: fall back to a (seeded) random start
+        spread = float(np.ptp(X, axis=0).max()) if X.size else 0.0
+        init = "pca" if min(X.shape) >= 2 and spread > 1e-12 else "random"
         model = TSNE(
             n_components=2, perplexity=perplexity, init=init, random_state=self.seed,
             learning_rate="auto",
