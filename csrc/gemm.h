@@ -178,15 +178,18 @@ inline void micro(int K, const float* A, std::ptrdiff_t lda, const float* P,
 //
 // Row blocks of 6 use one panel (12 accumulators); the 1..5 leftover rows sweep 2 or 4
 // panels at a time so that even a single stream keeps 8+ independent FMA chains in flight.
-inline void gemm_packed(const float* A, std::ptrdiff_t lda, const PackedMatrix& W, float* C,
-                        std::ptrdiff_t ldc, int M, bool accumulate) {
+// gemm_packed_panels computes only the column panels [p_begin, p_end), so threads can split
+// one product by columns; the arithmetic of each element is the same either way.
+inline void gemm_packed_panels(const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
+                               float* C, std::ptrdiff_t ldc, int M, bool accumulate, int p_begin,
+                               int p_end) {
   using detail::micro;
-  const int K = W.K, NPan = W.num_panels();
+  const int K = W.K;
   const std::ptrdiff_t ps = static_cast<std::ptrdiff_t>(K) * kPanel;
   const float* P0 = W.panels.data();
   const float* b0 = W.bias.data();
   const int full = M / kRowBlock * kRowBlock;
-  for (int p = 0; p < NPan; ++p) {
+  for (int p = p_begin; p < p_end; ++p) {
     const float* P = P0 + p * ps;
     for (int i = 0; i < full; i += kRowBlock)
       micro<kRowBlock, 1>(K, A + i * lda, lda, P, ps, b0 + p * kPanel, C + i * ldc + p * kPanel,
@@ -196,13 +199,13 @@ inline void gemm_packed(const float* A, std::ptrdiff_t lda, const PackedMatrix& 
   if (rest == 0) return;
   const float* Ar = A + full * lda;
   float* Cr = C + full * ldc;
-  int p = 0;
+  int p = p_begin;
   auto run = [&](auto mr, auto np) {
     constexpr int MR = decltype(mr)::value, NP = decltype(np)::value;
-    for (; p + NP <= NPan; p += NP)
+    for (; p + NP <= p_end; p += NP)
       micro<MR, NP>(K, Ar, lda, P0 + p * ps, ps, b0 + p * kPanel, Cr + p * kPanel, ldc,
                     accumulate);
-    for (; p < NPan; ++p)
+    for (; p < p_end; ++p)
       micro<MR, 1>(K, Ar, lda, P0 + p * ps, ps, b0 + p * kPanel, Cr + p * kPanel, ldc,
                    accumulate);
   };
@@ -216,6 +219,12 @@ inline void gemm_packed(const float* A, std::ptrdiff_t lda, const PackedMatrix& 
     case 2: run(I2{}, I2{}); break;
     default: run(I1{}, I4{}); break;
   }
+}
+
+// The whole product (every panel).
+inline void gemm_packed(const float* A, std::ptrdiff_t lda, const PackedMatrix& W, float* C,
+                        std::ptrdiff_t ldc, int M, bool accumulate) {
+  gemm_packed_panels(A, lda, W, C, ldc, M, accumulate, 0, W.num_panels());
 }
 
 }  // namespace pysynth
