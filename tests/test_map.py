@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -287,3 +288,14 @@ def test_two_clips_map_even_when_identical(tmp_path, reducer, identical):
     assert res.color_by == "cluster"
     with pytest.raises(DatasetError, match="needs at least 3 clips"):
         pysynth.map(root, html=None, reducer="umap")
+
+
+def test_big_inline_page_warns_and_suggests_relative_audio(dataset, tmp_path, monkeypatch):
+    from pysynth import mapping
+
+    monkeypatch.setattr(mapping, "INLINE_WARN_BYTES", 1000)
+    with pytest.warns(UserWarning, match="relative"):
+        pysynth.map(dataset, html=tmp_path / "big.html", reducer="pca")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pysynth.map(dataset, html=tmp_path / "big.html", reducer="pca", audio="relative")

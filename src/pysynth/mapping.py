@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from .visualizers.base import limit_threads
 COLOR_BY = ("auto", "cluster", "label", "split", "none")
 CLUSTERINGS = ("kmeans", "dbscan")
 AUDIO_MODES = ("inline", "relative", "none")
+#: Above this much audio, an inline page gets a warning suggesting audio="relative".
+INLINE_WARN_BYTES = 200_000_000
 
 
 @dataclass
@@ -293,6 +296,15 @@ def map(
         result.png = render_png(result, png, title=title)
     if html is not None:
         from .mappage import render_html
+
+        if audio == "inline":
+            size = sum(ds.path(c).stat().st_size for c in clips)
+            if size > INLINE_WARN_BYTES:
+                warnings.warn(
+                    f"embedding {size / 1e6:.0f} MB of audio in {html}; browsers may be slow "
+                    "to open it: audio='relative' (--audio relative) links the files instead",
+                    stacklevel=2,
+                )
 
         result.html = render_html(
             result, ds, clips, html, audio=audio, title=title, full=full,
