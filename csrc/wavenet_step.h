@@ -7,8 +7,14 @@
 // and sampling are exercised on machines without a GPU. Everything is PYSYNTH_HD.
 //
 // The math is docs/architecture.md, "WaveNet program". Inside a phase, a thread only
-// writes the outputs it owns (index n = tid, tid + nth, ...), and only reads what earlier
+// writes the outputs it owns (index i = tid, tid + nth, ...), and only reads what earlier
 // phases wrote: there are no races inside a phase.
+//
+// Every matrix-vector product is split over the whole block: a "partial" phase has
+// P = nth / N threads per output column, each summing one contiguous range of the inputs
+// (consecutive threads read consecutive columns of the (in, out) weight, so reads are
+// coalesced), and the next phase adds the P partial sums, the bias and the activation.
+// A step is then short chains of loads in parallel rather than one long chain per column.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +76,26 @@ PYSYNTH_HD int64_t ring_len(const Dims& d, int dilation) {
   return static_cast<int64_t>(d.K - 1) * dilation + 1;
 }
 
+PYSYNTH_HD int max_i(int a, int b) { return a > b ? a : b; }
+PYSYNTH_HD int min_i(int a, int b) { return a < b ? a : b; }
+
+// The widest phase: the most output columns any product has (or the taps gathered).
+PYSYNTH_HD int widest_phase(const Dims& d) {
+  return max_i(max_i(max_i(d.R + d.S, d.K * d.R), max_i(2 * d.D, d.H)), d.Q);
+}
+
+// Threads per block (a multiple of 32, 128..512): about two per column of the widest
+// product, so the split products have parallelism to spare.
+PYSYNTH_HD int block_threads(const Dims& d) {
+  const int want = (2 * widest_phase(d) + 31) / 32 * 32;
+  return min_i(512, max_i(128, want));
+}
+
+// Number of k-ranges a product with N columns and K inputs is split into.
+PYSYNTH_HD int split_parts(int N, int K, int nth) {
+  return max_i(1, min_i(K, nth / N));
+}
+
 // Per-block scratch (shared memory on the GPU).
 struct Scratch {
   float* h;       // (R) residual stream h_l[t]
@@ -78,10 +104,13 @@ struct Scratch {
   float* skip;    // (S) sum of the skip outputs
   float* o1;      // (H)
   float* logits;  // (Q)
+  float* part;    // partial sums of the split products
 };
 
-PYSYNTH_HD int scratch_floats(const Dims& d) {
-  return d.R + d.K * d.R + d.D + d.S + d.H + d.Q;
+PYSYNTH_HD int part_floats(const Dims& d, int nth) { return max_i(nth, widest_phase(d)); }
+
+PYSYNTH_HD int scratch_floats(const Dims& d, int nth) {
+  return d.R + d.K * d.R + d.D + d.S + d.H + d.Q + part_floats(d, nth);
 }
 
 PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
@@ -92,18 +121,31 @@ PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
   s.skip = s.a + d.D;
   s.o1 = s.skip + d.S;
   s.logits = s.o1 + d.H;
+  s.part = s.logits + d.Q;
   return s;
 }
 
-// Phases of one step: input, then (taps, gate, residual+skip) per layer, then out1, logits,
-// choose. out1 and logits are skipped on teacher-forced steps whose logits nobody reads.
-PYSYNTH_HD int num_phases(const Dims& d) { return 3 * d.L + 4; }
+// part[p*N + n] = sum over k in range p of x(k) * W[k*N + n], with P = split_parts(N, K, nth)
+// ranges, for work item i = p*N + n; `relu_x` applies relu to the inputs (the skip sum
+// feeding out1).
+PYSYNTH_HD void partial_products(const float* x, bool relu_x, const float* W, int K, int N,
+                                 int P, float* part, int i) {
+  const int p = i / N, n = i - p * N;
+  const int kc = (K + P - 1) / P;
+  const int k0 = p * kc, k1 = min_i(K, k0 + kc);
+  float acc = 0.0f;
+  for (int k = k0; k < k1; ++k) {
+    const float v = relu_x ? reluf(x[k]) : x[k];
+    acc += v * W[static_cast<int64_t>(k) * N + n];
+  }
+  part[i] = acc;
+}
 
-PYSYNTH_HD bool phase_needed(const StepArgs& a, int phase, int step) {
-  const int L = a.dims.L;
-  if (phase == 3 * L + 1 || phase == 3 * L + 2)
-    return step >= a.nforced || a.out_logits != nullptr;
-  return true;
+// sum_p part[p*N + n]
+PYSYNTH_HD float sum_parts(const float* part, int N, int P, int n) {
+  float acc = 0.0f;
+  for (int p = 0; p < P; ++p) acc += part[p * N + n];
+  return acc;
 }
 
 // h0[t] = input.bias + sum_j input.table[j, q[t-1-(K0-1-j)]] (negative times vanish);
@@ -125,7 +167,8 @@ PYSYNTH_HD void phase_input(const StepArgs& a, Scratch& s, int b, int64_t t, int
 }
 
 // Gathers the dilated conv's input taps from layer l's ring and stores h_l[t] there.
-// Slot t mod ring_len is not read at step t (the taps are t-(K-1)*d .. t-d), so no race.
+// Slot t mod ring_len is not read at step t (the taps are t-(K-1)*d .. t, t from s.h),
+// so no race.
 PYSYNTH_HD void phase_taps(const StepArgs& a, Scratch& s, int b, int64_t t, int l, int tid,
                            int nth) {
   const Dims& d = a.dims;
@@ -146,23 +189,27 @@ PYSYNTH_HD void phase_taps(const StepArgs& a, Scratch& s, int b, int64_t t, int 
   }
 }
 
-// z = conv.bias + taps @ conv.weight (+ cond.table[c]); a = tanh(z[:D]) * sigmoid(z[D:]).
+// Partial sums of taps @ conv.weight (K*R inputs, 2D columns).
+PYSYNTH_HD void phase_conv_partial(const StepArgs& a, Scratch& s, int l, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int N = 2 * d.D, K = d.K * d.R;
+  const int P = split_parts(N, K, nth);
+  const float* W = a.w.conv_w + static_cast<int64_t>(l) * K * N;
+  for (int i = tid; i < N * P; i += nth) partial_products(s.taps, false, W, K, N, P, s.part, i);
+}
+
+// z = conv.bias + sum of partials (+ cond.table[c]); a = tanh(z[:D]) * sigmoid(z[D:]).
 PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int l, int tid, int nth) {
   const Dims& d = a.dims;
-  const int D2 = 2 * d.D;
-  const int kin = d.K * d.R;
-  const float* W = a.w.conv_w + static_cast<int64_t>(l) * kin * D2;
-  const float* bias = a.w.conv_b + static_cast<int64_t>(l) * D2;
+  const int N = 2 * d.D;
+  const int P = split_parts(N, d.K * d.R, nth);
+  const float* bias = a.w.conv_b + static_cast<int64_t>(l) * N;
   const float* ct = nullptr;
   if (a.cond != nullptr && d.C > 0)
-    ct = a.w.cond_table + (static_cast<int64_t>(l) * d.C + a.cond[b]) * D2;
+    ct = a.w.cond_table + (static_cast<int64_t>(l) * d.C + a.cond[b]) * N;
   for (int i = tid; i < d.D; i += nth) {
-    float zf = bias[i], zg = bias[d.D + i];
-    for (int k = 0; k < kin; ++k) {
-      const float x = s.taps[k];
-      zf += x * W[static_cast<int64_t>(k) * D2 + i];
-      zg += x * W[static_cast<int64_t>(k) * D2 + d.D + i];
-    }
+    float zf = bias[i] + sum_parts(s.part, N, P, i);
+    float zg = bias[d.D + i] + sum_parts(s.part, N, P, d.D + i);
     if (ct != nullptr) {
       zf += ct[i];
       zg += ct[d.D + i];
@@ -171,49 +218,75 @@ PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int l, int tid,
   }
 }
 
+// Partial sums of a @ res.weight (R columns) and a @ skip.weight (S columns) in one phase:
+// work items [0, R*P) are the residual product, [R*P, R*P + S*P) the skip product.
+PYSYNTH_HD int res_skip_parts(const Dims& d, int nth) {
+  return split_parts(d.R + d.S, d.D, nth);
+}
+
+PYSYNTH_HD void phase_res_skip_partial(const StepArgs& a, Scratch& s, int l, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int P = res_skip_parts(d, nth);
+  const float* rw = a.w.res_w + static_cast<int64_t>(l) * d.D * d.R;
+  const float* sw = a.w.skip_w + static_cast<int64_t>(l) * d.D * d.S;
+  const int nr = d.R * P;
+  for (int i = tid; i < nr + d.S * P; i += nth) {
+    if (i < nr)
+      partial_products(s.a, false, rw, d.D, d.R, P, s.part, i);
+    else
+      partial_products(s.a, false, sw, d.D, d.S, P, s.part + nr, i - nr);
+  }
+}
+
 // h_{l+1} = h_l + a @ res.weight + res.bias; skip += a @ skip.weight + skip.bias.
-// Index i < R is a residual channel, R <= i < R+S a skip channel.
 PYSYNTH_HD void phase_res_skip(const StepArgs& a, Scratch& s, int l, int tid, int nth) {
   const Dims& d = a.dims;
-  const float* rw = a.w.res_w + static_cast<int64_t>(l) * d.D * d.R;
+  const int P = res_skip_parts(d, nth);
   const float* rb = a.w.res_b + static_cast<int64_t>(l) * d.R;
-  const float* sw = a.w.skip_w + static_cast<int64_t>(l) * d.D * d.S;
   const float* sb = a.w.skip_b + static_cast<int64_t>(l) * d.S;
+  const int nr = d.R * P;
   for (int i = tid; i < d.R + d.S; i += nth) {
     if (i < d.R) {
-      float acc = rb[i];
-      for (int k = 0; k < d.D; ++k) acc += s.a[k] * rw[static_cast<int64_t>(k) * d.R + i];
-      s.h[i] += acc;
+      s.h[i] += rb[i] + sum_parts(s.part, d.R, P, i);
     } else {
       const int j = i - d.R;
-      float acc = sb[j];
-      for (int k = 0; k < d.D; ++k) acc += s.a[k] * sw[static_cast<int64_t>(k) * d.S + j];
-      s.skip[j] += acc;
+      s.skip[j] += sb[j] + sum_parts(s.part + nr, d.S, P, j);
     }
   }
 }
 
-// o1 = relu(relu(skip) @ out1.weight + out1.bias).
+// o1 = relu(relu(skip) @ out1.weight + out1.bias), as partial sums then their total.
+PYSYNTH_HD void phase_out1_partial(const StepArgs& a, Scratch& s, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int P = split_parts(d.H, d.S, nth);
+  for (int i = tid; i < d.H * P; i += nth)
+    partial_products(s.skip, true, a.w.out1_w, d.S, d.H, P, s.part, i);
+}
+
 PYSYNTH_HD void phase_out1(const StepArgs& a, Scratch& s, int tid, int nth) {
   const Dims& d = a.dims;
-  for (int n = tid; n < d.H; n += nth) {
-    float acc = a.w.out1_b[n];
-    for (int k = 0; k < d.S; ++k) acc += reluf(s.skip[k]) * a.w.out1_w[static_cast<int64_t>(k) * d.H + n];
-    s.o1[n] = reluf(acc);
-  }
+  const int P = split_parts(d.H, d.S, nth);
+  for (int n = tid; n < d.H; n += nth) s.o1[n] = reluf(a.w.out1_b[n] + sum_parts(s.part, d.H, P, n));
 }
 
 // logits = o1 @ out2.weight + out2.bias, also written to out_logits when asked for.
+PYSYNTH_HD void phase_logits_partial(const StepArgs& a, Scratch& s, int tid, int nth) {
+  const Dims& d = a.dims;
+  const int P = split_parts(d.Q, d.H, nth);
+  for (int i = tid; i < d.Q * P; i += nth)
+    partial_products(s.o1, false, a.w.out2_w, d.H, d.Q, P, s.part, i);
+}
+
 PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int tid, int nth) {
   const Dims& d = a.dims;
+  const int P = split_parts(d.Q, d.H, nth);
   float* out = nullptr;
   if (a.out_logits != nullptr)
     out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * d.Q;
   for (int n = tid; n < d.Q; n += nth) {
-    float acc = a.w.out2_b[n];
-    for (int k = 0; k < d.H; ++k) acc += s.o1[k] * a.w.out2_w[static_cast<int64_t>(k) * d.Q + n];
-    s.logits[n] = acc;
-    if (out != nullptr) out[n] = acc;
+    const float v = a.w.out2_b[n] + sum_parts(s.part, d.Q, P, n);
+    s.logits[n] = v;
+    if (out != nullptr) out[n] = v;
   }
 }
 
@@ -233,24 +306,43 @@ PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, in
   a.qhist[static_cast<int64_t>(b) * d.K0 + t % d.K0] = q;
 }
 
+// Phases of one step: input; per layer taps, conv partials, gate, res/skip partials,
+// res/skip; out1 partials, out1, logits partials, logits; choose.
+constexpr int kPhasesPerLayer = 5;
+
+PYSYNTH_HD int num_phases(const Dims& d) { return kPhasesPerLayer * d.L + 6; }
+
+// The head (out1, logits) is skipped on teacher-forced steps whose logits nobody reads.
+// The answer is the same for every thread of a block, so skipping a barrier is safe.
+PYSYNTH_HD bool phase_needed(const StepArgs& a, int phase, int step) {
+  const int head = kPhasesPerLayer * a.dims.L + 1;
+  if (phase >= head && phase < head + 4) return step >= a.nforced || a.out_logits != nullptr;
+  return true;
+}
+
 // Runs phase `phase` of step `step` (absolute time t0 + step) of stream b as thread tid of nth.
 PYSYNTH_HD void run_phase(const StepArgs& a, Scratch& s, int b, int step, int phase, int tid,
                           int nth) {
-  const int L = a.dims.L;
+  const int body = kPhasesPerLayer * a.dims.L;
   const int64_t t = a.t0 + step;
   if (phase == 0) {
     phase_input(a, s, b, t, tid, nth);
-  } else if (phase <= 3 * L) {
-    const int l = (phase - 1) / 3, k = (phase - 1) % 3;
-    if (k == 0)
-      phase_taps(a, s, b, t, l, tid, nth);
-    else if (k == 1)
-      phase_gate(a, s, b, l, tid, nth);
-    else
-      phase_res_skip(a, s, l, tid, nth);
-  } else if (phase == 3 * L + 1) {
+  } else if (phase <= body) {
+    const int l = (phase - 1) / kPhasesPerLayer, k = (phase - 1) % kPhasesPerLayer;
+    switch (k) {
+      case 0: phase_taps(a, s, b, t, l, tid, nth); break;
+      case 1: phase_conv_partial(a, s, l, tid, nth); break;
+      case 2: phase_gate(a, s, b, l, tid, nth); break;
+      case 3: phase_res_skip_partial(a, s, l, tid, nth); break;
+      default: phase_res_skip(a, s, l, tid, nth); break;
+    }
+  } else if (phase == body + 1) {
+    phase_out1_partial(a, s, tid, nth);
+  } else if (phase == body + 2) {
     phase_out1(a, s, tid, nth);
-  } else if (phase == 3 * L + 2) {
+  } else if (phase == body + 3) {
+    phase_logits_partial(a, s, tid, nth);
+  } else if (phase == body + 4) {
     phase_logits(a, s, b, step, tid, nth);
   } else {
     phase_choose(a, s, b, t, step, tid);

@@ -4,7 +4,6 @@
 // synchronisation is needed). The per-phase math is csrc/wavenet_step.h.
 #include <cuda_runtime.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "wavenet_kernel.h"
@@ -34,14 +33,10 @@ __global__ void __launch_bounds__(512) wavenet_steps_kernel(wavenet::StepArgs a)
 
 }  // namespace
 
-int wavenet_block_threads(const wavenet::Dims& d) {
-  int widest = std::max({d.R + d.S, d.K * d.R, d.D, d.H, d.Q});
-  widest = (widest + 31) / 32 * 32;
-  return std::min(512, std::max(64, widest));
-}
+int wavenet_block_threads(const wavenet::Dims& d) { return wavenet::block_threads(d); }
 
 size_t wavenet_shared_bytes(const wavenet::Dims& d) {
-  return sizeof(float) * static_cast<size_t>(wavenet::scratch_floats(d));
+  return sizeof(float) * static_cast<size_t>(wavenet::scratch_floats(d, wavenet::block_threads(d)));
 }
 
 std::string wavenet_launch(const wavenet::StepArgs& a) {
@@ -64,7 +59,7 @@ std::string wavenet_launch(const wavenet::StepArgs& a) {
 void wavenet_emulate(const wavenet::StepArgs& a) {
   const int nth = wavenet_block_threads(a.dims);
   const int phases = wavenet::num_phases(a.dims);
-  std::vector<float> smem(static_cast<size_t>(wavenet::scratch_floats(a.dims)));
+  std::vector<float> smem(static_cast<size_t>(wavenet::scratch_floats(a.dims, nth)));
   for (int b = 0; b < a.B; ++b) {
     wavenet::Scratch s = wavenet::carve_scratch(smem.data(), a.dims);
     for (int step = 0; step < a.n; ++step) {
