@@ -298,3 +298,23 @@ def test_uniforms_and_sample_logits_helpers():
     assert cuda.sample_logits(logits, 1.0, np.array([0.3], np.float32))[0] == 1
     assert cuda.sample_logits(logits, 1.0, np.array([0.9], np.float32))[0] == 2
     assert cuda.sample_logits(logits, 0.0, np.array([0.0], np.float32))[0] == 2
+
+
+# ---- the front end: pysynth.sample(device="cuda") ------------------------------------
+@needs_module
+def test_sample_front_end_uses_or_refuses_the_gpu(tmp_path):
+    from pysynth import sampling
+    from pysynth.errors import ParameterError
+    from pysynth.modelfile import save_model
+
+    program, tensors = random_program({**TINY, "conditioning_classes": 0}, seed=4)
+    path = save_model(tmp_path / "tiny.pysynth", program, tensors)
+    kwargs = {"n": 2, "seconds": 60 / program["sample_rate"], "seed": 9}
+    cpu = sampling.sample(path, device="cpu", **kwargs)
+    assert cpu.shape[0] == 2
+    np.testing.assert_array_equal(sampling.sample(path, device="auto", **kwargs), cpu)
+    if HAS_DEVICE:
+        np.testing.assert_array_equal(sampling.sample(path, device="cuda", **kwargs), cpu)
+    else:
+        with pytest.raises(ParameterError, match="CUDA"):
+            sampling.sample(path, device="cuda", **kwargs)
