@@ -303,3 +303,26 @@ def test_sampling_and_scoring_never_import_tensorflow(model_path):
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_cli_score_reads_a_dataset_folder(model_path, tmp_path, capsys):
+    from pysynth.dataset import Clip, audio_checksum, write_dataset
+
+    root = tmp_path / "ds"
+    (root / "clips").mkdir(parents=True)
+    t = np.arange(400) / 8000
+    clips = []
+    for i, f in enumerate((220.0, 330.0, 440.0)):
+        y = (0.4 * np.sin(2 * np.pi * f * t)).astype(np.float32)
+        pysynth.audio.save(root / "clips" / f"c{i}.wav", y, 8000, subtype="FLOAT")
+        clips.append(Clip(id=f"c{i}", path=f"clips/c{i}.wav", source="synth", offset=0.0,
+                          duration=0.05, split="train", checksum=audio_checksum(y)))
+    write_dataset(root, clips, {"sample_rate": 8000})
+    assert cli.main(["score", str(model_path), str(root), "-v"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    per_clip = [float(line.split()[0]) for line in lines[:3]]
+    want = pysynth.score(model_path, [root / "clips" / f"c{i}.wav" for i in range(3)],
+                         per_clip=True)
+    np.testing.assert_allclose(per_clip, want, atol=1e-4)
+    assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
