@@ -84,32 +84,42 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     Tier tier;
     tier.F = prog_.frame_sizes[i];
     tier.r = prog_.ratio(i);
-    tier.in_w = get(t + ".input.weight");
-    tier.in_b = get(t + ".input.bias");
-    tier.up_w = get(t + ".upsample.weight");
-    tier.up_b = get(t + ".upsample.bias");
+    tier.in.pack(get(t + ".input.weight"), H, tier.F, H, get(t + ".input.bias"));
+    tier.up.pack(get(t + ".upsample.weight"), tier.r * H, H, tier.r * H,
+                 get(t + ".upsample.bias"));
+    tier.layers.resize(prog_.rnn_layers[i]);
     for (int l = 0; l < prog_.rnn_layers[i]; ++l) {
       const std::string r = t + ".rnn." + std::to_string(l);
-      Layer L;
-      L.kernel = get(r + ".kernel");
-      L.recurrent = get(r + ".recurrent_kernel");
-      L.bias_in = get(r + ".bias");
-      L.bias_rec = prog_.lstm ? nullptr : L.bias_in + G * H;
+      Layer& L = tier.layers[l];
+      const float* bias = get(r + ".bias");
+      L.kernel.pack(get(r + ".kernel"), G * H, H, G * H, bias);
+      L.recurrent.pack(get(r + ".recurrent_kernel"), G * H, H, G * H,
+                       prog_.lstm ? nullptr : bias + G * H);
       L.h0 = get(r + ".h0");
       L.c0 = prog_.lstm ? get(r + ".c0") : nullptr;
-      tier.layers.push_back(L);
     }
     tiers_.push_back(std::move(tier));
   }
   table_ = get("sample.table");
   sample_b_ = get("sample.bias");
+  hidden_.resize(prog_.mlp_layers);
   for (int k = 0; k < prog_.mlp_layers; ++k) {
     const std::string h = "sample.hidden." + std::to_string(k);
-    hid_w_.push_back(get(h + ".weight"));
-    hid_b_.push_back(get(h + ".bias"));
+    hidden_[k].pack(get(h + ".weight"), H, H, H, get(h + ".bias"));
   }
-  out_w_ = get("sample.output.weight");
-  out_b_ = get("sample.output.bias");
+  out_.pack(get("sample.output.weight"), prog_.levels, H, prog_.levels,
+            get("sample.output.bias"));
+  // Keep only what the packs do not hold (initial states, the sample table, its bias).
+  for (auto it = store_.begin(); it != store_.end();) {
+    const std::string& k = it->first;
+    const bool keep = k == "sample.table" || k == "sample.bias" ||
+                      (k.size() > 3 && (k.compare(k.size() - 3, 3, ".h0") == 0 ||
+                                        k.compare(k.size() - 3, 3, ".c0") == 0));
+    it = keep ? std::next(it) : store_.erase(it);
+  }
+  ld_h_ = round_up(H, kPanel);
+  ld_g_ = round_up(G * H, kPanel);
+  ld_q_ = round_up(prog_.levels, kPanel);
   if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());
   num_threads_ = std::max(1, num_threads);
   int cap = 1;
@@ -117,8 +127,19 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   hist_mask_ = cap - 1;
 }
 
+double SampleRNNEngine::flops_per_sample() const {
+  const double H = prog_.dim, G = prog_.gates(), Q = prog_.levels;
+  double macs = prog_.mlp_layers * H * H + H * Q;
+  for (int i = 0; i < prog_.tiers(); ++i) {
+    const double F = prog_.frame_sizes[i], r = prog_.ratio(i);
+    macs += (F * H + prog_.rnn_layers[i] * 2.0 * H * G * H + H * r * H) / F;
+  }
+  return 2.0 * macs;
+}
+
 void SampleRNNEngine::init_group(Group& g, int nb) const {
-  const int H = prog_.dim, G = prog_.gates(), K = prog_.tiers();
+  const int H = prog_.dim, K = prog_.tiers();
+  const size_t lh = ld_h_, n = static_cast<size_t>(nb);
   g.nb = nb;
   g.t = 0;
   g.h.assign(K, {});
@@ -126,31 +147,32 @@ void SampleRNNEngine::init_group(Group& g, int nb) const {
   g.up.assign(K, {});
   for (int i = 0; i < K; ++i) {
     const Tier& tier = tiers_[i];
-    const int L = static_cast<int>(tier.layers.size());
-    g.h[i].resize(static_cast<size_t>(L) * nb * H);
-    if (prog_.lstm) g.c[i].resize(static_cast<size_t>(L) * nb * H);
-    for (int l = 0; l < L; ++l)
-      for (int b = 0; b < nb; ++b) {
-        std::copy(tier.layers[l].h0, tier.layers[l].h0 + H, &g.h[i][(size_t(l) * nb + b) * H]);
+    const size_t L = tier.layers.size();
+    g.h[i].assign(L * n * lh, 0.0f);
+    if (prog_.lstm) g.c[i].assign(L * n * lh, 0.0f);
+    for (size_t l = 0; l < L; ++l)
+      for (size_t b = 0; b < n; ++b) {
+        std::copy(tier.layers[l].h0, tier.layers[l].h0 + H, &g.h[i][(l * n + b) * lh]);
         if (prog_.lstm)
-          std::copy(tier.layers[l].c0, tier.layers[l].c0 + H, &g.c[i][(size_t(l) * nb + b) * H]);
+          std::copy(tier.layers[l].c0, tier.layers[l].c0 + H, &g.c[i][(l * n + b) * lh]);
       }
-    g.up[i].assign(static_cast<size_t>(nb) * tier.r * H, 0.0f);
+    g.up[i].assign(n * tier.up.padded_n(), 0.0f);
   }
-  g.v.assign(static_cast<size_t>(nb) * prog_.frame_sizes.back(), 0.0f);
-  g.x.assign(static_cast<size_t>(nb) * H, 0.0f);
-  g.xg.assign(static_cast<size_t>(nb) * G * H, 0.0f);
-  g.hg.assign(static_cast<size_t>(nb) * G * H, 0.0f);
-  g.o.assign(static_cast<size_t>(nb) * H, 0.0f);
-  g.a.assign(static_cast<size_t>(nb) * H, 0.0f);
-  g.a2.assign(static_cast<size_t>(nb) * H, 0.0f);
-  g.logits.assign(static_cast<size_t>(nb) * prog_.levels, 0.0f);
-  g.hist.assign(static_cast<size_t>(nb) * (hist_mask_ + 1), 0);
+  g.v.assign(n * prog_.frame_sizes.back(), 0.0f);
+  g.x.assign(n * lh, 0.0f);
+  g.xg.assign(n * ld_g_, 0.0f);
+  g.hg.assign(n * ld_g_, 0.0f);
+  g.o.assign(n * lh, 0.0f);
+  g.a.assign(n * lh, 0.0f);
+  g.a2.assign(n * lh, 0.0f);
+  g.logits.assign(n * ld_q_, 0.0f);
+  g.hist.assign(n * (hist_mask_ + 1), 0);
 }
 
 void SampleRNNEngine::step(Group& g, bool want_logits) const {
-  const int H = prog_.dim, G = prog_.gates(), GH = G * H, K = prog_.tiers(), Q = prog_.levels;
+  const int H = prog_.dim, K = prog_.tiers(), Q = prog_.levels;
   const int nb = g.nb, cap = hist_mask_ + 1;
+  const size_t lh = ld_h_, lg = ld_g_;
   const int64_t t = g.t;
   for (int i = K - 1; i >= 0; --i) {
     const Tier& tier = tiers_[i];
@@ -166,40 +188,32 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
         v[size_t(b) * F + j] = p >= 0 ? index_to_unit(hq[p & hist_mask_], Q) : 0.0f;
       }
     }
-    // x = v @ input.weight + input.bias (+ the upper tier's conditioning row).
+    // x = (the upper tier's conditioning row) + input.bias + v @ input.weight.
     float* x = g.x.data();
-    for (int b = 0; b < nb; ++b) {
-      float* xb = x + size_t(b) * H;
-      std::copy(tier.in_b, tier.in_b + H, xb);
-      if (i + 1 < K) {
-        const Tier& upper = tiers_[i + 1];
-        const float* c =
-            &g.up[i + 1][(size_t(b) * upper.r + static_cast<size_t>(m % upper.r)) * H];
-        for (int j = 0; j < H; ++j) xb[j] += c[j];
-      }
+    const bool top = i + 1 == K;
+    if (!top) {
+      const Tier& upper = tiers_[i + 1];
+      const size_t lu = upper.up.padded_n(), row = static_cast<size_t>(m % upper.r) * H;
+      for (int b = 0; b < nb; ++b)
+        std::copy_n(&g.up[i + 1][size_t(b) * lu + row], H, x + size_t(b) * lh);
     }
-    gemm_rowmajor(v, F, tier.in_w, H, x, H, nb, F, H, true);
-    // Stacked RNN.
+    gemm_packed(v, F, tier.in, x, lh, nb, !top);
+    // Stacked RNN: gate projections as batched products, then the per-unit cell update.
     const float* xin = x;
     const int L = static_cast<int>(tier.layers.size());
+    float* xg = g.xg.data();
+    float* hg = g.hg.data();
     for (int l = 0; l < L; ++l) {
       const Layer& lay = tier.layers[l];
-      float* h = &g.h[i][size_t(l) * nb * H];
-      float* xg = g.xg.data();
-      for (int b = 0; b < nb; ++b) std::copy(lay.bias_in, lay.bias_in + GH, xg + size_t(b) * GH);
-      gemm_rowmajor(xin, H, lay.kernel, GH, xg, GH, nb, H, GH, true);
+      float* h = &g.h[i][size_t(l) * nb * lh];
+      gemm_packed(xin, lh, lay.kernel, xg, lg, nb, false);
       if (prog_.lstm) {
-        gemm_rowmajor(h, H, lay.recurrent, GH, xg, GH, nb, H, GH, true);
-        float* c = &g.c[i][size_t(l) * nb * H];
-        for (int b = 0; b < nb; ++b)
-          lstm_update(xg + size_t(b) * GH, h + size_t(b) * H, c + size_t(b) * H, H);
+        gemm_packed(h, lh, lay.recurrent, xg, lg, nb, true);
+        float* c = &g.c[i][size_t(l) * nb * lh];
+        for (int b = 0; b < nb; ++b) lstm_update(xg + b * lg, h + b * lh, c + b * lh, H);
       } else {
-        float* hg = g.hg.data();
-        for (int b = 0; b < nb; ++b)
-          std::copy(lay.bias_rec, lay.bias_rec + GH, hg + size_t(b) * GH);
-        gemm_rowmajor(h, H, lay.recurrent, GH, hg, GH, nb, H, GH, true);
-        for (int b = 0; b < nb; ++b)
-          gru_update(xg + size_t(b) * GH, hg + size_t(b) * GH, h + size_t(b) * H, H);
+        gemm_packed(h, lh, lay.recurrent, hg, lg, nb, false);
+        for (int b = 0; b < nb; ++b) gru_update(xg + b * lg, hg + b * lg, h + b * lh, H);
       }
       xin = h;
     }
@@ -207,26 +221,23 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
     const float* o = xin;
     if (prog_.skip_connections && L > 1) {
       float* os = g.o.data();
-      std::copy(g.h[i].begin(), g.h[i].begin() + size_t(nb) * H, os);
+      std::copy_n(g.h[i].data(), size_t(nb) * lh, os);
       for (int l = 1; l < L; ++l) {
-        const float* h = &g.h[i][size_t(l) * nb * H];
-        for (size_t k = 0; k < size_t(nb) * H; ++k) os[k] += h[k];
+        const float* h = &g.h[i][size_t(l) * nb * lh];
+        for (size_t k = 0; k < size_t(nb) * lh; ++k) os[k] += h[k];
       }
       o = os;
     }
-    const int RH = tier.r * H;
-    float* up = g.up[i].data();
-    for (int b = 0; b < nb; ++b) std::copy(tier.up_b, tier.up_b + RH, up + size_t(b) * RH);
-    gemm_rowmajor(o, H, tier.up_w, RH, up, RH, nb, H, RH, true);
+    gemm_packed(o, lh, tier.up, g.up[i].data(), tier.up.padded_n(), nb, false);
   }
   if (!want_logits) return;
   // Sample level: embedding folded into the first layer (one table row per tap).
   const int F0 = prog_.frame_sizes[0];
-  const size_t row = static_cast<size_t>(t % F0);
+  const size_t row = static_cast<size_t>(t % F0) * H, lu = tiers_[0].up.padded_n();
   float* a = g.a.data();
   for (int b = 0; b < nb; ++b) {
-    float* ab = a + size_t(b) * H;
-    const float* c = &g.up[0][(size_t(b) * F0 + row) * H];
+    float* ab = a + size_t(b) * lh;
+    const float* c = &g.up[0][size_t(b) * lu + row];
     for (int j = 0; j < H; ++j) ab[j] = sample_b_[j] + c[j];
     const int32_t* hq = &g.hist[size_t(b) * cap];
     for (int j = 0; j < F0; ++j) {
@@ -238,15 +249,12 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
     for (int k = 0; k < H; ++k) ab[k] = reluf(ab[k]);
   }
   float* a2 = g.a2.data();
-  for (size_t k = 0; k < hid_w_.size(); ++k) {
-    for (int b = 0; b < nb; ++b) std::copy(hid_b_[k], hid_b_[k] + H, a2 + size_t(b) * H);
-    gemm_rowmajor(a, H, hid_w_[k], H, a2, H, nb, H, H, true);
-    for (size_t e = 0; e < size_t(nb) * H; ++e) a2[e] = reluf(a2[e]);
+  for (const PackedMatrix& w : hidden_) {
+    gemm_packed(a, lh, w, a2, lh, nb, false);
+    for (size_t e = 0; e < size_t(nb) * lh; ++e) a2[e] = reluf(a2[e]);
     std::swap(a, a2);
   }
-  float* lg = g.logits.data();
-  for (int b = 0; b < nb; ++b) std::copy(out_b_, out_b_ + Q, lg + size_t(b) * Q);
-  gemm_rowmajor(a, H, out_w_, Q, lg, Q, nb, H, Q, true);
+  gemm_packed(a, lh, out_, g.logits.data(), ld_q_, nb, false);
 }
 
 void SampleRNNEngine::push(Group& g, const int32_t* q_t) const {
@@ -312,7 +320,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
       for (int b = 0; b < nb; ++b) {
         const size_t idx = static_cast<size_t>(b0 + b) * T + t;
         col[b] = q[idx];
-        const float* lg = &g.logits[size_t(b) * Q];
+        const float* lg = &g.logits[size_t(b) * ld_q_];
         if (logits) std::copy(lg, lg + Q, logits + idx * Q);
         if (nll) nll[idx] = nll_bits(lg, Q, col[b]);
       }
@@ -349,7 +357,7 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
         for (int b = 0; b < nb; ++b) {
           const float u = uniform01(seed, static_cast<uint32_t>(streams[b0 + b]),
                                     static_cast<uint64_t>(g.t));
-          col[b] = sample_logits(&g.logits[size_t(b) * Q], Q, temperature, u);
+          col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, temperature, u);
           block[static_cast<size_t>(b0 + b) * len + s] = col[b];
         }
         push(g, col.data());

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "gemm.h"
+
 namespace pysynth {
 
 struct SampleRNNProgram {
@@ -44,6 +46,9 @@ class SampleRNNEngine {
 
   const SampleRNNProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
+  // Matrix-product FLOPs (2 per multiply-add) per generated sample of one stream, frame
+  // tiers amortised over their frame size; the F_0 table-row adds are not counted.
+  double flops_per_sample() const;
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   void score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const;
@@ -57,12 +62,15 @@ class SampleRNNEngine {
                 const std::function<void(const int32_t*, int, int64_t)>& emit) const;
 
  private:
+  // Weights are packed once into the GEMM's panel layout, biases folded into the packs.
   struct Layer {
-    const float *kernel, *recurrent, *bias_in, *bias_rec, *h0, *c0;
+    PackedMatrix kernel;     // with the input bias (GRU row 0; LSTM all of it)
+    PackedMatrix recurrent;  // with the recurrent bias (GRU row 1; LSTM none)
+    const float *h0, *c0;
   };
   struct Tier {
     int F, r;
-    const float *in_w, *in_b, *up_w, *up_b;
+    PackedMatrix in, up;
     std::vector<Layer> layers;
   };
   struct Group;  // per-thread state of a contiguous group of streams
@@ -74,12 +82,15 @@ class SampleRNNEngine {
   void push(Group& g, const int32_t* q_t) const;  // record q[g.t] for each stream; ++g.t
 
   SampleRNNProgram prog_;
-  std::map<std::string, std::vector<float>> store_;
+  std::map<std::string, std::vector<float>> store_;  // h0, c0, sample.table, sample.bias
   std::vector<Tier> tiers_;
-  const float *table_, *sample_b_, *out_w_, *out_b_;
-  std::vector<const float*> hid_w_, hid_b_;
+  const float *table_, *sample_b_;
+  std::vector<PackedMatrix> hidden_;
+  PackedMatrix out_;
   int num_threads_;
   int hist_mask_;
+  // Padded leading dimensions of the per-stream buffers (the GEMM writes whole panels).
+  int ld_h_, ld_g_, ld_q_;
 };
 
 }  // namespace pysynth

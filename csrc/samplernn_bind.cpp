@@ -276,6 +276,9 @@ void bind_samplernn(py::module_& m) {
       .def_property_readonly("num_threads", [](const PySampleRNN& e) { return e.eng().num_threads(); })
       .def_property_readonly("frame_sizes",
                              [](const PySampleRNN& e) { return e.eng().program().frame_sizes; })
+      .def_property_readonly("flops_per_sample",
+                             [](const PySampleRNN& e) { return e.eng().flops_per_sample(); },
+                             "Matrix-product FLOPs per sample per stream (frame tiers amortised).")
       .def_property_readonly("dim", [](const PySampleRNN& e) { return e.eng().program().dim; })
       .def("logits", &PySampleRNN::logits, py::arg("q"), py::arg("cond") = py::none(),
            "Teacher-forced logits (B, T, Q): logits[:, t] predicts q[:, t] from q[:, <t].")

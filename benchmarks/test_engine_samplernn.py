@@ -1,0 +1,138 @@
+"""Speed of the compiled SampleRNN engine (prism preset), as ratios measured in the same run.
+
+* throughput at B = 1, 8, 32, 128 streams: samples/s, real-time factor at 16 kHz (seconds
+  of audio per wall second, all streams together), achieved GFLOP/s and efficiency =
+  engine GFLOP/s / numpy sgemm GFLOP/s (target >= 0.5 at B = 32);
+* against naive Keras generation (the plugin's Keras model run over the whole history for
+  every new sample, here a history of HISTORY samples; target >= 100x);
+* against a cached-state TensorFlow generator (stateful RNN steps on the frame schedule
+  inside one tf.function, benchmarks/tf_cached_samplernn.py; target >= 10x), which also
+  checks that it produces the engine's samples from the same uniforms.
+
+Run (a few minutes on two cores):
+
+    /work/venv/bin/pytest benchmarks/test_engine_samplernn.py --benchmark-only \\
+        -p no:cacheprovider -o addopts= --benchmark-columns=median,rounds
+
+FLOPs per sample are the engine's ``flops_per_sample`` (2 x multiply-adds of every
+product, frame tiers amortised over their frame size; docs/bench/engine_samplernn.md).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+
+from pysynth import _engine
+
+PRESET = "prism"
+RATE = 16000
+HISTORY = 1024  # samples of history the naive generator recomputes per new sample
+
+
+@pytest.fixture(scope="module")
+def prism():
+    from pysynth_samplernn.reference import random_program
+
+    program, tensors = random_program(PRESET, seed=0)
+    engine = _engine.SampleRNNEngine(json.dumps(program), tensors, 0)
+    return program, tensors, engine
+
+
+def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
+    """Best samples/s (all streams) of generating n samples for `batch` streams."""
+    streams = np.arange(batch, dtype=np.int32)
+    engine.generate(min(n, 64), streams=streams, seed=0)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        engine.generate(n, streams=streams, seed=0)
+        best = min(best, time.perf_counter() - t0)
+    return batch * n / best
+
+
+@pytest.mark.parametrize("batch", [1, 8, 32, 128])
+def test_engine_throughput(benchmark, prism, sgemm_gflops, bench_report, batch):
+    _, _, engine = prism
+    n = max(64, 1024 // batch)  # a multiple of the top frame (64): whole frame schedule
+    streams = np.arange(batch, dtype=np.int32)
+    engine.generate(64, streams=streams, seed=0)
+    benchmark.pedantic(engine.generate, args=(n,), kwargs={"streams": streams, "seed": 0},
+                       rounds=3, iterations=1)
+    rate = batch * n / benchmark.stats.stats.min
+    gflops = rate * engine.flops_per_sample / 1e9
+    eff = gflops / sgemm_gflops
+    benchmark.extra_info.update(samples_per_s=rate, rtf_16k=rate / RATE, gflops=gflops,
+                                efficiency=eff, threads=engine.num_threads)
+    bench_report.append(
+        f"samplernn {PRESET} B={batch:<3d}: {rate:7.0f} samples/s, real-time factor "
+        f"{rate / RATE:6.3f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm"
+        f" ({engine.num_threads} threads)"
+    )
+
+
+def test_engine_vs_naive_keras(benchmark, prism, bench_report):
+    pytest.importorskip("tensorflow")
+    import keras
+    import tensorflow as tf
+    from pysynth_samplernn import SampleRNN
+    from pysynth_samplernn.model import model_inputs
+
+    _, _, engine = prism
+    arch = SampleRNN()
+    config = arch.make_config(preset=PRESET)
+    keras.utils.set_random_seed(0)
+    model = arch.build(config)
+    forward = tf.function(
+        lambda q: model({"q": q, "reset": tf.ones((1,))}, carry=False), reduce_retracing=True)
+    rng = np.random.default_rng(0)
+    history = list(rng.integers(0, config.levels, size=HISTORY - 4))
+
+    def naive_sample():
+        # The whole history goes through the teacher-forced network for every new sample.
+        t = len(history)
+        inputs, _ = model_inputs(config, np.array([*history, 0], dtype=np.int32)[None])
+        logits = forward(tf.constant(inputs["q"])).numpy()
+        history.append(int(np.argmax(logits[0, t])))
+
+    naive_sample()  # trace (the padded length stays HISTORY for the timed rounds)
+    benchmark.pedantic(naive_sample, rounds=3, iterations=1)
+    naive_rate = 1.0 / benchmark.stats.stats.min
+    eng_rate = _engine_rate(engine, 1, 512)
+    ratio = eng_rate / naive_rate
+    benchmark.extra_info.update(naive_samples_per_s=naive_rate, engine_samples_per_s=eng_rate,
+                                speedup=ratio)
+    bench_report.append(
+        f"samplernn vs naive Keras (B=1, history of {HISTORY} samples recomputed per sample): "
+        f"naive {naive_rate:.2f} samples/s, engine {eng_rate:.0f} samples/s: {ratio:.0f}x "
+        f"(target >= 100x; the naive cost grows linearly with the history)"
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+def test_engine_vs_tf_cached(benchmark, prism, bench_report, batch):
+    pytest.importorskip("tensorflow")
+    from tf_cached_samplernn import TFCachedSampleRNN
+
+    program, tensors, engine = prism
+    n = 128 if batch == 1 else 64
+    streams = np.arange(batch, dtype=np.int32)
+    u = _engine.uniforms(0, streams, 0, n)
+    tfgen = TFCachedSampleRNN(program, tensors, batch)
+    got = tfgen.generate(u)  # trace + correctness check against the engine
+    want = engine.generate(n, streams=streams, seed=0)
+    assert np.array_equal(got[:, :10], want[:, :10]), "TF baseline disagrees with the engine"
+    benchmark.pedantic(tfgen.generate, args=(u,), rounds=3, iterations=1)
+    tf_rate = batch * n / benchmark.stats.stats.min
+    eng_rate = _engine_rate(engine, batch, max(n, 512 // batch))
+    ratio = eng_rate / tf_rate
+    benchmark.extra_info.update(tf_samples_per_s=tf_rate, engine_samples_per_s=eng_rate,
+                                speedup=ratio, match=float(np.mean(got == want)))
+    bench_report.append(
+        f"samplernn vs cached-state TF (stateful RNN steps in tf.function), B={batch}: "
+        f"TF {tf_rate:.0f} samples/s, engine {eng_rate:.0f} samples/s: {ratio:.1f}x "
+        f"(target >= 10x); same samples {np.mean(got == want):.0%}"
+    )
