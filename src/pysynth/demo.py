@@ -202,10 +202,10 @@ def demo(
             t0 = time.perf_counter()
             y = pysynth.sample(info["model"], n=s.n_samples, seconds=s.sample_seconds, seed=seed)
             wall = time.perf_counter() - t0
-            gen = out / "generated" / arch
+            gen = out / "generated"
             for i, clip in enumerate(y):
                 pysynth.audio.save(gen / f"{arch}-{i:02d}.wav", clip, 16000)
-            info["generated"] = str(gen)
+            info["generated"] = str(gen / f"{arch}-*.wav")
             info["realtime_factor"] = (s.n_samples * s.sample_seconds) / wall
             info["generated_nll_bits"] = float(np.mean(pysynth.score(info["model"], y)))
 
@@ -226,8 +226,6 @@ def demo(
     summary["map"] = str((out / "map.html").resolve())
     summary["map_generated"] = str((out / "map-generated.html").resolve())
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    with rep.step("done"):
-        pass
     return summary
 
 
