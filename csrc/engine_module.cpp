@@ -31,9 +31,8 @@ long long self_test(long long n) {
   return s;
 }
 
-py::array_t<float> uniforms(py::int_ seed_obj, py::object streams_obj, long long t0, long long n) {
-  const long long seed = py::cast<long long>(seed_obj.attr("__index__")());
-  if (seed < 0) throw py::value_error("seed must be >= 0, got " + std::to_string(seed));
+py::array_t<float> uniforms(py::object seed_obj, py::object streams_obj, long long t0, long long n) {
+  const uint64_t seed = pysynth::take_seed(seed_obj);
   if (t0 < 0 || n < 0) throw py::value_error("t0 and n must be >= 0");
   auto streams = pysynth::take_indices(streams_obj, "streams", 1, 0);
   const py::ssize_t B = streams.shape(0);
@@ -42,7 +41,7 @@ py::array_t<float> uniforms(py::int_ seed_obj, py::object streams_obj, long long
   const int32_t* s = streams.data();
   for (py::ssize_t b = 0; b < B; ++b)
     for (long long i = 0; i < n; ++i)
-      dst[b * n + i] = pysynth::uniform01(static_cast<uint64_t>(seed), static_cast<uint32_t>(s[b]),
+      dst[b * n + i] = pysynth::uniform01(seed, static_cast<uint32_t>(s[b]),
                                           static_cast<uint64_t>(t0 + i));
   return out;
 }

@@ -107,6 +107,24 @@ inline std::vector<float> take_tensor(const py::dict& tensors, const std::string
   return out;
 }
 
+// A random seed: any Python integer (numpy integers included) in [0, 2^64).
+inline uint64_t take_seed(py::handle obj) {
+  PyObject* idx = PyNumber_Index(obj.ptr());
+  if (!idx) {
+    PyErr_Clear();
+    throw py::type_error("seed must be an integer, got " + py::repr(obj).cast<std::string>());
+  }
+  py::object as_int = py::reinterpret_steal<py::object>(idx);
+  if (as_int < py::int_(0))
+    throw py::value_error("seed must be >= 0, got " + py::repr(obj).cast<std::string>());
+  const unsigned long long v = PyLong_AsUnsignedLongLong(as_int.ptr());
+  if (PyErr_Occurred()) {
+    PyErr_Clear();
+    throw py::value_error("seed must be < 2**64, got " + py::repr(obj).cast<std::string>());
+  }
+  return static_cast<uint64_t>(v);
+}
+
 // An int32 index array of the given rank with values in [0, hi) (hi <= 0: no upper bound).
 inline py::array_t<int32_t, py::array::c_style> take_indices(py::object obj, const char* what,
                                                             int ndim, int64_t hi) {

@@ -105,7 +105,7 @@ class PyWaveNetEngine {
     return out;
   }
 
-  py::object generate(int64_t n, py::object streams_obj, py::int_ seed_obj, double temperature,
+  py::object generate(int64_t n, py::object streams_obj, py::object seed_obj, double temperature,
                       py::object prime_obj, py::object cond_obj, int64_t chunk,
                       py::object callback) const {
     if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
@@ -113,10 +113,7 @@ class PyWaveNetEngine {
     if (!std::isfinite(temperature) || temperature < 0)
       throw py::value_error("temperature must be a finite number >= 0, got " +
                             std::to_string(temperature));
-    const long long seed_signed = py::cast<long long>(seed_obj.attr("__index__")());
-    if (seed_signed < 0)
-      throw py::value_error("seed must be >= 0, got " + std::to_string(seed_signed));
-    const uint64_t seed = static_cast<uint64_t>(seed_signed);
+    const uint64_t seed = take_seed(seed_obj);
     auto streams = take_indices(streams_obj, "streams", 1, 0);
     const int B = static_cast<int>(streams.shape(0));
     if (B < 1) throw py::value_error("streams must name at least one stream");

@@ -88,3 +88,14 @@ def test_sample_logits_rejects_bad_shapes():
         _engine.sample_logits(np.zeros((2, 4), np.float32), 1.0, np.zeros(3, np.float32))
     with pytest.raises(ValueError):
         _engine.sample_logits(np.zeros((2, 4), np.float32), -1.0, np.zeros(2, np.float32))
+
+
+def test_seed_accepts_any_integer_type_up_to_64_bits():
+    s = np.array([0, 1], dtype=np.int32)
+    np.testing.assert_array_equal(_engine.uniforms(np.int64(5), s, 0, 8), _engine.uniforms(5, s, 0, 8))
+    big = _engine.uniforms(2**64 - 1, s, 0, 8)
+    assert not np.array_equal(big, _engine.uniforms(2**63 - 1, s, 0, 8))
+    with pytest.raises(TypeError, match="seed must be an integer"):
+        _engine.uniforms(1.5, s, 0, 8)
+    with pytest.raises(ValueError, match="seed must be < 2"):
+        _engine.uniforms(2**64, s, 0, 8)
