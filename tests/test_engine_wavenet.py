@@ -256,3 +256,28 @@ def test_ctrl_c_interrupts_a_long_generation():
                          callback=lambda block: None)
     finally:
         timer.cancel()
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("embed", [0, 5])
+def test_engine_runs_the_keras_export(embed):
+    # train-side model -> export -> engine: the engine's logits equal the Keras model's
+    pytest.importorskip("tensorflow")
+    import keras
+
+    arch = WaveNet()
+    config = arch.make_config({"dilations": [1, 2, 4, 1, 2], "initial_filter_width": 3,
+                               "residual_channels": 6, "dilation_channels": 5,
+                               "skip_channels": 7, "output_channels": 9, "levels": 24,
+                               "conditioning_classes": 2, "input_embedding": embed})
+    keras.utils.set_random_seed(0)
+    model = arch.build(config)
+    rng = np.random.default_rng(1)
+    model.set_weights([(rng.standard_normal(w.shape) * 0.4).astype(np.float32)
+                       for w in model.get_weights()])
+    q = rng.integers(0, config.levels, size=(2, 40)).astype(np.int32)
+    cond = np.array([1, 0], np.int32)
+    want = arch.teacher_forced_logits(model, config, q, cond)
+    program, tensors = arch.export(model, config)
+    got = _engine_for(program, tensors, threads=2).logits(q, cond)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
