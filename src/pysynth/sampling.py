@@ -242,7 +242,8 @@ class _Plan:
     seed: int
     prime: np.ndarray | None  # int32 (n, P)
     cond: np.ndarray | None  # int32 (n,)
-    engine: Any  # compiled engine or None (reference path)
+    engine: Any  # compiled engine, or None: the plugin's reference model runs instead
+    reference: Any  # the plugin's ReferenceModel when engine is None
     sample_rate: int
 
     @property
@@ -273,8 +274,8 @@ class _Plan:
         p = 0 if self.prime is None else self.prime.shape[1]
         u = _engine.uniforms(self.seed, streams, p, self.samples)
         reference_sample(
-            reference_model(self.model), self.samples, u, self.temperature, self.prime,
-            self.cond, on_block=on_block, chunk=chunk,
+            self.reference, self.samples, u, self.temperature, self.prime, self.cond,
+            on_block=on_block, chunk=chunk,
         )
 
 
@@ -343,10 +344,12 @@ def _plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads)
     samples = round(float(seconds) * sr)
     if samples < 1:
         raise ParameterError(f"seconds={seconds!r} is less than one sample at {sr} Hz")
+    engine = make_engine(mf, device=device, threads=threads)
     return _Plan(
         model=mf, n=int(n), samples=int(samples), temperature=float(temperature),
         seed=int(seed), prime=_prime_indices(prime, mf, int(n)), cond=_cond_ids(cond, mf, int(n)),
-        engine=make_engine(mf, device=device, threads=threads), sample_rate=sr,
+        engine=engine, reference=reference_model(mf) if engine is None else None,
+        sample_rate=sr,
     )
 
 
