@@ -87,7 +87,8 @@ def test_dataset_chunks_hold_the_right_samples():
     assert len(batches) == 14
     ids, starts, resets = plan([40, 48, 16], seq_len=16, batch_size=2, steps=7,
                                rng=np.random.default_rng([3, 1]))
-    x, y = batches[7 + 3]  # epoch 1, chunk 3
+    x, y, w = batches[7 + 3]  # epoch 1, chunk 3
+    assert (w == 1).all()
     for row, cid in enumerate(ids[3]):
         pos = starts[3] + np.arange(-8, 16)
         want = np.where(pos >= 0, np.asarray(clips[cid])[np.maximum(pos, 0)], -1)

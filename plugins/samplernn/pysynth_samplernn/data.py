@@ -105,8 +105,9 @@ def dataset(
     """The architecture's ``dataset`` hook: a ``tf.data.Dataset`` of TBPTT chunks.
 
     Yields ``({"q": (B, F_top + seq_len) int32, "reset": (B,) float32}, targets (B, seq_len)
-    int32)``; ``steps`` chunks for each epoch ``e0 <= e < e1`` of ``epochs`` in turn (see
-    the module docstring), or with ``epochs=None`` ``steps`` fixed chunks (validation).
+    int32, sample_weight (B, seq_len) float32 ones)``; ``steps`` chunks for each epoch
+    ``e0 <= e < e1`` of ``epochs`` in turn (see the module docstring), or with
+    ``epochs=None`` ``steps`` fixed chunks (validation).
 
     Parameters
     ----------
@@ -162,7 +163,7 @@ def dataset(
         q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0)[None, :])
         q = tf.where(p[None, :] >= 0, q, -tf.ones_like(q))
         x = {"q": q, "reset": tf.fill([b], reset)}
-        return x, q[:, top:]
+        return x, q[:, top:], tf.ones([b, s], tf.float32)  # every target is scored
 
     data = tf.data.Dataset.from_tensor_slices((ids, starts, resets))
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
