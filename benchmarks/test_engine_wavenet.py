@@ -1,8 +1,9 @@
 """Speed of the compiled WaveNet engine (ibab preset), as ratios measured in the same run.
 
-* throughput at B = 1, 8, 32, 128 streams: samples/s, real-time factor at 16 kHz (seconds
-  of audio per wall second, all streams together), achieved GFLOP/s and efficiency =
-  engine GFLOP/s / numpy sgemm GFLOP/s (target >= 0.5 at B = 32);
+* throughput at B = 1, 8, 32, 128 streams (and of the default "small" preset at B = 1,
+  32): samples/s, real-time factor at 16 kHz (seconds of audio per wall second, all
+  streams together), achieved GFLOP/s and efficiency = engine GFLOP/s / numpy sgemm
+  GFLOP/s (target >= 0.5 at B = 32);
 * against naive Keras generation (the plugin's Keras model run over the whole receptive
   field for every sample; target >= 100x);
 * against a cached-state TensorFlow generator (fast-wavenet ring buffers in one
@@ -33,13 +34,22 @@ PRESET = "ibab"
 RATE = 16000
 
 
-@pytest.fixture(scope="module")
-def ibab():
+def _random_engine(preset: str):
     from pysynth_wavenet import PRESETS, random_program
 
-    program, tensors = random_program(PRESETS[PRESET], seed=0)
+    program, tensors = random_program(PRESETS[preset], seed=0)
     engine = _engine.WaveNetEngine(json.dumps(program), tensors, 0)
     return program, tensors, engine
+
+
+@pytest.fixture(scope="module")
+def ibab():
+    return _random_engine(PRESET)
+
+
+@pytest.fixture(scope="module")
+def small():
+    return _random_engine("small")
 
 
 def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
@@ -54,9 +64,11 @@ def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
     return batch * n / best
 
 
-@pytest.mark.parametrize("batch", [1, 8, 32, 128])
-def test_engine_throughput(benchmark, ibab, sgemm_gflops, bench_report, batch):
-    _, _, engine = ibab
+@pytest.mark.parametrize(("preset", "batch"),
+                         [("ibab", 1), ("ibab", 8), ("ibab", 32), ("ibab", 128),
+                          ("small", 1), ("small", 32)])
+def test_engine_throughput(benchmark, request, sgemm_gflops, bench_report, preset, batch):
+    _, _, engine = request.getfixturevalue(preset)
     n = max(128, 8192 // batch)
     streams = np.arange(batch, dtype=np.int32)
     engine.generate(32, streams=streams, seed=0)
@@ -68,7 +80,7 @@ def test_engine_throughput(benchmark, ibab, sgemm_gflops, bench_report, batch):
     benchmark.extra_info.update(samples_per_s=rate, rtf_16k=rate / RATE, gflops=gflops,
                                 efficiency=eff, threads=engine.num_threads)
     bench_report.append(
-        f"engine {PRESET} B={batch:<3d}: {rate:8.0f} samples/s, real-time factor "
+        f"engine {preset:5s} B={batch:<3d}: {rate:8.0f} samples/s, real-time factor "
         f"{rate / RATE:5.2f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm"
         f" ({engine.num_threads} threads)"
     )
