@@ -27,18 +27,42 @@ class ShiftRight(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="pysynth_wavenet")
-class OneHot(layers.Layer):
-    """One-hot encoding of int levels ``(B, T)`` to ``(B, T, levels)``."""
+class BiasAdd(layers.Layer):
+    """Adds a learned bias vector (zeros at start) over the last axis."""
 
-    def __init__(self, levels: int, **kwargs):
+    def build(self, input_shape):
+        self.bias = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="bias")
+
+    def call(self, x):
+        return x + self.bias
+
+
+@keras.saving.register_keras_serializable(package="pysynth_wavenet")
+class TapSum(layers.Layer):
+    """``h[t] = sum_j g[t - (K0 - j), j]`` for ``g (B, T, K0 * R)``: the one-hot input conv
+    computed from per-tap table lookups of ``q`` (a gather instead of a ``Q``-wide matmul).
+
+    ``g[s, j]`` is tap ``j``'s row for ``q[s] = x[s + 1]``; shifting by ``K0 - j`` with zero
+    padding applies it at ``t = s + 1 + (K0 - 1 - j)``, and nothing reaches ``t = 0``.
+    """
+
+    def __init__(self, taps: int, units: int, **kwargs):
         super().__init__(**kwargs)
-        self.levels = levels
+        self.taps = taps
+        self.units = units
 
-    def call(self, q):
-        return ops.one_hot(ops.cast(q, "int32"), self.levels)
+    def call(self, g):
+        k0 = self.taps
+        g = ops.reshape(g, (ops.shape(g)[0], ops.shape(g)[1], k0, self.units))
+        t = ops.shape(g)[1]
+        out = None
+        for j in range(k0):
+            shifted = ops.pad(g[:, :, j], [[0, 0], [k0 - j, 0], [0, 0]])[:, :t]
+            out = shifted if out is None else out + shifted
+        return out
 
     def get_config(self):
-        return {**super().get_config(), "levels": self.levels}
+        return {**super().get_config(), "taps": self.taps, "units": self.units}
 
 
 @keras.saving.register_keras_serializable(package="pysynth_wavenet")
@@ -65,16 +89,19 @@ def build(config: WaveNetConfig) -> keras.Model:
         )
     q_in = keras.Input(shape=(None,), dtype="int32", name="q")
     inputs = [q_in]
+    k0, r = config.initial_filter_width, config.residual_channels
     if config.input_embedding > 0:
         feats = layers.Embedding(config.levels, config.input_embedding, name="input_embedding")(
             q_in
         )
+        feats = ShiftRight(name="shift")(feats)
+        h = layers.Conv1D(r, k0, padding="causal", name="input_conv")(feats)
     else:
-        feats = OneHot(config.levels, name="one_hot")(q_in)
-    feats = ShiftRight(name="shift")(feats)
-    h = layers.Conv1D(
-        config.residual_channels, config.initial_filter_width, padding="causal", name="input_conv"
-    )(feats)
+        # One-hot input: the conv is a table lookup per tap (docs/architecture.md input.table).
+        g = layers.Embedding(config.levels, k0 * r, name="input_table",
+                             embeddings_initializer="glorot_uniform")(q_in)
+        h = TapSum(k0, r, name="input_taps")(g)
+        h = BiasAdd(name="input_bias")(h)
     cond_in = None
     if config.conditioning_classes > 0:
         cond_in = keras.Input(shape=(), dtype="int32", name="cond")
@@ -90,11 +117,14 @@ def build(config: WaveNetConfig) -> keras.Model:
             c = layers.Embedding(config.conditioning_classes, d2, name=f"layer{i}_cond")(cond_col)
             z = layers.Add(name=f"layer{i}_add_cond")([z, c])  # (B,1,2D) broadcasts over T
         a = GatedUnit(name=f"layer{i}_gate")(z)
-        skips.append(layers.Dense(config.skip_channels, name=f"layer{i}_skip")(a))
+        skips.append(a)
         if i < len(config.dilations) - 1:  # the last layer's residual output feeds nothing
             res = layers.Dense(config.residual_channels, name=f"layer{i}_res")(a)
             h = layers.Add(name=f"layer{i}_residual")([h, res])
-    s = layers.Add(name="skip_sum")(skips) if len(skips) > 1 else skips[0]
+    # sum_l (a_l @ Ws_l + b_l) as one matmul of the concatenated gated outputs: the same
+    # arithmetic in one op, without L separate (B, T, S) tensors kept for backprop.
+    a_all = layers.Concatenate(name="gated_all")(skips) if len(skips) > 1 else skips[0]
+    s = layers.Dense(config.skip_channels, name="skip")(a_all)
     s = layers.ReLU(name="skip_relu")(s)
     s = layers.Dense(config.output_channels, activation="relu", name="out1")(s)
     logits = layers.Dense(config.levels, name="out2")(s)
@@ -135,13 +165,17 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
     def w(name: str) -> list[np.ndarray]:
         return [np.asarray(v, dtype=np.float64) for v in model.get_layer(name).get_weights()]
 
-    kernel, bias = w("input_conv")  # (K0, E or Q, R), (R,)
+    k0, r, d = config.initial_filter_width, config.residual_channels, config.dilation_channels
     if config.input_embedding > 0:
+        kernel, bias = w("input_conv")  # (K0, E, R), (R,)
         (emb,) = w("input_embedding")  # (Q, E)
         table = np.einsum("qe,ker->kqr", emb, kernel)
     else:
-        table = kernel
+        (g,) = w("input_table")  # (Q, K0 * R): row q holds every tap's vector
+        table = g.reshape(config.levels, k0, r).transpose(1, 0, 2)
+        (bias,) = w("input_bias")
     tensors: dict[str, np.ndarray] = {"input.table": table, "input.bias": bias}
+    skip_w, skip_b = w("skip")  # (L * D, S), (S,): layer l's rows are [l*D, (l+1)*D)
     for i in range(len(config.dilations)):
         p = f"layers.{i}."
         tensors[p + "conv.weight"], tensors[p + "conv.bias"] = w(f"layer{i}_conv")
@@ -153,7 +187,8 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
             tensors[p + "res.weight"] = np.zeros((config.dilation_channels,
                                                   config.residual_channels))
             tensors[p + "res.bias"] = np.zeros(config.residual_channels)
-        tensors[p + "skip.weight"], tensors[p + "skip.bias"] = w(f"layer{i}_skip")
+        tensors[p + "skip.weight"] = skip_w[i * d : (i + 1) * d]
+        tensors[p + "skip.bias"] = skip_b if i == 0 else np.zeros_like(skip_b)
     tensors["out1.weight"], tensors["out1.bias"] = w("out1")
     tensors["out2.weight"], tensors["out2.bias"] = w("out2")
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
