@@ -326,3 +326,19 @@ def test_cli_score_reads_a_dataset_folder(model_path, tmp_path, capsys):
                          per_clip=True)
     np.testing.assert_allclose(per_clip, want, atol=1e-4)
     assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
+
+
+def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path):
+    t = np.arange(400) / 8000
+    prime = pysynth.audio.save(tmp_path / "prime.wav",
+                               (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 8000,
+                               subtype="FLOAT")
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(cond_model_path), "-o", str(out), "-n", "2", "--seconds",
+                     "0.02", "--prime", str(prime), "--cond", "2", "1", "--prefix", "x",
+                     "-q"]) == 0
+    files = sorted(out.glob("*.wav"))
+    assert [f.name for f in files] == ["x-seed0-000.wav", "x-seed0-001.wav"]
+    want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1])
+    for f, row in zip(files, want):
+        np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
