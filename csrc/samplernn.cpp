@@ -231,12 +231,17 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
     gemm_packed(o, lh, tier.up, g.up[i].data(), tier.up.padded_n(), nb, false);
   }
   if (!want_logits) return;
-  // Sample level: embedding folded into the first layer (one table row per tap).
-  const int F0 = prog_.frame_sizes[0];
+  sample_input(g, g.a.data(), ld_h_);
+  sample_mlp(g.a.data(), g.a2.data(), nb, g.logits.data());
+}
+
+void SampleRNNEngine::sample_input(const Group& g, float* a, size_t lda) const {
+  // The embedding is folded into the first layer: one table row per tap, no product.
+  const int H = prog_.dim, Q = prog_.levels, F0 = prog_.frame_sizes[0], cap = hist_mask_ + 1;
+  const int64_t t = g.t;
   const size_t row = static_cast<size_t>(t % F0) * H, lu = tiers_[0].up.padded_n();
-  float* a = g.a.data();
-  for (int b = 0; b < nb; ++b) {
-    float* ab = a + size_t(b) * lh;
+  for (int b = 0; b < g.nb; ++b) {
+    float* ab = a + size_t(b) * lda;
     const float* c = &g.up[0][size_t(b) * lu + row];
     for (int j = 0; j < H; ++j) ab[j] = sample_b_[j] + c[j];
     const int32_t* hq = &g.hist[size_t(b) * cap];
@@ -248,13 +253,16 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
     }
     for (int k = 0; k < H; ++k) ab[k] = reluf(ab[k]);
   }
-  float* a2 = g.a2.data();
+}
+
+void SampleRNNEngine::sample_mlp(float* a, float* a2, int M, float* logits) const {
+  const size_t lh = ld_h_;
   for (const PackedMatrix& w : hidden_) {
-    gemm_packed(a, lh, w, a2, lh, nb, false);
-    for (size_t e = 0; e < size_t(nb) * lh; ++e) a2[e] = reluf(a2[e]);
+    gemm_packed(a, lh, w, a2, lh, M, false);
+    for (size_t e = 0; e < size_t(M) * lh; ++e) a2[e] = reluf(a2[e]);
     std::swap(a, a2);
   }
-  gemm_packed(a, lh, out_, g.logits.data(), ld_q_, nb, false);
+  gemm_packed(a, lh, out_, logits, ld_q_, M, false);
 }
 
 void SampleRNNEngine::push(Group& g, const int32_t* q_t) const {
@@ -308,23 +316,36 @@ void run_parallel(int n, F&& body) {
 }  // namespace
 
 void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const {
+  // Teacher forcing knows every input in advance, so the sample-level MLP (most of the
+  // per-sample work) runs once per block of samples as one tall product instead of once
+  // per sample; the frame tiers still step in order. Rows are computed exactly as in
+  // step() (the GEMM's rows do not depend on M), so scores equal generation's logits.
   const int Q = prog_.levels;
   const auto parts = partition(B, num_threads_);
   run_parallel(static_cast<int>(parts.size()), [&](int k) {
     const int b0 = parts[k].first, nb = parts[k].second;
+    const int64_t block = std::max<int64_t>(16, 1024 / nb);
     Group g;
     init_group(g, nb);
+    const size_t rows = static_cast<size_t>(block) * nb;
+    std::vector<float> a(rows * ld_h_), a2(rows * ld_h_), lg(rows * ld_q_);
     std::vector<int32_t> col(nb);
-    for (int64_t t = 0; t < T; ++t) {
-      step(g, true);
-      for (int b = 0; b < nb; ++b) {
-        const size_t idx = static_cast<size_t>(b0 + b) * T + t;
-        col[b] = q[idx];
-        const float* lg = &g.logits[size_t(b) * ld_q_];
-        if (logits) std::copy(lg, lg + Q, logits + idx * Q);
-        if (nll) nll[idx] = nll_bits(lg, Q, col[b]);
+    for (int64_t t0 = 0; t0 < T; t0 += block) {
+      const int64_t len = std::min(block, T - t0);
+      for (int64_t s = 0; s < len; ++s) {
+        step(g, false);
+        sample_input(g, &a[size_t(s) * nb * ld_h_], ld_h_);
+        for (int b = 0; b < nb; ++b) col[b] = q[static_cast<size_t>(b0 + b) * T + t0 + s];
+        push(g, col.data());
       }
-      push(g, col.data());
+      sample_mlp(a.data(), a2.data(), static_cast<int>(len * nb), lg.data());
+      for (int64_t s = 0; s < len; ++s)
+        for (int b = 0; b < nb; ++b) {
+          const size_t idx = static_cast<size_t>(b0 + b) * T + t0 + s;
+          const float* row = &lg[(size_t(s) * nb + b) * ld_q_];
+          if (logits) std::copy(row, row + Q, logits + idx * Q);
+          if (nll) nll[idx] = nll_bits(row, Q, q[idx]);
+        }
     }
   });
 }

@@ -80,6 +80,12 @@ class SampleRNNEngine {
   // sample g.t into g.logits (nb x Q); q[< g.t] is read from the group's history.
   void step(Group& g, bool want_logits) const;
   void push(Group& g, const int32_t* q_t) const;  // record q[g.t] for each stream; ++g.t
+  // The sample-level MLP's first activation for sample g.t of each stream (rows of a,
+  // stride lda): relu(bias + tier 0's conditioning row + the F_0 folded table rows).
+  void sample_input(const Group& g, float* a, size_t lda) const;
+  // Hidden layers and output of the sample-level MLP for M rows of a (stride ld_h_);
+  // a and a2 are clobbered, logits get stride ld_q_.
+  void sample_mlp(float* a, float* a2, int M, float* logits) const;
 
   SampleRNNProgram prog_;
   std::map<std::string, std::vector<float>> store_;  // h0, c0, sample.table, sample.bias

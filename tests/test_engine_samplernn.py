@@ -270,3 +270,15 @@ def test_bad_call_arguments_rejected():
         engine.generate(5, streams=np.array([-1], np.int32), seed=0)
     # a good call next to the bad ones
     assert engine.generate(5, streams=s, seed=0).shape == (2, 5)
+
+
+def test_long_scores_span_several_mlp_blocks():
+    # score() runs the sample-level MLP over blocks of up to 1024 rows; a long sequence
+    # crosses block edges and must still equal the reference (and the per-stream result
+    # must not depend on the batch it is scored in).
+    program, tensors, engine = make("3tier-gru-skip")
+    q = random_q(program["levels"], (3, 1100), seed=7)
+    got = engine.logits(q)
+    np.testing.assert_allclose(got, SampleRNNReference(program, tensors).logits(q),
+                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(engine.logits(q[1:2]), got[1:2])
