@@ -7,6 +7,17 @@ docs/architecture.md ("SampleRNN program"); :mod:`.reference` is its numpy form.
 
 Importing this package does not import TensorFlow: the Keras model lives in
 :mod:`.model` and the tf.data pipeline in :mod:`.data`, imported only when used.
+
+Examples
+--------
+>>> from pysynth_samplernn import SampleRNN, random_program
+>>> arch = SampleRNN()
+>>> config = arch.make_config({"frame_sizes": [4, 16], "rnn_type": "lstm"})
+>>> config.ratios()
+[4, 4]
+>>> program, tensors = random_program(config, seed=0)
+>>> arch.reference(program, tensors).logits([[1, 2, 3]]).shape
+(1, 3, 256)
 """
 
 from __future__ import annotations
