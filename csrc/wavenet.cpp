@@ -122,12 +122,11 @@ class StreamGroup {
   int64_t t() const { return t_; }
   const float* logits(int m) const { return logits_.data() + static_cast<size_t>(m) * Qp_; }
 
-  // Advance one sample: q_prev[m] = q[t-1] of stream m (ignored at t = 0). With `head`,
+  // Advance one sample: q_prev[m] = q[t-1] of stream m (ignored at t = 0). With `with_head`,
   // computes the logits of q[t]; without, only the layer states (prime samples).
-  void step(const int32_t* q_prev, bool head) {
+  void step(const int32_t* q_prev, bool with_head) {
     layers(q_prev);
-    if (!head) return;
-    for (int stage = 0; stage < kHeadStages; ++stage) head_stage(stage, 0, 1);
+    if (with_head) head();
   }
 
   // The input and every residual layer, leaving the gated activations of all layers in
@@ -188,22 +187,15 @@ class StreamGroup {
     ++t_;
   }
 
-  // The output head in three dependent stages (fused skip product + relu, out1 + relu,
-  // out2); `part` of `parts` threads computes its share of each product's column panels.
-  static constexpr int kHeadStages = 3;
-  void head_stage(int stage, int part, int parts) {
+  // The output head: the fused skip product (all layers' activations at once) + relu,
+  // out1 + relu, out2, leaving the logits of every stream in logits_.
+  void head() {
     const int M = M_;
-    const PackedMatrix& W = stage == 0 ? w_.skip : stage == 1 ? w_.out1 : w_.out2;
-    const auto [p0, p1] = split_range(W.num_panels(), parts, part);
-    if (p0 == p1) return;
-    const float* A = stage == 0 ? acts_.data() : stage == 1 ? s_.data() : o1_.data();
-    const std::ptrdiff_t lda = stage == 0 ? LD_ : stage == 1 ? Sp_ : Hp_;
-    float* C = stage == 0 ? s_.data() : stage == 1 ? o1_.data() : logits_.data();
-    const int ldc = stage == 0 ? Sp_ : stage == 1 ? Hp_ : Qp_;
-    gemm_packed_panels(A, lda, W, C, ldc, M, false, p0, p1);
-    if (stage < 2)
-      for (int m = 0; m < M; ++m)
-        vec::relu_inplace(C + static_cast<size_t>(m) * ldc + p0 * kPanel, (p1 - p0) * kPanel);
+    gemm_packed(acts_.data(), LD_, w_.skip, s_.data(), Sp_, M, false);
+    vec::relu_inplace(s_.data(), M * Sp_);
+    gemm_packed(s_.data(), Sp_, w_.out1, o1_.data(), Hp_, M, false);
+    vec::relu_inplace(o1_.data(), M * Hp_);
+    gemm_packed(o1_.data(), Hp_, w_.out2, logits_.data(), Qp_, M, false);
   }
 
  private:
