@@ -28,6 +28,7 @@ from .modelfile import ModelFile, load_model
 #: program family -> class name in pysynth._engine / pysynth._engine_cuda
 ENGINE_CLASSES = {"wavenet": "WaveNetEngine", "samplernn": "SampleRNNEngine"}
 DEVICES = ("auto", "cpu", "cuda")
+_SCORE_BATCH = 64
 
 # (B, len) int32 indices starting at output sample `offset`
 BlockCallback = Callable[[np.ndarray, int], None]
@@ -592,11 +593,14 @@ def score_clips(
     engine = make_engine(mf, device=device, threads=threads)
     ref = None if engine is not None else reference_model(mf)
     bits = np.zeros(len(clips))
-    # Clips of equal length are scored as one batch (datasets have fixed-length clips).
+    # Clips of equal length are scored together (datasets have fixed-length clips), at most
+    # _SCORE_BATCH at a time so the engine's per-stream state stays small.
     by_length: dict[int, list[int]] = {}
     for i, x in enumerate(clips):
         by_length.setdefault(len(x), []).append(i)
-    for idx in by_length.values():
+    batches = [same[k : k + _SCORE_BATCH] for same in by_length.values()
+               for k in range(0, len(same), _SCORE_BATCH)]
+    for idx in batches:
         q = np.stack([_audio.quantize(clips[i], levels, kind) for i in idx]).astype(np.int32)
         c = None if cond_ids is None else cond_ids[idx]
         if engine is not None:
