@@ -77,6 +77,7 @@ def test_tiny_wavenet_overfits_and_writes_the_run(run_a):
     assert cfg["model"]["sample_rate"] == SR  # taken from the dataset
     assert cfg["labels"] == ["high", "low"]
     assert cfg["model"]["conditioning_classes"] == 2
+    assert cfg["describe"]["receptive_field_samples"] == 1 + 2 + 4 + 8 + 2  # reported
     rows = (run / "history.csv").read_text().splitlines()
     assert rows[0].startswith("epoch,loss,nll_bits,val_loss,val_nll_bits")
     assert len(rows) == 3

@@ -19,6 +19,7 @@ import io
 import json
 import math
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -538,7 +539,7 @@ def _prepare_run(run: Path, *, resume: bool, run_config: dict[str, Any]):
         raise ParameterError(f"cannot resume {str(run)!r}: it is not a run folder (no config.json)")
     saved = read_run_config(run)
     differ = []
-    for section in ("model", "train"):
+    for section in ("model", "train"):  # "describe" is derived from "model"
         for k in sorted(set(saved.get(section, {})) | set(run_config[section])):
             if section == "train" and k == "epochs" and run_config["train"].get(
                 "lr_schedule"
@@ -636,6 +637,7 @@ def train(
         "preset": preset if saved is None else saved.get("preset"), "seed": int(seed),
         "dataset": str(Path(ds.root).resolve()), "labels": labels,
         "model": _model_dict(archobj, mcfg), "train": dataclasses.asdict(tcfg),
+        "describe": archobj.describe(mcfg),
     }
     state = _prepare_run(run, resume=resume, run_config=run_config)
     if not ds.clips("train"):
@@ -647,6 +649,11 @@ def train(
         state = {"epoch": 0, "checkpoints": [], "best_epoch": None, "best_val_nll_bits": None,
                  "history": [], "stopped_early": False}
         _write_json(run / "state.json", state)
+
+    if verbose:
+        facts = ", ".join(f"{k} {v}" for k, v in run_config["describe"].items())
+        print(f"pysynth train: {archobj.name} on {ds.root} -> {run}" +
+              (f" ({facts})" if facts else ""), file=sys.stderr, flush=True)
 
     import keras
     import tensorflow as tf
