@@ -342,3 +342,11 @@ def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path):
     want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1])
     for f, row in zip(files, want):
         np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
+
+
+def test_score_batches_many_clips_consistently(model_path):
+    rng = np.random.default_rng(3)
+    clips = (0.3 * rng.standard_normal((70, 30))).astype(np.float32)  # > one engine batch
+    together = pysynth.score(model_path, clips, per_clip=True)
+    alone = [pysynth.score(model_path, clips[i]) for i in (0, 63, 64, 69)]
+    np.testing.assert_allclose(together[[0, 63, 64, 69]], alone, rtol=1e-6)
