@@ -350,3 +350,39 @@ def test_score_batches_many_clips_consistently(model_path):
     together = pysynth.score(model_path, clips, per_clip=True)
     alone = [pysynth.score(model_path, clips[i]) for i in (0, 63, 64, 69)]
     np.testing.assert_allclose(together[[0, 63, 64, 69]], alone, rtol=1e-6)
+
+
+def test_stream_yields_the_same_audio_in_blocks(model_path):
+    from pysynth.sampling import stream
+
+    whole = pysynth.sample(model_path, n=3, seconds=0.1, seed=6)
+    blocks = list(stream(model_path, n=3, seconds=0.1, seed=6, block_seconds=0.03))
+    assert [b.shape for b in blocks] == [(3, 240)] * 3 + [(3, 80)]
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole)
+
+
+def test_stream_stops_when_the_consumer_leaves(model_path):
+    import threading
+
+    from pysynth.sampling import stream
+
+    before = threading.active_count()
+    gen = stream(model_path, n=2, seconds=3600.0, block_seconds=0.01)  # an hour of audio
+    first = next(gen)
+    assert first.shape == (2, 80)
+    gen.close()  # must return promptly and leave no worker thread behind
+    assert threading.active_count() == before
+
+
+def test_stream_reraises_errors_from_the_engine(model_path, monkeypatch):
+    from pysynth import sampling
+
+    def fail(self, on_block, chunk):
+        on_block(np.zeros((self.n, 4), np.int32), 0)
+        raise RuntimeError("engine failed")
+
+    monkeypatch.setattr(sampling._Plan, "run", fail)
+    gen = sampling.stream(model_path, n=2, seconds=0.1)
+    assert next(gen).shape == (2, 4)
+    with pytest.raises(RuntimeError, match="engine failed"):
+        next(gen)
