@@ -781,7 +781,7 @@ def export(
     if not state["checkpoints"]:
         raise PysynthError(f"{run}: the run has no checkpoint yet (no epoch finished)")
     if checkpoint == "best":
-        epoch = state["best_epoch"] or int(state["checkpoints"][-1][6:9])
+        epoch = state["best_epoch"] or state["epoch"]
     elif checkpoint == "last":
         epoch = state["epoch"]
     elif isinstance(checkpoint, (int, np.integer)) and not isinstance(checkpoint, bool):
