@@ -79,6 +79,32 @@ PYSYNTH_HD int sample_logits(const float* logits, int n, float temperature, floa
   return n - 1;
 }
 
+// sample_logits with a caller-provided scratch of n floats: each exp is computed once and
+// reused for the cumulative search. Same arithmetic in the same order, so the same index
+// as sample_logits for every input (the CPU engine's per-sample path).
+PYSYNTH_HD int sample_logits_scratch(const float* logits, int n, float temperature, float u,
+                                     float* scratch) {
+  float mx = logits[0];
+  int arg = 0;
+  for (int k = 1; k < n; ++k) {
+    if (logits[k] > mx) { mx = logits[k]; arg = k; }
+  }
+  if (!(temperature > 0.0f)) return arg;
+  const float inv_t = 1.0f / temperature;
+  float total = 0.0f;
+  for (int k = 0; k < n; ++k) {
+    scratch[k] = expf((logits[k] - mx) * inv_t);
+    total += scratch[k];
+  }
+  const float target = u * total;
+  float acc = 0.0f;
+  for (int k = 0; k < n; ++k) {
+    acc += scratch[k];
+    if (acc > target) return k;
+  }
+  return n - 1;
+}
+
 // log2-softmax probability of index q: -log2 p(q), the NLL in bits of one sample.
 PYSYNTH_HD float nll_bits(const float* logits, int n, int q) {
   float mx = logits[0];

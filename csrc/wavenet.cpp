@@ -317,6 +317,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
     for (int b = ranges[g].first; b < ranges[g].second; ++b)
       prev[g][b - ranges[g].first] = prime[b * P + P - 1];
   std::vector<int32_t> block(static_cast<size_t>(B) * chunk);
+  std::vector<std::vector<float>> scratch(groups.size(), std::vector<float>(Q));
   for (int64_t c0 = 0; c0 < n; c0 += chunk) {
     const int64_t cn = std::min(chunk, n - c0);
     for (int64_t s0 = 0; s0 < cn; s0 += slice) {
@@ -326,9 +327,11 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
           [&](int g, int64_t s) {
             const auto [b0, b1] = ranges[g];
             const uint64_t t = static_cast<uint64_t>(P + c0 + s);
+            float* tmp = scratch[g].data();
             for (int b = b0; b < b1; ++b) {
               const float u = uniform01(seed, streams[b], t);
-              const int32_t qt = sample_logits(groups[g]->logits(b - b0), Q, temperature, u);
+              const int32_t qt =
+                  sample_logits_scratch(groups[g]->logits(b - b0), Q, temperature, u, tmp);
               block[static_cast<size_t>(b) * cn + s] = qt;
               prev[g][b - b0] = qt;
             }
