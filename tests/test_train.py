@@ -85,10 +85,22 @@ def test_tiny_wavenet_overfits_and_writes_the_run(run_a):
 
 @pytest.mark.keras
 def test_resume_equals_uninterrupted(dataset, run_a, tmp_path):
-    from pysynth.train import train
+    import keras
+
+    from pysynth.train import read_state, train
+
+    class Interrupt(keras.callbacks.Callback):
+        """Stop the run in the middle of epoch 2, as Ctrl-C or a crash would."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations.numpy() == TINY["steps_per_epoch"] + 7:
+                raise KeyboardInterrupt
 
     run_b = tmp_path / "b"
-    train(dataset, arch="wavenet", run=run_b, overrides=TINY, epochs=1, seed=3, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        train(dataset, arch="wavenet", run=run_b, overrides=TINY, epochs=2, seed=3, verbose=0,
+              callbacks=[Interrupt()])
+    assert read_state(run_b)["epoch"] == 1
     with pytest.raises(ParameterError, match="not empty"):
         train(dataset, arch="wavenet", run=run_b, overrides=TINY, epochs=2, seed=3, verbose=0)
     with pytest.raises(ParameterError, match="residual_channels"):

@@ -570,6 +570,7 @@ def train(
     resume: bool = False,
     seed: int = 0,
     verbose: int = 1,
+    callbacks: list | None = None,
 ) -> dict[str, Any]:
     """Train an architecture on a curated dataset into a run folder.
 
@@ -596,6 +597,8 @@ def train(
         Seeds weight initialisation and the training windows.
     verbose : int
         0 silent, 1 Keras progress bar, 2 one line per epoch.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks, run after the run's own (checkpoint, history, samples).
 
     Returns
     -------
@@ -727,7 +730,8 @@ def train(
                 _write_samples(archobj, program, tensors, run / "samples" / f"epoch-{done:03d}",
                                tcfg=tcfg, seed=int(seed) + done, classes=classes)
 
-    callbacks: list[Any] = [RunKeeper()]
+    extra_callbacks = list(callbacks or [])
+    callbacks = [RunKeeper()]
     if tcfg.tensorboard:
         try:
             import tensorboard  # noqa: F401  (tf.summary needs it)
@@ -739,7 +743,7 @@ def train(
                                                          write_graph=False))
     model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
               steps_per_epoch=tcfg.steps_per_epoch, validation_data=val_ds,
-              callbacks=callbacks, verbose=verbose)
+              callbacks=callbacks + extra_callbacks, verbose=verbose)
     result.update(epochs=state["epoch"], best_epoch=state["best_epoch"],
                   best_val_nll_bits=state["best_val_nll_bits"], history=state["history"],
                   stopped_early=state["stopped_early"])
