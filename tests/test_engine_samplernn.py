@@ -107,10 +107,13 @@ def test_nll_is_log2_softmax_of_reference_logits():
 
 
 def test_logits_accept_int64_and_batch_independent():
-    program, _, engine = make("2tier-gru")
-    q = random_q(program["levels"], (4, 30), seed=3)
+    # one thread and 8 streams: the group computes 12 rows (whole GEMM row blocks)
+    program, tensors, engine = make("2tier-gru", threads=1)
+    q = random_q(program["levels"], (8, 30), seed=3)
     whole = engine.logits(q.astype(np.int64))
-    for b in range(4):
+    np.testing.assert_allclose(whole, SampleRNNReference(program, tensors).logits(q),
+                               rtol=1e-4, atol=1e-5)
+    for b in (0, 3, 7):
         np.testing.assert_allclose(engine.logits(q[b:b + 1]), whole[b:b + 1], rtol=1e-6, atol=1e-6)
 
 
