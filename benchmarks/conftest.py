@@ -38,6 +38,12 @@ def sgemm_gflops() -> float:
 
 
 @pytest.fixture(scope="session")
+def measure_sgemm():
+    """The function measuring sgemm GFLOP/s, to re-measure next to a timed section."""
+    return measure_sgemm_gflops
+
+
+@pytest.fixture(scope="session")
 def bench_report() -> list[str]:
     """Append a line to print in the summary after the run."""
     return _REPORT

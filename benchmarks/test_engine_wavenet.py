@@ -67,22 +67,27 @@ def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
 @pytest.mark.parametrize(("preset", "batch"),
                          [("ibab", 1), ("ibab", 8), ("ibab", 32), ("ibab", 128),
                           ("small", 1), ("small", 32)])
-def test_engine_throughput(benchmark, request, sgemm_gflops, bench_report, preset, batch):
+def test_engine_throughput(benchmark, request, measure_sgemm, bench_report, preset, batch):
     _, _, engine = request.getfixturevalue(preset)
     n = max(128, 8192 // batch)
     streams = np.arange(batch, dtype=np.int32)
     engine.generate(32, streams=streams, seed=0)
+    # The machine is shared: measure the sgemm yardstick right before and after, and
+    # compare against the better of the two (the conservative choice).
+    sgemm_before = measure_sgemm(repeats=3)
     benchmark.pedantic(engine.generate, args=(n,), kwargs={"streams": streams, "seed": 0},
                        rounds=3, iterations=1)
+    sgemm_now = max(sgemm_before, measure_sgemm(repeats=3), 1e-9)
     rate = batch * n / benchmark.stats.stats.min
     gflops = rate * engine.flops_per_sample / 1e9
-    eff = gflops / sgemm_gflops
+    eff = gflops / sgemm_now
     benchmark.extra_info.update(samples_per_s=rate, rtf_16k=rate / RATE, gflops=gflops,
-                                efficiency=eff, threads=engine.num_threads)
+                                sgemm_gflops=sgemm_now, efficiency=eff,
+                                threads=engine.num_threads)
     bench_report.append(
         f"engine {preset:5s} B={batch:<3d}: {rate:8.0f} samples/s, real-time factor "
-        f"{rate / RATE:5.2f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm"
-        f" ({engine.num_threads} threads)"
+        f"{rate / RATE:5.2f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm "
+        f"{sgemm_now:.1f} GFLOP/s ({engine.num_threads} threads)"
     )
 
 
