@@ -206,7 +206,8 @@ def test_one_clip_and_empty_dataset_are_clear_errors(tmp_path):
     [({"color_by": "mood"}, "color_by"), ({"cluster": "spectral"}, "cluster"),
      ({"k": 0}, "k must"), ({"audio": "mp3"}, "audio"), ({"features": "chroma"}, "features"),
      ({"n_clusters": 0}, "n_clusters"), ({"pca_dims": 1}, "pca_dims"),
-     ({"split": "dev"}, "split")],
+     ({"split": "dev"}, "split"), ({"seed": 1.5}, "seed"),
+     ({"reducer_params": {"perplexity": 5}}, "reducer_params for reducer 'pca'")],
 )
 def test_bad_parameters_are_named(dataset, kwargs, match):
     with pytest.raises(ParameterError, match=match):

@@ -200,7 +200,13 @@ def map(
         raise ParameterError(f"audio must be one of {', '.join(AUDIO_MODES)}, got {audio!r}")
     if not isinstance(pca_dims, (int, np.integer)) or pca_dims < 2:
         raise ParameterError(f"pca_dims must be an integer >= 2, got {pca_dims!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise ParameterError(f"seed must be an integer, got {seed!r}")
     reducer_cls = visualizers.get(reducer)
+    try:  # reducers do no work in __init__, so a bad parameter shows up here, early
+        red = reducer_cls(seed=seed, **(reducer_params or {}))
+    except TypeError as exc:
+        raise ParameterError(f"reducer_params for reducer {reducer!r}: {exc}") from None
     overlay_files = _overlay_files(overlay) if overlay is not None else []
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
     clips = ds.clips(split)
@@ -248,7 +254,6 @@ def map(
         if progress:
             m = f" + {len(overlay_files)} generated" if overlay_files else ""
             _say(f"laying out {len(clips)}{m} clips with {reducer}")
-        red = reducer_cls(seed=seed, **(reducer_params or {}))
         if Ro is not None and not getattr(red, "supports_transform", False):
             both = red.fit(np.vstack([R, Ro])).embedding_
             coords, ocoords = both[: len(R)], both[len(R):]
