@@ -594,7 +594,8 @@ def train(
         Continue the run from its last checkpoint: same epoch, optimizer state and data
         order, so the result equals an uninterrupted run (docs/training.md).
     seed : int
-        Seeds weight initialisation and the training windows.
+        Seeds weight initialisation and the training windows (a resumed run keeps the
+        seed it was started with).
     verbose : int
         0 silent, 1 Keras progress bar, 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback, optional
@@ -624,12 +625,12 @@ def train(
     extra = dict(overrides or {})
     if epochs is not None:
         extra["epochs"] = epochs
-    saved = None
-    if resume and config is None and not overrides and preset is None:
-        saved = read_run_config(run) if (run / "config.json").is_file() else None
-        if saved is not None:
+    saved = read_run_config(run) if resume and (run / "config.json").is_file() else None
+    if saved is not None:  # a resumed run keeps its seed and label classes
+        seed = int(saved.get("seed", seed))
+        if config is None and not overrides and preset is None:
             config = {"model": saved["model"], "train": saved["train"]}
-            seed = int(saved.get("seed", seed))
+            preset = saved.get("preset")
     mcfg, tcfg = resolve_config(archobj, config=config, overrides=extra, preset=preset)
     prepare = getattr(archobj, "prepare", None)
     if prepare is not None:
@@ -637,7 +638,7 @@ def train(
     labels = saved["labels"] if saved is not None else ds.labels()
     run_config = {
         "format": RUN_FORMAT, "version": RUN_VERSION, "arch": archobj.name,
-        "preset": preset if saved is None else saved.get("preset"), "seed": int(seed),
+        "preset": preset, "seed": int(seed),
         "dataset": str(Path(ds.root).resolve()), "labels": labels,
         "model": _model_dict(archobj, mcfg), "train": dataclasses.asdict(tcfg),
         "describe": archobj.describe(mcfg),
