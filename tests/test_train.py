@@ -168,6 +168,7 @@ def test_bad_configs_raise_before_training(dataset, tmp_path):
         ({"lr_schedule": "linear"}, "lr_schedule"),
         ({"dilations": [1, -2]}, "dilations"),
         ({"learning_rate": -1.0}, "learning_rate"),
+        ({"conditioning_classes": 1}, "2 labels"),
     ]
     for overrides, word in cases:
         with pytest.raises(ParameterError, match=word):

@@ -636,6 +636,12 @@ def train(
     if prepare is not None:
         mcfg = prepare(mcfg, ds)
     labels = saved["labels"] if saved is not None else ds.labels()
+    classes = int(getattr(mcfg, "conditioning_classes", 0) or 0)
+    if 0 < classes < len(labels):
+        raise ParameterError(
+            f"conditioning_classes={classes} but the dataset has {len(labels)} labels "
+            f"({', '.join(map(repr, labels))}); use conditioning_classes=-1 (one per label)"
+        )
     run_config = {
         "format": RUN_FORMAT, "version": RUN_VERSION, "arch": archobj.name,
         "preset": preset, "seed": int(seed),
@@ -686,8 +692,6 @@ def train(
     elif tcfg.validation_steps:
         warnings.warn(f"{ds.root}: no validation clips; the best checkpoint is chosen by "
                       "training NLL", stacklevel=2)
-
-    classes = int(getattr(mcfg, "conditioning_classes", 0) or 0)
 
     class RunKeeper(keras.callbacks.Callback):
         """Checkpoint, history, best/last bookkeeping, early stopping and samples."""
