@@ -618,16 +618,40 @@ def sample_to_files(
                         wall_seconds=wall)
 
 
-def _as_clips(audio: Any, sr: int) -> list[np.ndarray]:
-    """Audio arrays or paths (files, or dataset folders) -> list of 1-D float32 clips."""
-    if isinstance(audio, (str, os.PathLike)):
-        path = Path(audio)
-        if path.is_dir():
-            from .dataset import Dataset
+def clip_paths(path: str | os.PathLike) -> list[Path]:
+    """The audio files a path stands for: itself if a file; a dataset folder's clips in
+    manifest order; otherwise every audio file under the folder (sorted, hidden files
+    such as unfinished ``pysynth sample`` outputs skipped).
 
-            ds = Dataset.open(path)
-            return [_audio.load(ds.path(c), sr=sr)[0] for c in ds.clips()]
-        return [_audio.load(path, sr=sr)[0]]
+    Raises
+    ------
+    AudioFileError
+        If the path does not exist or a folder holds no audio files.
+    """
+    from .dataset import MANIFEST, Dataset
+
+    path = Path(path)
+    if not path.exists():
+        raise AudioFileError(f"{path}: no such file or folder")
+    if not path.is_dir():
+        return [path]
+    if (path / MANIFEST).exists():
+        ds = Dataset.open(path)
+        return [ds.path(c) for c in ds.clips()]
+    files = sorted(
+        p for p in path.rglob("*")
+        if p.is_file() and p.suffix.lower() in _audio.AUDIO_EXTENSIONS
+        and not any(part.startswith(".") for part in p.relative_to(path).parts)
+    )
+    if not files:
+        raise AudioFileError(f"{path}: folder holds no audio files (and is not a dataset)")
+    return files
+
+
+def _as_clips(audio: Any, sr: int) -> list[np.ndarray]:
+    """Audio arrays or paths (files, dataset or audio folders) -> list of 1-D float32 clips."""
+    if isinstance(audio, (str, os.PathLike)):
+        return [_audio.load(p, sr=sr)[0] for p in clip_paths(audio)]
     if isinstance(audio, np.ndarray):
         if audio.ndim == 1:
             return [audio]
@@ -703,9 +727,10 @@ def score(
     Parameters
     ----------
     model : path or ModelFile
-    audio : array (samples,) or (clips, samples), audio file path, dataset folder, or a
-        list of these. Files are loaded at the model's sample rate; audio is quantized
-        with the model's quantization. Each clip is scored from its first sample.
+    audio : array (samples,) or (clips, samples), audio file path, dataset folder, folder
+        of audio files, or a list of these (see :func:`clip_paths`). Files are loaded at
+        the model's sample rate; audio is quantized with the model's quantization. Each
+        clip is scored from its first sample.
     cond : int or one int per clip, for a conditioned model.
     per_clip : bool
         Return one mean NLL per clip instead of the mean over every sample.
@@ -737,6 +762,7 @@ def _reference_nll(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
 __all__ = [
     "DEVICES",
     "SampleReport",
+    "clip_paths",
     "load",
     "make_engine",
     "reference_model",

@@ -14,7 +14,8 @@ def add_parser(sub):
         "likely). Useful to rank generated clips or to compare models.",
     )
     p.add_argument("model", help="model file (from `pysynth export`)")
-    p.add_argument("inputs", nargs="+", help="audio files and/or dataset folders")
+    p.add_argument("inputs", nargs="+",
+                   help="audio files, dataset folders and/or folders of audio files")
     p.add_argument("--cond", type=int, help="global-condition class id for every clip")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default 0 = all cores)")
@@ -22,19 +23,11 @@ def add_parser(sub):
     return p
 
 
-def _expand(inputs: list[str]) -> list[tuple[str, object]]:
-    """(label, what score() takes) per clip: dataset folders expand to their clips."""
-    from ..dataset import Dataset
+def _expand(inputs: list[str]) -> list[Path]:
+    """Every clip the inputs stand for (files; dataset or audio folders expanded)."""
+    from ..sampling import clip_paths
 
-    items: list[tuple[str, object]] = []
-    for name in inputs:
-        path = Path(name)
-        if path.is_dir():
-            ds = Dataset.open(path)
-            items.extend((str(ds.path(c)), ds.path(c)) for c in ds.clips())
-        else:
-            items.append((name, path))
-    return items
+    return [p for name in inputs for p in clip_paths(name)]
 
 
 def run(args) -> int:
@@ -46,11 +39,11 @@ def run(args) -> int:
     items = _expand(args.inputs)
     if not items:
         raise ParameterError("no clips to score")
-    bits, lengths = score_clips(model, [p for _, p in items], cond=args.cond,
-                                device=args.device, threads=args.threads)
+    bits, lengths = score_clips(model, items, cond=args.cond, device=args.device,
+                                threads=args.threads)
     if args.verbose:
-        for (label, _), b in zip(items, bits):
-            print(f"{b:8.4f}  {label}")
+        for path, b in zip(items, bits):
+            print(f"{b:8.4f}  {path}")
     total = float((bits * lengths).sum() / lengths.sum())
     print(f"{total:.4f} bits/sample over {len(items)} clip(s)")
     return 0
