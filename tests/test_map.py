@@ -300,3 +300,24 @@ def test_big_inline_page_warns_and_suggests_relative_audio(dataset, tmp_path, mo
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pysynth.map(dataset, html=tmp_path / "big.html", reducer="pca", audio="relative")
+
+
+def test_png_categories_and_palette():
+    from types import SimpleNamespace
+
+    from pysynth.mapplot import categories, palette
+
+    r = SimpleNamespace(ids=list("abcde"), clusters=np.array([1, -1, 0, 1, 0]),
+                        labels=["x", "", "y", "x", ""], splits=["train"] * 4 + ["test"])
+    names, idx = categories(r, "cluster")
+    assert names == ["cluster 0", "cluster 1", "noise"]
+    assert idx.tolist() == [1, 2, 0, 1, 0]
+    names, idx = categories(r, "label")
+    assert names == ["(no label)", "x", "y"]
+    assert idx.tolist() == [1, 0, 2, 1, 0]
+    assert categories(r, "none")[1].tolist() == [0] * 5
+    for n in (1, 10, 15, 40):
+        cols = palette(n)
+        assert len(cols) == n
+        assert len(set(cols)) == n
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in cols)

@@ -26,7 +26,7 @@ TEMPLATE = "map.html"
 
 def template() -> str:
     """The page template's text (package data under ``pysynth/templates``)."""
-    return resources.files("pysynth").joinpath("templates", TEMPLATE).read_text("utf-8")
+    return resources.files("pysynth").joinpath("templates").joinpath(TEMPLATE).read_text("utf-8")
 
 
 def wav_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
