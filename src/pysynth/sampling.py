@@ -356,12 +356,13 @@ def _plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads)
     )
 
 
-def _progress_bar(total: int, enabled: bool, unit_scale: float):
+def _progress_bar(seconds: float, enabled: bool):
+    """A tqdm bar on stderr counting seconds of audio per clip, or None."""
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="s", unit_scale=unit_scale, desc="sampling", leave=False,
+    return tqdm(total=seconds, unit="s", desc="sampling", leave=False,
                 bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]")
 
 
@@ -433,7 +434,7 @@ def sample(
                  cond=cond, device=device, threads=threads)
     table = _audio.level_table(plan.levels, plan.quantization)
     out = np.empty((plan.n, plan.samples), dtype=np.float32)
-    bar = _progress_bar(plan.samples / plan.sample_rate, progress, 1.0)
+    bar = _progress_bar(plan.samples / plan.sample_rate, progress)
 
     def on_block(block: np.ndarray, offset: int) -> None:
         out[:, offset : offset + block.shape[1]] = table[block]
@@ -578,7 +579,7 @@ def sample_to_files(
     finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}.wav" for i in range(plan.n)]
     temps = [p.with_name(f".{p.name}.partial.wav") for p in finals]
     table = _audio.level_table(plan.levels, plan.quantization)
-    bar = _progress_bar(plan.samples / plan.sample_rate, progress, 1.0)
+    bar = _progress_bar(plan.samples / plan.sample_rate, progress)
     files: list[Any] = []
     start = time.perf_counter()
     try:
