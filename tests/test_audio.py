@@ -168,3 +168,14 @@ def test_level_table_matches_dequantize():
     assert t.dtype == np.float32
     np.testing.assert_array_equal(t[[3, 100, 200]], audio.mu_law_decode(np.array([3, 100, 200])))
     assert np.all(np.diff(t) > 0)
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    mask = os.umask(0o022)
+    try:
+        audio.save(tmp_path / "a.wav", sine(), 16000)
+        audio.atomic_write_bytes(tmp_path / "b.bin", b"x")
+    finally:
+        os.umask(mask)
+    assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "b.bin").stat().st_mode & 0o777 == 0o644
