@@ -220,11 +220,13 @@ def test_cli_train_and_export(dataset, tmp_path, capsys):
     run = tmp_path / "cli-run"
     sets = []
     config = {**TINY, "steps_per_epoch": 5, "sample_every": 0, "lr_schedule": "exponential",
-              "lr_decay": 0.5}
+              "lr_decay": 0.5, "max_minutes": 1e-6}
     for k, v in config.items():
         sets += ["--set", f"{k}={json.dumps(v)}"]
-    assert main(["train", str(dataset), "--arch", "wavenet", "-o", str(run), "--epochs", "2",
+    assert main(["train", str(dataset), "--arch", "wavenet", "-o", str(run), "--epochs", "3",
                  "-q", *sets]) == 0
+    assert read_state(run)["epoch"] == 1  # out of time after the first epoch
+    assert main(["train", str(dataset), "-o", str(run), "--resume", "--epochs", "2", "-q"]) == 0
     lrs = [row["learning_rate"] for row in read_state(run)["history"]]
     assert lrs == pytest.approx([0.005, 0.0025])  # halved after each epoch of 5 steps
     assert main(["export", str(run), "-o", str(tmp_path / "m.pysynth")]) == 0

@@ -70,6 +70,9 @@ class TrainConfig:
         How many samples, how long, at which temperature.
     tensorboard : bool
         Write TensorBoard logs to RUN/logs.
+    max_minutes : float
+        Time budget: stop after the first epoch that ends later than this many minutes
+        after training started (0: none). The run stays resumable.
     """
 
     epochs: int = 20
@@ -87,6 +90,7 @@ class TrainConfig:
     sample_seconds: float = 1.0
     sample_temperature: float = 1.0
     tensorboard: bool = True
+    max_minutes: float = 0.0
 
     def validate(self) -> TrainConfig:
         """Check every value; raise :class:`ParameterError` naming the first bad one."""
@@ -121,6 +125,7 @@ class TrainConfig:
         need_int("sample_count", 1)
         need_float("sample_seconds", 0.0, lo_open=True)
         need_float("sample_temperature", 0.0)
+        need_float("max_minutes", 0.0)
         if not isinstance(self.tensorboard, bool):
             raise ParameterError(
                 f"train tensorboard must be true or false, got {self.tensorboard!r}"
@@ -541,6 +546,8 @@ def _prepare_run(run: Path, *, resume: bool, run_config: dict[str, Any]):
     differ = []
     for section in ("model", "train"):  # "describe" is derived from "model"
         for k in sorted(set(saved.get(section, {})) | set(run_config[section])):
+            if section == "train" and k == "max_minutes":
+                continue  # a time budget does not change what is computed
             if section == "train" and k == "epochs" and run_config["train"].get(
                 "lr_schedule"
             ) != "cosine":
@@ -720,6 +727,8 @@ def train(
             if should_stop(done, state["best_epoch"], tcfg.patience):
                 state["stopped_early"] = True
                 self.model.stop_training = True
+            if tcfg.max_minutes and time.perf_counter() - started > 60.0 * tcfg.max_minutes:
+                self.model.stop_training = True  # out of time; --resume continues
             _write_json(run / "state.json", state)
             _write_history(run / "history.csv", state["history"])
             keep = set(state["checkpoints"][-tcfg.keep_checkpoints:])
@@ -736,6 +745,7 @@ def train(
                                tcfg=tcfg, seed=int(seed) + done, classes=classes)
 
     extra_callbacks = list(callbacks or [])
+    started = time.perf_counter()
     callbacks = [RunKeeper()]
     if tcfg.tensorboard:
         try:

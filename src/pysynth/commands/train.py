@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -18,6 +19,9 @@ def _key_value(text: str) -> tuple[str, object]:
         parsed = yaml.safe_load(value) if value.strip() else ""
     except yaml.YAMLError:
         parsed = value
+    if isinstance(parsed, str):  # YAML 1.1 reads "1e-3" as a string
+        with contextlib.suppress(ValueError):
+            parsed = float(parsed)
     return key.strip(), parsed
 
 
