@@ -202,14 +202,17 @@ class PySampleRNN {
     if (!std::isfinite(temperature) || temperature < 0.0)
       throw py::value_error("temperature must be a finite number >= 0, got " +
                             std::to_string(temperature));
-    if (!py::isinstance<py::int_>(seed_obj))
-      throw py::value_error("seed must be an integer");
-    py::int_ seed_int = seed_obj;
+    py::int_ seed_int;
+    try {  // Python and numpy integers alike
+      seed_int = py::module_::import("operator").attr("index")(seed_obj);
+    } catch (py::error_already_set&) {
+      throw py::value_error("seed must be an integer, got " + py::repr(seed_obj).cast<std::string>());
+    }
     if (seed_int < py::int_(0) || seed_int >= py::int_(py::module_::import("builtins")
                                                           .attr("pow")(2, 64)))
       throw py::value_error("seed must lie in [0, 2**64), got " +
                             py::repr(seed_obj).cast<std::string>());
-    const uint64_t seed = seed_obj.cast<uint64_t>();
+    const uint64_t seed = seed_int.cast<uint64_t>();
     auto streams = take_indices(streams_obj, "streams", 1, 0);
     const int B = static_cast<int>(streams.shape(0));
     if (B < 1) throw py::value_error("streams must name at least one stream");

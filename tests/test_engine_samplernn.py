@@ -263,6 +263,10 @@ def test_bad_call_arguments_rejected():
         engine.generate(5, streams=s, seed=0, temperature=-1.0)
     with pytest.raises(ValueError, match="seed"):
         engine.generate(5, streams=s, seed=-3)
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        engine.generate(5, streams=s, seed=1.5)
+    np.testing.assert_array_equal(engine.generate(5, streams=s, seed=np.int64(4)),
+                                  engine.generate(5, streams=s, seed=4))
     with pytest.raises(ValueError, match="chunk"):
         engine.generate(5, streams=s, seed=0, chunk=0)
     with pytest.raises(ValueError, match="prime must have one row per stream"):
