@@ -328,6 +328,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
   // per-sample work) runs once per block of samples as one tall product instead of once
   // per sample; the frame tiers still step in order. Rows are computed exactly as in
   // step() (the GEMM's rows do not depend on M), so scores equal generation's logits.
+  if (B <= 0 || T <= 0) return;
   const int Q = prog_.levels;
   const auto parts = partition(B, num_threads_);
   run_parallel(static_cast<int>(parts.size()), [&](int k) {
@@ -362,7 +363,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
 void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_t seed,
                                float temperature, const int32_t* prime, int64_t P, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
-  if (n <= 0) return;
+  if (n <= 0 || B <= 0) return;
   const int Q = prog_.levels;
   const auto parts = partition(B, num_threads_);
   std::vector<Group> groups(parts.size());

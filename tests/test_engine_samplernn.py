@@ -179,6 +179,13 @@ def test_callback_exception_propagates_and_stops():
     assert calls == [(1, 10)]
 
 
+def test_empty_inputs_give_empty_outputs():
+    program, _, engine = make("3tier-gru-skip")
+    assert engine.logits(np.zeros((2, 0), np.int32)).shape == (2, 0, program["levels"])
+    assert engine.nll(np.zeros((0, 5), np.int32)).shape == (0, 5)
+    assert engine.logits(np.zeros((0, 0), np.int32)).shape == (0, 0, program["levels"])
+
+
 def test_generate_zero_samples_and_properties():
     program, _, engine = make("3tier-lstm", threads=0)
     out = engine.generate(0, streams=np.zeros(3, np.int32), seed=0)
