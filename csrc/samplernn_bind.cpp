@@ -130,12 +130,14 @@ py::array_t<int32_t> take_indices(const py::object& obj, const char* name, int n
   if (got != ndim)
     throw py::value_error(std::string(name) + " must have " + std::to_string(ndim) +
                           " dimensions, got shape " + py::str(raw.attr("shape")).cast<std::string>());
-  if (raw.attr("size").cast<long long>() > 0 && levels > 0) {
+  if (raw.attr("size").cast<long long>() > 0) {
+    // levels <= 0: any non-negative int32 (stream ids)
+    const long long top = levels > 0 ? levels : (1LL << 31);
     const long long lo = raw.attr("min")().cast<long long>();
     const long long hi = raw.attr("max")().cast<long long>();
-    if (lo < 0 || hi >= levels)
+    if (lo < 0 || hi >= top)
       throw py::value_error(std::string(name) + " values must lie in [0, " +
-                            std::to_string(levels) + "), got range [" + std::to_string(lo) +
+                            std::to_string(top) + "), got range [" + std::to_string(lo) +
                             ", " + std::to_string(hi) + "]");
   }
   return py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(raw);

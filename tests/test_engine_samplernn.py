@@ -282,6 +282,8 @@ def test_bad_call_arguments_rejected():
         engine.generate(5, streams=s, seed=0, prime=np.full((2, 4), 40, np.int32))
     with pytest.raises(ValueError, match="streams"):
         engine.generate(5, streams=np.array([-1], np.int32), seed=0)
+    with pytest.raises(ValueError, match="streams"):
+        engine.generate(5, streams=np.array([2**40]), seed=0)
     # a good call next to the bad ones
     assert engine.generate(5, streams=s, seed=0).shape == (2, 5)
 
