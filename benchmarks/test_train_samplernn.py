@@ -34,7 +34,7 @@ def _setup(preset: str, batch: int, seq_len: int):
     import keras
     from pysynth_samplernn import SampleRNN
 
-    from pysynth.train import TrainConfig, _compile
+    from pysynth.training import TrainConfig, _compile
 
     arch = SampleRNN()
     config = arch.make_config({"seq_len": seq_len, "batch_size": batch}, preset=preset)

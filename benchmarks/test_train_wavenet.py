@@ -28,7 +28,7 @@ def _setup(preset: str, batch: int, window: int):
     import keras
     from pysynth_wavenet import WaveNet
 
-    from pysynth.train import TrainConfig, _compile
+    from pysynth.training import TrainConfig, _compile
 
     arch = WaveNet()
     config = arch.make_config({"window": window}, preset=preset)

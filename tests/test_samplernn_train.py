@@ -111,7 +111,7 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run_a(data, tmp_path_factory):
     pytest.importorskip("tensorflow")
-    from pysynth.train import train
+    from pysynth.training import train
 
     run = tmp_path_factory.mktemp("runs") / "a"
     result = train(data, arch="samplernn", run=run, overrides=TINY, epochs=2, seed=5, verbose=0)
@@ -135,7 +135,7 @@ def test_tiny_samplernn_overfits_sines(run_a):
 def test_export_reloads_and_samples_without_tensorflow(run_a, data, tmp_path):
     """The whole-clip reference NLL of a training clip is low: the model trained on carried
     TBPTT chunks computes what the program says over a whole clip."""
-    from pysynth.train import export
+    from pysynth.training import export
 
     run, _ = run_a
     model_path = export(run, tmp_path / "m.pysynth")
@@ -147,7 +147,7 @@ import numpy as np
 from pysynth.audio import quantize
 from pysynth.dataset import Dataset
 from pysynth.modelfile import load_model
-from pysynth.train import reference_sample
+from pysynth.training import reference_sample
 from pysynth_samplernn import SampleRNN
 m = load_model({str(model_path)!r})
 ref = SampleRNN().reference(m.program, m.tensors)
@@ -169,7 +169,7 @@ print(nll, s.shape, int(s.min()), int(s.max()))
 
 @pytest.mark.keras
 def test_resume_equals_uninterrupted(run_a, data, tmp_path):
-    from pysynth.train import train
+    from pysynth.training import train
 
     run_a_path, _ = run_a
     run = tmp_path / "b"
@@ -196,7 +196,7 @@ def test_resume_equals_uninterrupted(run_a, data, tmp_path):
     ],
 )
 def test_bad_configs_fail_before_training(data, tmp_path, overrides, error, word):
-    from pysynth.train import train
+    from pysynth.training import train
 
     with pytest.raises(error, match=word):
         train(data, arch="samplernn", run=tmp_path / "r", overrides=overrides, verbose=0)
@@ -206,7 +206,7 @@ def test_bad_configs_fail_before_training(data, tmp_path, overrides, error, word
 @pytest.mark.keras
 def test_clips_shorter_than_seq_len(data, tmp_path):
     pytest.importorskip("tensorflow")
-    from pysynth.train import train
+    from pysynth.training import train
 
     with pytest.raises(DatasetError, match="seq_len"):
         train(data, arch="samplernn", run=tmp_path / "r",

@@ -51,7 +51,7 @@ def dataset(tmp_path_factory):
 def run_a(dataset, tmp_path_factory):
     """Two epochs, uninterrupted, with TensorBoard logs."""
     pytest.importorskip("tensorflow")
-    from pysynth.train import train
+    from pysynth.training import train
 
     run = tmp_path_factory.mktemp("runs") / "a"
     result = train(dataset, arch="wavenet", run=run, overrides={**TINY, "tensorboard": True},
@@ -89,7 +89,7 @@ def test_tiny_wavenet_overfits_and_writes_the_run(run_a):
 def test_resume_equals_uninterrupted(dataset, run_a, tmp_path):
     import keras
 
-    from pysynth.train import read_state, train
+    from pysynth.training import read_state, train
 
     class Interrupt(keras.callbacks.Callback):
         """Stop the run in the middle of epoch 2, as Ctrl-C or a crash would."""
@@ -123,7 +123,7 @@ def test_resume_equals_uninterrupted(dataset, run_a, tmp_path):
 @pytest.mark.keras
 def test_export_then_sample_without_tensorflow(run_a, dataset, tmp_path):
     from pysynth.modelfile import load_model
-    from pysynth.train import export
+    from pysynth.training import export
 
     model_path = export(run_a[0], tmp_path / "model.pysynth")
     meta = load_model(model_path).metadata
@@ -142,7 +142,7 @@ sys.modules["keras"] = None
 import numpy as np
 from pysynth.modelfile import load_model
 from pysynth.registry import architectures
-from pysynth.train import reference_sample
+from pysynth.training import reference_sample
 from pysynth.audio import load, quantize
 m = load_model({str(last)!r})
 ref = architectures.get(m.program["family"])().reference(m.program, m.tensors)
@@ -162,7 +162,7 @@ print(-lp[np.arange(400), x][50:].mean() / np.log(2))
 
 
 def test_bad_configs_raise_before_training(dataset, tmp_path):
-    from pysynth.train import train
+    from pysynth.training import train
 
     cases = [
         ({"levls": 256}, "did you mean 'levels'"),
@@ -184,7 +184,7 @@ def test_bad_configs_raise_before_training(dataset, tmp_path):
 
 @pytest.mark.keras
 def test_windows_are_deterministic_and_weighted_right():
-    from pysynth.train import window_dataset
+    from pysynth.training import window_dataset
 
     seqs = [np.arange(100, dtype=np.int32), np.arange(1000, 1030, dtype=np.int32)]
     ids = np.array([0, 1], dtype=np.int32)
@@ -217,7 +217,7 @@ def test_windows_are_deterministic_and_weighted_right():
 def test_cli_train_and_export(dataset, tmp_path, capsys):
     from pysynth.cli import main
     from pysynth.modelfile import load_model
-    from pysynth.train import read_state
+    from pysynth.training import read_state
 
     run = tmp_path / "cli-run"
     sets = []
@@ -238,7 +238,7 @@ def test_cli_train_and_export(dataset, tmp_path, capsys):
 
 
 def test_early_stopping_rule():
-    from pysynth.train import should_stop
+    from pysynth.training import should_stop
 
     assert not should_stop(5, 4, patience=0)  # 0 disables it
     assert not should_stop(5, 4, patience=2)

@@ -91,7 +91,7 @@ def test_presets_and_describe():
     assert len(ibab.dilations) == 50
     assert max(ibab.dilations) == 512
     assert (ibab.skip_channels, ibab.sample_rate, ibab.levels) == (512, 16000, 256)
-    assert arch.describe(ibab)["receptive_field_samples"] == 5 * 1023 + 32
+    assert arch.describe(ibab)["receptive_field_samples"] == 5 * 1023 + 2  # one-hot: K0 = K
     assert arch.make_config(preset="small") == small
 
 

@@ -50,12 +50,12 @@ class SampleRNNConfig:
         of the same clips.
     batch_size : int
         Clips trained side by side: the carried RNN state has this many rows, so the model
-        needs it. It is the same key as :class:`pysynth.train.TrainConfig`'s
+        needs it. It is the same key as :class:`pysynth.training.TrainConfig`'s
         ``batch_size`` (``pysynth.train`` gives a ``batch_size`` option to both; the
         defaults agree), and the dataset hook checks that they match.
 
     The optimizer settings (learning rate, clipping, schedule) are the shared training
-    loop's (:class:`pysynth.train.TrainConfig`).
+    loop's (:class:`pysynth.training.TrainConfig`).
     """
 
     frame_sizes: list[int] = field(default_factory=lambda: [4, 16])

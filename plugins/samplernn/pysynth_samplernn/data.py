@@ -1,6 +1,6 @@
 """SampleRNN training data: consecutive subsequences of clips for truncated BPTT.
 
-The shared loop (:func:`pysynth.train.train`) counts an epoch as ``steps`` batches. For
+The shared loop (:func:`pysynth.training.train`) counts an epoch as ``steps`` batches. For
 epoch ``e`` a numpy Generator keyed by ``(seed, e)`` deals the clips, in permutations,
 into *groups* of ``batch_size`` clips; a group is cropped to its shortest clip (a multiple
 of ``seq_len``) and yields its chunks in order: chunk ``k`` holds the ``F_top`` samples

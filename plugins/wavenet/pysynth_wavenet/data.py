@@ -1,13 +1,13 @@
 """WaveNet's training data: random windows of quantized clips with receptive-field context.
 
-Imported lazily (tf.data). The windows come from :func:`pysynth.train.window_dataset`:
+Imported lazily (tf.data). The windows come from :func:`pysynth.training.window_dataset`:
 each example holds ``receptive_field + window`` samples and weights the last ``window``
 targets, so every scored prediction sees its full context (or the true clip start).
 """
 
 from __future__ import annotations
 
-from pysynth.train import quantized_clips, window_dataset
+from pysynth.training import quantized_clips, window_dataset
 
 from .config import WaveNetConfig
 

@@ -32,7 +32,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..modelfile import load_model
-    from ..train import export
+    from ..training import export
 
     path = export(args.run, args.out, checkpoint=args.checkpoint)
     meta = load_model(path).metadata

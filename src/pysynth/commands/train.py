@@ -53,7 +53,7 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..train import train
+    from ..training import train
 
     result = train(
         args.dataset, arch=args.arch, run=args.out, config=args.config,
