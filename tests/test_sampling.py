@@ -386,3 +386,22 @@ def test_stream_reraises_errors_from_the_engine(model_path, monkeypatch):
     assert next(gen).shape == (2, 4)
     with pytest.raises(RuntimeError, match="engine failed"):
         next(gen)
+
+
+def test_learned_little_warns_only_near_chance(tmp_path):
+    from pysynth_wavenet import WaveNet
+    from pysynth_wavenet.reference import random_program
+
+    from pysynth.modelfile import save_model
+    from pysynth.sampling import learned_little
+
+    arch = WaveNet()
+    program, tensors = random_program(arch.make_config({"dilations": [1, 2]}), seed=0)
+    bad = save_model(tmp_path / "bad.pysynth", program, tensors, {"val_nll_bits": 7.95, "epoch": 1})
+    good = save_model(tmp_path / "good.pysynth", program, tensors, {"val_nll_bits": 3.1})
+    unknown = save_model(tmp_path / "unknown.pysynth", program, tensors, {})
+    msg = learned_little(bad)
+    assert "7.95 bits" in msg
+    assert "chance (8 bits)" in msg
+    assert learned_little(good) is None
+    assert learned_little(unknown) is None

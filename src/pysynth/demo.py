@@ -155,6 +155,7 @@ def demo(
     import pysynth
 
     from .corpus import make_corpus
+    from .sampling import learned_little
 
     if not (minutes > 0):
         raise ParameterError(f"minutes must be > 0, got {minutes!r}")
@@ -196,6 +197,7 @@ def demo(
         for arch in models:
             path = pysynth.export(out / "runs" / arch, out / "models" / f"{arch}.pysynth")
             models[arch]["model"] = str(path)
+            models[arch]["warning"] = learned_little(path)
 
     with rep.step(f"sampling {s.n_samples} variations of {s.sample_seconds:g} s from each"):
         for arch, info in models.items():
@@ -256,6 +258,8 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"(8 = chance), {info['epochs']} epochs;\n"
             f"                   generated {info['generated']}  at {info['realtime_factor']:.1f}x real time"
         )
+        if info.get("warning"):
+            lines.append("                   note: close to chance; give it more --minutes to learn")
     lines += ["", f"  open the map:    {summary['map']}",
               f"  and where the generated clips fall: {summary['map_generated']}"]
     return "\n".join(lines)

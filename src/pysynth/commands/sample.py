@@ -32,8 +32,11 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..sampling import sample_to_files
+    from ..sampling import learned_little, sample_to_files
 
+    warning = learned_little(args.model)
+    if warning:
+        print(f"pysynth sample: warning: {warning}", file=sys.stderr)
     cond = None
     if args.cond is not None:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
