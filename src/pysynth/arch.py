@@ -22,6 +22,29 @@ import numpy as np
 from .errors import ParameterError
 
 
+def check_config_keys(keys, known, *, owner: str) -> None:
+    """Raise :class:`ParameterError` if ``keys`` holds a name not in ``known``.
+
+    The message lists each unknown key with the closest known one ("did you mean ...?"),
+    then every known key, so that a typo in a config file is a one-line fix. Shared by
+    :meth:`Architecture.make_config`, ``pysynth.train``'s config routing and plugins'
+    own ``make_config`` functions, so that all of them word it the same way.
+    """
+    unknown = sorted(set(keys) - set(known))
+    if not unknown:
+        return
+    import difflib
+
+    known = sorted(known)
+    hints = []
+    for k in unknown:
+        close = difflib.get_close_matches(k, known, n=1)
+        hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ParameterError(
+        f"unknown {owner} config key(s): {', '.join(hints)}; known: {', '.join(known)}"
+    )
+
+
 class ReferenceModel:
     """A slow, simple, obviously-right numpy implementation of one exported model.
 
@@ -93,19 +116,8 @@ class Architecture:
                 )
             values.update(self.presets[preset])
         values.update(overrides or {})
-        known = {f.name for f in dataclasses.fields(self.config_class)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            import difflib
-
-            hints = []
-            for k in unknown:
-                close = difflib.get_close_matches(k, sorted(known), n=1)
-                hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise ParameterError(
-                f"unknown {self.name} config key(s): {', '.join(hints)}; "
-                f"known keys: {', '.join(sorted(known))}"
-            )
+        check_config_keys(values, {f.name for f in dataclasses.fields(self.config_class)},
+                          owner=self.name)
         config = self.config_class(**values)
         validate = getattr(config, "validate", None)
         if validate is not None:

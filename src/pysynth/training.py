@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from .arch import check_config_keys
 from .audio import atomic_write_bytes
+from .datafile import read_json_or_yaml
 from .errors import DatasetError, ParameterError, PysynthError
 
 RUN_FORMAT = "pysynth-run"
@@ -150,18 +152,7 @@ def get_architecture(arch):
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ParameterError(f"config: no such file {str(path)!r}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except Exception as exc:
-        raise ParameterError(f"config: {path} is not valid JSON/YAML ({exc})") from None
+    data = read_json_or_yaml(path, what="config")
     if not isinstance(data, dict):
         raise ParameterError(f"config: {path} must hold a mapping of keys to values")
     return data
@@ -187,8 +178,6 @@ def resolve_config(
     unknown keys raise :class:`ParameterError` with the closest known key. Later sources
     win: preset < config < overrides.
     """
-    import difflib
-
     arch = get_architecture(arch)
     if isinstance(config, (str, os.PathLike)):
         values = _flatten(_read_config_file(Path(config)))
@@ -203,17 +192,7 @@ def resolve_config(
     values.update(overrides or {})
     model_keys = {f.name for f in dataclasses.fields(arch.config_class)}
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(values) - model_keys - train_keys)
-    if unknown:
-        known = sorted(model_keys | train_keys)
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(k, known, n=1)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ParameterError(
-            f"unknown config key(s) for {arch.name}: {', '.join(hints)}; "
-            f"known: {', '.join(known)}"
-        )
+    check_config_keys(values, model_keys | train_keys, owner=arch.name)
     model_cfg = arch.make_config({k: v for k, v in values.items() if k in model_keys}, preset)
     train_cfg = TrainConfig(**{k: v for k, v in values.items() if k in train_keys}).validate()
     return model_cfg, train_cfg

@@ -10,6 +10,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from pysynth.arch import check_config_keys
 from pysynth.audio import QUANTIZATIONS
 from pysynth.errors import ParameterError
 
@@ -220,19 +221,8 @@ def make_config(
             )
         values.update(PRESETS[preset])
     values.update(overrides or {})
-    known = {f.name for f in dataclasses.fields(SampleRNNConfig)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        import difflib
-
-        hints = []
-        for k in unknown:
-            close = difflib.get_close_matches(k, sorted(known), n=1)
-            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ParameterError(
-            f"unknown samplernn config key(s): {', '.join(hints)}; "
-            f"known: {', '.join(sorted(known))}"
-        )
+    check_config_keys(values, {f.name for f in dataclasses.fields(SampleRNNConfig)},
+                      owner="samplernn")
     values = {k: (list(v) if k == "frame_sizes" and isinstance(v, tuple) else v)
               for k, v in values.items()}
     return SampleRNNConfig(**values).validate()
