@@ -11,7 +11,6 @@ others.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .datafile import read_json_or_yaml
 from .dataset import CLIPS_DIR, INFO, SPLITS, Clip, Dataset, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError, PysynthError
 
@@ -61,18 +61,7 @@ def load_recipe(path: str | os.PathLike) -> Any:
     ParameterError
         If the file is missing or does not parse; the message names the file.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ParameterError(f"recipe {str(path)!r}: no such file")
-    text = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            return yaml.safe_load(text)
-        return json.loads(text)
-    except Exception as exc:
-        raise ParameterError(f"recipe {str(path)!r}: not valid JSON/YAML ({exc})") from None
+    return read_json_or_yaml(path, what="recipe")
 
 
 def build_augmenter(spec: Any, *, base_dir: str | os.PathLike | None = None) -> AugmenterLike:

@@ -27,17 +27,11 @@ import numpy as np
 
 from . import __version__
 from .audio import AUDIO_EXTENSIONS
+from .datafile import read_json_or_yaml
 from .dataset import CLIPS_DIR, INFO, MANIFEST, REJECTS, SPLITS, Clip, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError
 
 DEFAULT_STEPS = ("decode", "reject", "trim", "normalize", "cut", "reject", "dedupe", "split")
-
-#: Keyword options of :func:`curate` handed to every step whose parameters include them.
-_SHARED = (
-    "sr", "block_seconds", "min_seconds", "silence_db", "max_clipped", "trim_db",
-    "mode", "target_db", "clip_seconds", "hop_seconds", "short", "exact", "near_threshold",
-    "fractions", "seed",
-)
 
 
 # -- pipeline -----------------------------------------------------------------------------
@@ -57,20 +51,7 @@ def load_recipe(recipe: str | os.PathLike | Sequence | dict) -> list[tuple[str, 
     [('decode', {}), ('cut', {'clip_seconds': 2}), ('split', {})]
     """
     if isinstance(recipe, (str, os.PathLike)):
-        path = Path(recipe)
-        if not path.is_file():
-            raise ParameterError(f"recipe: no such file {str(path)!r}")
-        text = path.read_text(encoding="utf-8")
-        try:
-            if path.suffix.lower() in (".yaml", ".yml"):
-                import yaml
-
-                data = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
-        except Exception as exc:
-            raise ParameterError(f"recipe {path}: cannot parse ({exc})") from None
-        where = str(path)
+        data, where = read_json_or_yaml(recipe, what="recipe"), str(Path(recipe))
     else:
         data, where = recipe, "recipe"
     if isinstance(data, dict):
@@ -300,10 +281,6 @@ def _curate_file(item: _Input, pipeline: list, clips_dir: str) -> _FileResult:
         res.clips, res.rejects = [], []
         res.file_reject = _reject_line(item.source, item.label, "file", r, _name(decode))
     return res
-
-
-def _curate_file_star(args):
-    return _curate_file(*args)
 
 
 # -- summary ------------------------------------------------------------------------------
