@@ -158,3 +158,39 @@ class Augmenter:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+class RateAugmenter(Augmenter):
+    """Base of the augmenters that change tempo by a factor ``rate`` drawn from a range.
+
+    Subclasses implement :meth:`change` (``rate > 1``: faster, about ``len / rate``
+    samples); this class draws the rate and, with ``keep_length``, crops or zero-pads the
+    result back to the input's length, as a dataset needs.
+
+    Parameters
+    ----------
+    rate : (float, float) or float
+        Range of the factor, within [0.25, 4].
+    keep_length : bool
+        Crop or zero-pad back to the input's length; ``False`` returns the changed length.
+    p : float
+        Probability of applying.
+    """
+
+    def __init__(
+        self, rate: Any = (0.9, 1.1), *, keep_length: bool = True, p: float = 1.0
+    ) -> None:
+        super().__init__(p=p)
+        self.rate = check_range("rate", rate, low=0.25, high=4.0)
+        self.keep_length = bool(keep_length)
+
+    def change(self, y: np.ndarray, sr: int, rate: float) -> np.ndarray:
+        """The transform at a fixed ``rate`` (float32 mono in and out)."""
+        raise NotImplementedError
+
+    def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
+        return {"rate": uniform(rng, self.rate)}
+
+    def apply(self, y: np.ndarray, sr: int, params: dict[str, Any]) -> np.ndarray:
+        out = self.change(y, sr, params["rate"])
+        return fix_length(out, len(y)) if self.keep_length else out

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..registry import augmenters
-from .base import Augmenter, check_range, fix_length, uniform
+from .base import RateAugmenter
 
 
 def change_speed(y: np.ndarray, sr: int, rate: float) -> np.ndarray:
@@ -25,7 +23,7 @@ def change_speed(y: np.ndarray, sr: int, rate: float) -> np.ndarray:
 
 
 @augmenters.register("speed")
-class SpeedShift(Augmenter):
+class SpeedShift(RateAugmenter):
     """Change speed by a factor ``rate`` drawn from a range: pitch and tempo together.
 
     A rate of 1.1 plays 10% faster and about 1.65 semitones higher.
@@ -43,16 +41,5 @@ class SpeedShift(Augmenter):
 
     name = "speed"
 
-    def __init__(
-        self, rate: Any = (0.9, 1.1), *, keep_length: bool = True, p: float = 1.0
-    ) -> None:
-        super().__init__(p=p)
-        self.rate = check_range("rate", rate, low=0.25, high=4.0)
-        self.keep_length = bool(keep_length)
-
-    def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
-        return {"rate": uniform(rng, self.rate)}
-
-    def apply(self, y: np.ndarray, sr: int, params: dict[str, Any]) -> np.ndarray:
-        out = change_speed(y, sr, params["rate"])
-        return fix_length(out, len(y)) if self.keep_length else out
+    def change(self, y: np.ndarray, sr: int, rate: float) -> np.ndarray:
+        return change_speed(y, sr, rate)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..registry import augmenters
-from .base import Augmenter, check_range, fix_length, uniform
+from .base import RateAugmenter
 
 
 def stft_size(n: int) -> dict[str, int]:
@@ -35,7 +33,7 @@ def time_stretch(y: np.ndarray, rate: float) -> np.ndarray:
 
 
 @augmenters.register("time_stretch")
-class TimeStretch(Augmenter):
+class TimeStretch(RateAugmenter):
     """Change tempo by ``rate`` (drawn from a range) keeping the pitch.
 
     Parameters
@@ -51,16 +49,5 @@ class TimeStretch(Augmenter):
 
     name = "time_stretch"
 
-    def __init__(
-        self, rate: Any = (0.9, 1.1), *, keep_length: bool = True, p: float = 1.0
-    ) -> None:
-        super().__init__(p=p)
-        self.rate = check_range("rate", rate, low=0.25, high=4.0)
-        self.keep_length = bool(keep_length)
-
-    def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
-        return {"rate": uniform(rng, self.rate)}
-
-    def apply(self, y: np.ndarray, sr: int, params: dict[str, Any]) -> np.ndarray:
-        out = time_stretch(y, params["rate"])
-        return fix_length(out, len(y)) if self.keep_length else out
+    def change(self, y: np.ndarray, sr: int, rate: float) -> np.ndarray:
+        return time_stretch(y, rate)
