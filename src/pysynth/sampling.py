@@ -163,9 +163,9 @@ def sample_index(logits: np.ndarray, temperature: float, u: np.ndarray) -> np.nd
     e = np.exp((logits - logits[np.arange(len(logits)), arg][:, None]) / temperature)
     c = np.cumsum(e, axis=1)
     target = np.asarray(u, dtype=np.float64).reshape(-1) * c[:, -1]
-    q = np.argmax(c > target[:, None], axis=1)
-    none = ~np.any(c > target[:, None], axis=1)
-    q[none] = logits.shape[1] - 1
+    above = c > target[:, None]
+    q = np.argmax(above, axis=1)
+    q[~above.any(axis=1)] = logits.shape[1] - 1
     return q.astype(np.int32)
 
 

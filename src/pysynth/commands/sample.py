@@ -32,16 +32,17 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..sampling import learned_little, sample_to_files
+    from ..sampling import learned_little, load, sample_to_files
 
-    warning = learned_little(args.model)
+    model = load(args.model)  # read and verified once, for the warning and the sampling
+    warning = learned_little(model)
     if warning:
         print(f"pysynth sample: warning: {warning}", file=sys.stderr)
     cond = None
     if args.cond is not None:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
     report = sample_to_files(
-        args.model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
+        model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
         seed=args.seed, prime=args.prime, cond=cond, device=args.device, threads=args.threads,
         progress=not args.quiet, prefix=args.prefix,
     )
