@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from pysynth.audio import save
-from pysynth.augment import augment
+from pysynth.augmentation import augment
 from pysynth.augmenters import (
     BackgroundNoise,
     Gain,

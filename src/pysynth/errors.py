@@ -30,9 +30,5 @@ class UnknownNameError(PysynthError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class NotBuiltYetError(PysynthError):
-    """A command or feature that this version does not provide yet."""
-
-
 class DatasetError(PysynthError):
     """A dataset folder is missing, incomplete, or its manifest is malformed; names the path."""
