@@ -142,16 +142,21 @@ def _umask_mode() -> int:
     return 0o666 & ~mask
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename."""
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
+
+    ``fsync=False`` skips flushing to disk before the rename, for many small files whose
+    loss in a crash is harmless (e.g. curated clips, listed by a manifest written last).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
         os.chmod(tmp, _umask_mode())  # mkstemp makes 0600 files; behave like open()
         os.replace(tmp, path)
     except BaseException:

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .audio import AUDIO_EXTENSIONS
+from .audio import AUDIO_EXTENSIONS, atomic_write_bytes
 from .datafile import read_json_or_yaml
 from .dataset import CLIPS_DIR, INFO, MANIFEST, REJECTS, SPLITS, Clip, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError
@@ -219,14 +218,7 @@ def _write_clip(path: Path, q: np.ndarray, sr: int) -> None:
 
     buf = io.BytesIO()
     sf.write(buf, q, sr, subtype="PCM_16", format="WAV")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.wav", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, buf.getvalue(), fsync=False)
 
 
 def _reject_line(source: str, label: str, kind: str, r, step: str, **where) -> dict:
