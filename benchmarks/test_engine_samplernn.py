@@ -5,9 +5,12 @@
   engine GFLOP/s / numpy sgemm GFLOP/s (target >= 0.5 at B = 32);
 * against naive Keras generation (the plugin's Keras model run over the whole history for
   every new sample, here a history of HISTORY samples; target >= 100x);
+* one thread against two (all) at B = 1 and B = 8: at B = 1 the threads split every
+  product by output columns (the interactive case), at B = 8 they own stream groups;
 * against a cached-state TensorFlow generator (stateful RNN steps on the frame schedule
-  inside one tf.function, benchmarks/tf_cached_samplernn.py; target >= 10x), which also
-  checks that it produces the engine's samples from the same uniforms.
+  inside one tf.function, benchmarks/tf_cached_samplernn.py; target >= 10x) at B = 1 (one
+  interactive stream, the issue's motivating case) and B = 32, which also checks that it
+  produces the engine's samples from the same uniforms.
 
 Run (a few minutes on two cores):
 
@@ -85,6 +88,35 @@ def test_engine_throughput(benchmark, prism, sgemm_gflops, bench_report, batch):
         f"{rate / RATE:6.3f} at 16 kHz, {gflops:5.1f} GFLOP/s, efficiency {eff:.2f} of sgemm "
         f"{sgemm:.1f} GFLOP/s measured between rounds ({gflops / sgemm_gflops:.2f} of the "
         f"session sgemm; {engine.num_threads} threads)"
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+def test_engine_threads(benchmark, prism, bench_report, batch):
+    program, tensors, engine = prism
+    if engine.num_threads < 2:
+        pytest.skip("one hardware thread")
+    one = _engine.SampleRNNEngine(json.dumps(program), tensors, 1)
+    n = 512 if batch == 1 else 128
+    streams = np.arange(batch, dtype=np.int32)
+    for e in (one, engine):
+        e.generate(64, streams=streams, seed=0)
+    # Alternate the two so that drifts in the shared machine's speed hit both alike.
+    best = {1: float("inf"), engine.num_threads: float("inf")}
+    for _ in range(3):
+        for e in (one, engine):
+            t0 = time.perf_counter()
+            e.generate(n, streams=streams, seed=0)
+            best[e.num_threads] = min(best[e.num_threads], time.perf_counter() - t0)
+    benchmark.pedantic(engine.generate, args=(n,), kwargs={"streams": streams, "seed": 0},
+                       rounds=1, iterations=1)
+    r1, rk = batch * n / best[1], batch * n / best[engine.num_threads]
+    benchmark.extra_info.update(one_thread_samples_per_s=r1, samples_per_s=rk,
+                                speedup=rk / r1, threads=engine.num_threads)
+    how = "products split by columns" if batch < engine.num_threads else "stream groups"
+    bench_report.append(
+        f"samplernn {PRESET} B={batch}: 1 thread {r1:.0f} samples/s, {engine.num_threads} "
+        f"threads {rk:.0f} samples/s: {rk / r1:.2f}x ({how})"
     )
 
 

@@ -10,11 +10,16 @@
 #include "common.h"
 #include "gemm.h"
 #include "rnn_cells.h"
+#include "threadpool.h"
 
 namespace pysynth {
 
 namespace {
 std::string tier_name(int i) { return "tiers." + std::to_string(i); }
+
+// Smallest dim at which a team splits each product by columns. Below it a step's products
+// take a few microseconds and the barriers would cost more than the second core gives.
+constexpr int kSplitMinDim = 512;
 }  // namespace
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs(
@@ -51,13 +56,38 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs
   return s;
 }
 
+namespace {
+// Run body(begin, end) over [0, n) in parts of `grain` on the crew, or in one piece without.
+template <class Body>
+void split(WorkTeam* crew, int n, int grain, Body&& body) {
+  if (!crew || n <= grain) {
+    body(0, n);
+    return;
+  }
+  crew->run((n + grain - 1) / grain,
+            [&](int k) { body(k * grain, std::min(n, (k + 1) * grain)); });
+}
+
+// Column panels per part of a product split across a crew (a multiple of the 4 panels the
+// one-row microkernel sweeps together; 128 columns of 1024 rows is 512 KB of weights).
+constexpr int kGrainPanels = 8;
+
+// C (+)= A @ W, split by column panels across the crew (in one piece without one).
+void gemm_split(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
+                float* C, std::ptrdiff_t ldc, int M, bool accumulate) {
+  split(crew, W.num_panels(), kGrainPanels, [&](int p0, int p1) {
+    gemm_packed_panels(A, lda, W, C, ldc, M, accumulate, p0, p1);
+  });
+}
+}  // namespace
+
 struct SampleRNNEngine::Group {
   int nb = 0;   // streams of the group
   int nr = 0;   // rows computed: nb rounded up to whole GEMM row blocks (extra rows idle)
   int64_t t = 0;                           // index of the next sample
   std::vector<std::vector<float>> h, c;    // per tier: layers x nb x H
   std::vector<std::vector<float>> up;      // per tier: nb x (r_i * H)
-  std::vector<float> v, x, xg, hg, o, a, a2, logits;
+  std::vector<float> v, x, xg, hg, hn, o, a, a2, logits;
   std::vector<int32_t> hist;               // nb x (hist_mask_ + 1) ring of past samples
 };
 
@@ -170,6 +200,7 @@ void SampleRNNEngine::init_group(Group& g, int nb) const {
   g.x.assign(n * lh, 0.0f);
   g.xg.assign(n * ld_g_, 0.0f);
   g.hg.assign(n * ld_g_, 0.0f);
+  g.hn.assign(n * lh, 0.0f);
   g.o.assign(n * lh, 0.0f);
   g.a.assign(n * lh, 0.0f);
   g.a2.assign(n * lh, 0.0f);
@@ -177,8 +208,14 @@ void SampleRNNEngine::init_group(Group& g, int nb) const {
   g.hist.assign(n * (hist_mask_ + 1), 0);
 }
 
-void SampleRNNEngine::step(Group& g, bool want_logits) const {
-  const int H = prog_.dim, K = prog_.tiers(), Q = prog_.levels;
+int SampleRNNEngine::team_size(int B) const {
+  // The crew needs each gate block to start on a panel (H a multiple of 16).
+  const bool big = prog_.dim >= kSplitMinDim && prog_.dim % kPanel == 0;
+  return B < num_threads_ && big ? num_threads_ : 1;
+}
+
+void SampleRNNEngine::step(Group& g, WorkTeam* crew, bool want_logits) const {
+  const int H = prog_.dim, K = prog_.tiers(), Q = prog_.levels, G = prog_.gates();
   const int nb = g.nr, cap = hist_mask_ + 1;  // every computed row, idle ones included
   const size_t lh = ld_h_, lg = ld_g_;
   const int64_t t = g.t;
@@ -205,42 +242,72 @@ void SampleRNNEngine::step(Group& g, bool want_logits) const {
       for (int b = 0; b < nb; ++b)
         std::copy_n(&g.up[i + 1][size_t(b) * lu + row], H, x + size_t(b) * lh);
     }
-    gemm_packed(v, F, tier.in, x, lh, nb, !top);
+    gemm_split(crew, v, F, tier.in, x, lh, nb, !top);
     // Stacked RNN: gate projections as batched products, then the per-unit cell update.
+    // A crew splits a layer by units: a part computes the gate columns of its units
+    // (panels p, p + H/16, p + 2H/16, ...) and their new states, so one job per layer. The
+    // other parts still read the old h in their recurrent products, so new states go to
+    // hn and are copied back once the job is done.
     const float* xin = x;
     const int L = static_cast<int>(tier.layers.size());
     float* xg = g.xg.data();
     float* hg = g.hg.data();
+    const bool skip = prog_.skip_connections && L > 1;
     for (int l = 0; l < L; ++l) {
       const Layer& lay = tier.layers[l];
       float* h = &g.h[i][size_t(l) * nb * lh];
-      gemm_packed(xin, lh, lay.kernel, xg, lg, nb, false);
-      if (prog_.lstm) {
-        gemm_packed(h, lh, lay.recurrent, xg, lg, nb, true);
-        float* c = &g.c[i][size_t(l) * nb * lh];
-        for (int b = 0; b < nb; ++b) lstm_update(xg + b * lg, h + b * lh, c + b * lh, H);
-      } else {
-        gemm_packed(h, lh, lay.recurrent, hg, lg, nb, false);
-        for (int b = 0; b < nb; ++b) gru_update(xg + b * lg, hg + b * lg, h + b * lh, H);
-      }
+      float* c = prog_.lstm ? &g.c[i][size_t(l) * nb * lh] : nullptr;
+      float* hn = crew ? g.hn.data() : h;
+      split(crew, H, kGrainPanels * kPanel, [&](int u0, int u1) {
+        auto project = [&](const float* A, const PackedMatrix& W, float* C, bool acc) {
+          if (!crew) {
+            gemm_packed(A, lh, W, C, lg, nb, acc);
+            return;
+          }
+          const int p0 = u0 / kPanel, p1 = (u1 + kPanel - 1) / kPanel, hp = H / kPanel;
+          for (int gate = 0; gate < G; ++gate)
+            gemm_packed_panels(A, lh, W, C, lg, nb, acc, gate * hp + p0, gate * hp + p1);
+        };
+        project(xin, lay.kernel, xg, false);
+        if (prog_.lstm) {
+          project(h, lay.recurrent, xg, true);
+          for (int b = 0; b < nb; ++b) {
+            const float* gb = xg + b * lg;
+            float *hb = hn + b * lh, *cb = c + b * lh;
+            for (int j = u0; j < u1; ++j)
+              hb[j] = lstm_unit(gb[j], gb[H + j], gb[2 * H + j], gb[3 * H + j], cb[j]);
+          }
+        } else {
+          project(h, lay.recurrent, hg, false);
+          for (int b = 0; b < nb; ++b) {
+            const float *xb = xg + b * lg, *hgb = hg + b * lg;
+            const float* hb = h + b * lh;
+            float* hnb = hn + b * lh;
+            for (int j = u0; j < u1; ++j)
+              hnb[j] = gru_unit(xb[j], xb[H + j], xb[2 * H + j], hgb[j], hgb[H + j],
+                                hgb[2 * H + j], hb[j]);
+          }
+        }
+        // Output with skip connections: the layers' states summed in layer order.
+        if (skip)
+          for (int b = 0; b < nb; ++b) {
+            float* ob = g.o.data() + size_t(b) * lh;
+            const float* hb = hn + size_t(b) * lh;
+            if (l == 0)
+              std::copy(hb + u0, hb + u1, ob + u0);
+            else
+              for (int j = u0; j < u1; ++j) ob[j] += hb[j];
+          }
+      });
+      if (crew) std::copy_n(hn, size_t(nb) * lh, h);
       xin = h;
     }
-    // Output: sum of the layers' states with skip connections, else the last one.
-    const float* o = xin;
-    if (prog_.skip_connections && L > 1) {
-      float* os = g.o.data();
-      std::copy_n(g.h[i].data(), size_t(nb) * lh, os);
-      for (int l = 1; l < L; ++l) {
-        const float* h = &g.h[i][size_t(l) * nb * lh];
-        for (size_t k = 0; k < size_t(nb) * lh; ++k) os[k] += h[k];
-      }
-      o = os;
-    }
-    gemm_packed(o, lh, tier.up, g.up[i].data(), tier.up.padded_n(), nb, false);
+    const float* o = skip ? g.o.data() : xin;  // else the last layer's state
+    gemm_split(crew, o, lh, tier.up, g.up[i].data(), tier.up.padded_n(), nb, false);
   }
   if (!want_logits) return;
   sample_input(g, g.a.data(), ld_h_);
-  sample_mlp(g.a.data(), g.a2.data(), nb, g.logits.data());
+  sample_mlp(g.a.data(), g.a2.data(), nb, g.logits.data(), crew);
 }
 
 void SampleRNNEngine::sample_input(const Group& g, float* a, size_t lda) const {
@@ -263,14 +330,19 @@ void SampleRNNEngine::sample_input(const Group& g, float* a, size_t lda) const {
   }
 }
 
-void SampleRNNEngine::sample_mlp(float* a, float* a2, int M, float* logits) const {
+void SampleRNNEngine::sample_mlp(float* a, float* a2, int M, float* logits,
+                                 WorkTeam* crew) const {
   const size_t lh = ld_h_;
   for (const PackedMatrix& w : hidden_) {
-    gemm_packed(a, lh, w, a2, lh, M, false);
-    for (size_t e = 0; e < size_t(M) * lh; ++e) a2[e] = reluf(a2[e]);
+    split(crew, w.num_panels(), kGrainPanels, [&](int p0, int p1) {
+      gemm_packed_panels(a, lh, w, a2, lh, M, false, p0, p1);
+      const size_t c0 = size_t(p0) * kPanel, c1 = size_t(p1) * kPanel;
+      for (size_t r = 0; r < size_t(M); ++r)
+        for (size_t e = r * lh + c0; e < r * lh + c1; ++e) a2[e] = reluf(a2[e]);
+    });
     std::swap(a, a2);
   }
-  gemm_packed(a, lh, out_, logits, ld_q_, M, false);
+  gemm_split(crew, a, lh, out_, logits, ld_q_, M, false);
 }
 
 void SampleRNNEngine::push(Group& g, const int32_t* q_t) const {
@@ -343,12 +415,12 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
     for (int64_t t0 = 0; t0 < T; t0 += block) {
       const int64_t len = std::min(block, T - t0);
       for (int64_t s = 0; s < len; ++s) {
-        step(g, false);
+        step(g, nullptr, false);
         sample_input(g, &a[size_t(s) * nr * ld_h_], ld_h_);
         for (int b = 0; b < nb; ++b) col[b] = q[static_cast<size_t>(b0 + b) * T + t0 + s];
         push(g, col.data());
       }
-      sample_mlp(a.data(), a2.data(), static_cast<int>(len * nr), lg.data());
+      sample_mlp(a.data(), a2.data(), static_cast<int>(len * nr), lg.data(), nullptr);
       for (int64_t s = 0; s < len; ++s)
         for (int b = 0; b < nb; ++b) {
           const size_t idx = static_cast<size_t>(b0 + b) * T + t0 + s;
@@ -365,26 +437,29 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
   const int Q = prog_.levels;
-  const auto parts = partition(B, num_threads_);
+  // Either one group of streams per thread, or (fewer streams than threads, large dim) one
+  // group stepped by a lead thread whose products the other threads help with.
+  const int team = team_size(B);
+  const auto parts = team > 1 ? std::vector<std::pair<int, int>>{{0, B}} : partition(B, num_threads_);
   std::vector<Group> groups(parts.size());
   std::vector<int32_t> block(static_cast<size_t>(B) * std::min<int64_t>(chunk, n));
   bool primed = false;
   for (int64_t done = 0; done < n;) {
     const int64_t len = std::min(chunk, n - done);
-    run_parallel(static_cast<int>(parts.size()), [&](int k) {
+    auto body = [&](int k, WorkTeam* crew) {
       const int b0 = parts[k].first, nb = parts[k].second;
       Group& g = groups[k];
       std::vector<int32_t> col(nb);
       if (!primed) {
         init_group(g, nb);
         for (int64_t t = 0; t < P; ++t) {  // teacher-force the prompt; no logits needed
-          step(g, false);
+          step(g, crew, false);
           for (int b = 0; b < nb; ++b) col[b] = prime[static_cast<size_t>(b0 + b) * P + t];
           push(g, col.data());
         }
       }
       for (int64_t s = 0; s < len; ++s) {
-        step(g, true);
+        step(g, crew, true);
         for (int b = 0; b < nb; ++b) {
           const float u = uniform01(seed, static_cast<uint32_t>(streams[b0 + b]),
                                     static_cast<uint64_t>(g.t));
@@ -393,7 +468,22 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
         }
         push(g, col.data());
       }
-    });
+    };
+    if (team > 1) {
+      WorkTeam crew;  // helpers live for one block; between blocks emit() runs alone
+      run_parallel(team, [&](int w) {
+        if (w > 0) return crew.help();
+        try {
+          body(0, &crew);
+        } catch (...) {
+          crew.stop();
+          throw;
+        }
+        crew.stop();
+      });
+    } else {
+      run_parallel(static_cast<int>(parts.size()), [&](int k) { body(k, nullptr); });
+    }
     primed = true;
     emit(block.data(), B, len);
     done += len;

@@ -4,8 +4,11 @@
 // streams of a group as (B x H)(H x G*H) products), its upsampled conditioning is cached
 // until the tier below has used all r_i rows of it, and the sample-level MLP runs once
 // per sample with the embedding folded into its first layer (F_0 table-row adds instead
-// of a product). Threads own disjoint groups of streams and never synchronise inside a
-// step. This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
+// of a product). With at least as many streams as threads, threads own disjoint groups of
+// streams and never synchronise inside a step; with fewer (one interactive stream) and a
+// large dim, one thread steps them and the others help with each product, split by output
+// columns (one wait per product; every element's arithmetic unchanged, so the audio is the
+// same bit for bit). This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "threadpool.h"
 
 namespace pysynth {
 
@@ -73,19 +77,22 @@ class SampleRNNEngine {
     PackedMatrix in, up;
     std::vector<Layer> layers;
   };
-  struct Group;  // per-thread state of a contiguous group of streams
+  struct Group;  // state of a contiguous group of streams
 
+  // Threads that step one group together, splitting its products (1: groups per thread).
+  int team_size(int B) const;
   void init_group(Group& g, int nb) const;
   // Advance the frame tiers that step at g.t and, if want_logits, compute logits for
-  // sample g.t into g.logits (nb x Q); q[< g.t] is read from the group's history.
-  void step(Group& g, bool want_logits) const;
+  // sample g.t into g.logits (nb x Q); q[< g.t] is read from the group's history. With a
+  // crew (called on its lead thread) every large product is split by output columns.
+  void step(Group& g, WorkTeam* crew, bool want_logits) const;
   void push(Group& g, const int32_t* q_t) const;  // record q[g.t] for each stream; ++g.t
   // The sample-level MLP's first activation for sample g.t of each stream (rows of a,
   // stride lda): relu(bias + tier 0's conditioning row + the F_0 folded table rows).
   void sample_input(const Group& g, float* a, size_t lda) const;
   // Hidden layers and output of the sample-level MLP for M rows of a (stride ld_h_);
   // a and a2 are clobbered, logits get stride ld_q_.
-  void sample_mlp(float* a, float* a2, int M, float* logits) const;
+  void sample_mlp(float* a, float* a2, int M, float* logits, WorkTeam* crew) const;
 
   SampleRNNProgram prog_;
   std::map<std::string, std::vector<float>> store_;  // h0, c0, sample.table, sample.bias

@@ -8,10 +8,16 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace pysynth {
 
@@ -58,5 +64,89 @@ inline std::pair<int, int> split_range(int n, int parts, int p) {
   const int begin = p * base + std::min(p, extra);
   return {begin, begin + base + (p < extra ? 1 : 0)};
 }
+
+// Spin briefly, then yield the core (on a shared machine a waiting thread must not hold a
+// core that the thread it waits for needs).
+inline void spin_or_yield(int spin) {
+  if (spin < 2000) {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+// A lead thread with helpers that split one job at a time: the lead calls run(parts, f),
+// which hands out f(0) .. f(parts - 1) to whichever threads claim them first (the lead
+// included) and returns when all are done; helpers sit in help() until stop(). Claiming
+// is dynamic, so a helper that the OS has descheduled delays a job by at most the part it
+// holds and the lead never waits for a thread to arrive: with no helper running, run() is
+// the serial loop. Everything the lead wrote before run() is visible to the parts, and
+// everything the parts wrote is visible to the lead after it. Only the lead calls run().
+class WorkTeam {
+ public:
+  WorkTeam() = default;
+  WorkTeam(const WorkTeam&) = delete;
+  WorkTeam& operator=(const WorkTeam&) = delete;
+
+  template <class F>
+  void run(int parts, F&& f) {
+    if (parts <= 0) return;
+    using Fn = std::remove_reference_t<F>;
+    ctx_.store(const_cast<void*>(static_cast<const void*>(&f)), std::memory_order_relaxed);
+    fn_.store(&call<Fn>, std::memory_order_relaxed);
+    parts_.store(parts, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
+    state_.store(gen << 32, std::memory_order_release);  // publishes the job above
+    while (claim()) {
+    }
+    for (int spin = 0; done_.load(std::memory_order_acquire) < parts; ++spin) spin_or_yield(spin);
+  }
+
+  void help() {
+    for (int spin = 0; !stop_.load(std::memory_order_acquire);) {
+      if (claim())
+        spin = 0;
+      else
+        spin_or_yield(spin++);
+    }
+  }
+
+  void stop() { stop_.store(true, std::memory_order_release); }
+
+ private:
+  template <class Fn>
+  static void call(void* ctx, int i) {
+    (*static_cast<Fn*>(ctx))(i);
+  }
+
+  // Claim and run the next part of the current job; false when none is left. A successful
+  // compare-exchange proves the job read alongside is still current (the lead replaces it
+  // only after every part is done).
+  bool claim() {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    for (;;) {
+      const int idx = static_cast<int>(s & 0xffffffffu);
+      void (*fn)(void*, int) = fn_.load(std::memory_order_relaxed);
+      void* ctx = ctx_.load(std::memory_order_relaxed);
+      if (idx >= parts_.load(std::memory_order_relaxed)) return false;
+      if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+        fn(ctx, idx);
+        done_.fetch_add(1, std::memory_order_release);
+        return true;
+      }
+    }
+  }
+
+  std::atomic<uint64_t> state_{0};  // job generation << 32 | next unclaimed part
+  std::atomic<void (*)(void*, int)> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+  std::atomic<int> parts_{0};
+  std::atomic<int> done_{0};
+  std::atomic<bool> stop_{false};
+};
 
 }  // namespace pysynth

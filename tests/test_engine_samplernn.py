@@ -156,6 +156,33 @@ def test_same_seed_same_audio_for_any_batch_threads_and_chunking():
     assert not np.array_equal(other, ref)
 
 
+# dim >= 512 and a multiple of 16: with fewer streams than threads the engine's threads
+# split every product by output columns (528 units leave a ragged last part of 16).
+WIDE = {
+    "wide-gru-skip": {"frame_sizes": [2, 8], "dim": 512, "rnn_type": "gru", "rnn_layers": 2,
+                      "mlp_layers": 1, "levels": 64, "seq_len": 16, "skip_connections": True},
+    "wide-lstm": {"frame_sizes": [4], "dim": 528, "rnn_type": "lstm", "rnn_layers": 2,
+                  "mlp_layers": 2, "levels": 32, "seq_len": 8},
+}
+
+
+@pytest.mark.parametrize("name", sorted(WIDE))
+def test_one_stream_split_across_threads_is_bit_identical(name):
+    program, tensors = random_program(WIDE[name], seed=2)
+    prime = random_q(program["levels"], (3, 5), seed=3)
+    streams = np.array([4, 1, 9], dtype=np.int32)
+    kw = {"seed": 5, "temperature": 1.0}
+    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k) for k in (1, 2))
+    batch = two.generate(30, streams=streams, prime=prime, **kw)  # stream groups, no split
+    for b in range(3):
+        args = {"streams": streams[b:b + 1], "prime": prime[b:b + 1], **kw}
+        want = one.generate(30, **args)
+        np.testing.assert_array_equal(two.generate(30, **args), want)
+        np.testing.assert_array_equal(two.generate(30, chunk=7, **args), want)
+        np.testing.assert_array_equal(want, batch[b:b + 1])
+    assert len(np.unique(batch)) > 3  # really sampled, not stuck
+
+
 def test_callback_streams_blocks_in_order():
     _program, _, engine = make("2tier-gru")
     streams = np.array([1, 2], dtype=np.int32)
