@@ -93,13 +93,18 @@ class WorkTeam {
   template <class F>
   void run(int parts, F&& f) {
     if (parts <= 0) return;
+    if (parts > kMaxParts) {  // more than the state word counts: serial
+      for (int i = 0; i < parts; ++i) f(i);
+      return;
+    }
     using Fn = std::remove_reference_t<F>;
     ctx_.store(const_cast<void*>(static_cast<const void*>(&f)), std::memory_order_relaxed);
     fn_.store(&call<Fn>, std::memory_order_relaxed);
-    parts_.store(parts, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const uint64_t gen = (state_.load(std::memory_order_relaxed) >> 32) + 1;
-    state_.store(gen << 32, std::memory_order_release);  // publishes the job above
+    // Publishes the job above; the part count travels in the same word as the generation
+    // and the next part, so no claim can pair one job's count with another's index.
+    state_.store(gen << 32 | static_cast<uint64_t>(parts) << 16, std::memory_order_release);
     while (claim()) {
     }
     for (int spin = 0; done_.load(std::memory_order_acquire) < parts; ++spin) spin_or_yield(spin);
@@ -122,16 +127,20 @@ class WorkTeam {
     (*static_cast<Fn*>(ctx))(i);
   }
 
+  static constexpr int kMaxParts = 0xffff;
+
   // Claim and run the next part of the current job; false when none is left. A successful
   // compare-exchange proves the job read alongside is still current (the lead replaces it
-  // only after every part is done).
+  // only after every part is done, and the 32-bit generation does not come round again
+  // while a claim is in flight).
   bool claim() {
     uint64_t s = state_.load(std::memory_order_acquire);
     for (;;) {
-      const int idx = static_cast<int>(s & 0xffffffffu);
+      const int idx = static_cast<int>(s & 0xffffu);
+      const int parts = static_cast<int>((s >> 16) & 0xffffu);
+      if (idx >= parts) return false;
       void (*fn)(void*, int) = fn_.load(std::memory_order_relaxed);
       void* ctx = ctx_.load(std::memory_order_relaxed);
-      if (idx >= parts_.load(std::memory_order_relaxed)) return false;
       if (state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
         fn(ctx, idx);
@@ -141,10 +150,9 @@ class WorkTeam {
     }
   }
 
-  std::atomic<uint64_t> state_{0};  // job generation << 32 | next unclaimed part
+  std::atomic<uint64_t> state_{0};  // generation << 32 | parts << 16 | next unclaimed part
   std::atomic<void (*)(void*, int)> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
-  std::atomic<int> parts_{0};
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
 };
