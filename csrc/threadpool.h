@@ -1,9 +1,10 @@
 // Minimal fork-join parallelism for the engine: run f(0..n_tasks-1) on up to n_threads
 // threads and rethrow the first exception in the caller.
 //
-// The engine gives each thread a disjoint group of streams for a whole chunk of samples,
+// The engines give each thread a disjoint group of streams for a whole chunk of samples,
 // so threads never synchronise inside a sampling step; spawning per chunk (thousands of
-// samples) costs microseconds, which is why no persistent pool is needed.
+// samples) costs microseconds, which is why no persistent pool is needed. With fewer
+// streams than threads, WorkTeam (below) lets the threads share each product instead.
 #pragma once
 
 #include <algorithm>
