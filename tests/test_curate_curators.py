@@ -401,3 +401,16 @@ def test_near_duplicate_default_keeps_distinct_takes_but_catches_noisy_copies(in
     y = takes[0]
     noisy = y + np.random.default_rng(1).standard_normal(len(y)) * np.std(y) * 10 ** (-40 / 20)
     assert 1 - float(fps[0] @ fingerprint(noisy, sr)) <= threshold
+
+
+def test_reject_treats_a_pure_dc_offset_as_silence():
+    from pysynth.curators.reject import Reject
+
+    sr = 16000
+    dc = np.full(sr, 0.5, dtype=np.float32)
+    rej = Reject()
+    with pytest.raises(Rejected, match="dBFS") as info:
+        rej.apply(Segment(y=dc, sr=sr, source="dc.wav", offset=0.0))
+    assert info.value.reason == "silent"
+    tone = dc + 0.1 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr).astype(np.float32)
+    assert len(rej.apply(Segment(y=tone, sr=sr, source="tone.wav", offset=0.0))) == 1

@@ -26,7 +26,8 @@ class Reject(Curator):
         ``too_short`` below this duration (default 0.05 s).
     silence_db : float
         ``silent`` when the peak is below this level in dBFS (default -50): covers
-        digital silence, hiss and hum with nothing in it.
+        digital silence, hiss and hum with nothing in it. The peak is measured after
+        removing the mean, since a DC offset is inaudible (a constant is silence).
     clip_level : float
         A sample counts as clipped when ``|x| >= clip_level`` (default 0.999).
     max_clipped : float
@@ -53,7 +54,7 @@ class Reject(Curator):
             raise Rejected("too_short", f"{seg.duration:.3f} s < min_seconds {self.min_seconds} s")
         if not np.all(np.isfinite(y)):
             raise Rejected("non_finite", "NaN or infinite samples")
-        peak = float(np.max(np.abs(y))) if len(y) else 0.0
+        peak = float(np.max(np.abs(y - np.mean(y, dtype=np.float64)))) if len(y) else 0.0
         if amp_to_db(peak) < self.silence_db:
             raise Rejected("silent", f"peak {amp_to_db(peak):.1f} dBFS < silence_db "
                            f"{self.silence_db} dBFS")
