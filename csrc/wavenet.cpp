@@ -89,6 +89,35 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
 
 namespace {
 
+// Column panels per part of a head product split across a crew (128 columns: 800 KB of
+// the ibab preset's fused skip weights; a multiple of the 4 panels the microkernel sweeps).
+constexpr int kGrainPanels = 8;
+
+// Multiply-adds per stream of the head's skip and out1 products from which a crew splits
+// them (when streams are fewer than threads). Below it, handing out parts costs more than
+// the second core gives; the ibab preset (1600 x 512 + 512 x 512) is well above.
+constexpr int64_t kSplitMinHeadMadds = 262144;
+
+// C = A @ W (+ relu), by column panels: in parts of kGrainPanels on the crew, or in one
+// piece without. relu is elementwise, so each part applies it to its own columns.
+void head_product(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
+                  float* C, std::ptrdiff_t ldc, int M, bool relu) {
+  const int panels = W.num_panels();
+  auto part = [&](int p0, int p1) {
+    gemm_packed_panels(A, lda, W, C, ldc, M, false, p0, p1);
+    if (relu)
+      for (int m = 0; m < M; ++m)
+        vec::relu_inplace(C + m * ldc + p0 * kPanel, (p1 - p0) * kPanel);
+  };
+  if (!crew || panels <= kGrainPanels) {
+    part(0, panels);
+    return;
+  }
+  crew->run((panels + kGrainPanels - 1) / kGrainPanels, [&](int k) {
+    part(k * kGrainPanels, std::min(panels, (k + 1) * kGrainPanels));
+  });
+}
+
 // The state of M streams owned by one thread, and the scratch of one step.
 class StreamGroup {
  public:
@@ -124,9 +153,9 @@ class StreamGroup {
 
   // Advance one sample: q_prev[m] = q[t-1] of stream m (ignored at t = 0). With `with_head`,
   // computes the logits of q[t]; without, only the layer states (prime samples).
-  void step(const int32_t* q_prev, bool with_head) {
+  void step(const int32_t* q_prev, bool with_head, WorkTeam* crew) {
     layers(q_prev);
-    if (with_head) head();
+    if (with_head) head(crew);
   }
 
   // The input and every residual layer, leaving the gated activations of all layers in
@@ -188,14 +217,13 @@ class StreamGroup {
   }
 
   // The output head: the fused skip product (all layers' activations at once) + relu,
-  // out1 + relu, out2, leaving the logits of every stream in logits_.
-  void head() {
+  // out1 + relu, out2, leaving the logits of every stream in logits_. With a crew, each
+  // product is split by column panels across its threads (same arithmetic per element).
+  void head(WorkTeam* crew) {
     const int M = M_;
-    gemm_packed(acts_.data(), LD_, w_.skip, s_.data(), Sp_, M, false);
-    vec::relu_inplace(s_.data(), M * Sp_);
-    gemm_packed(s_.data(), Sp_, w_.out1, o1_.data(), Hp_, M, false);
-    vec::relu_inplace(o1_.data(), M * Hp_);
-    gemm_packed(o1_.data(), Hp_, w_.out2, logits_.data(), Qp_, M, false);
+    head_product(crew, acts_.data(), LD_, w_.skip, s_.data(), Sp_, M, true);
+    head_product(crew, s_.data(), Sp_, w_.out1, o1_.data(), Hp_, M, true);
+    head_product(crew, o1_.data(), Hp_, w_.out2, logits_.data(), Qp_, M, false);
   }
 
  private:
@@ -212,6 +240,12 @@ class StreamGroup {
 
 }  // namespace
 
+int WaveNetEngine::team_size(int B) const {
+  const int64_t madds = static_cast<int64_t>(w_.skip.K) * w_.skip.N +
+                        static_cast<int64_t>(w_.out1.K) * w_.out1.N;
+  return B < num_threads_ && madds >= kSplitMinHeadMadds ? num_threads_ : 1;
+}
+
 int WaveNetEngine::steps_per_poll(int B) const {
   // About 0.05-0.1 s of work between polls, so Ctrl-C is answered quickly.
   const double flops = prog_.flops_per_sample() * std::max(B, 1);
@@ -224,25 +258,43 @@ namespace {
 using Groups = std::vector<std::unique_ptr<StreamGroup>>;
 
 // Advance every group through steps [s0, s1). before(g, s) returns group g's q[t-1] array
-// for step s; after(g, s) consumes the logits (only with `head`). Each thread owns whole
-// groups and never waits for another inside a step. (Splitting the head's products across
-// threads when there are fewer streams than threads was tried: with barriers between its
-// stages it ran 1.5-4x slower on the shared, oversubscribed 2-core machine.)
+// for step s; after(g, s) consumes the logits (only with `head`). With team <= 1 each
+// thread owns whole groups and never waits for another inside a step. With team > 1 there
+// is one group, stepped by a lead thread whose head products the other team - 1 threads
+// help with through a WorkTeam (dynamic claiming: a descheduled helper delays a product by
+// at most one part; an earlier fixed split with barriers lost 1.5-4x under load).
 template <class Before, class After>
-void run_slice(Groups& groups, int num_threads, int64_t s0, int64_t s1, bool head,
+void run_slice(Groups& groups, int num_threads, int team, int64_t s0, int64_t s1, bool head,
                Before&& before, After&& after) {
-  parallel_for(static_cast<int>(groups.size()), num_threads, [&](int g) {
+  auto advance = [&](int g, WorkTeam* crew) {
     for (int64_t s = s0; s < s1; ++s) {
-      groups[g]->step(before(g, s), head);
+      groups[g]->step(before(g, s), head, crew);
       if (head) after(g, s);
     }
+  };
+  if (team <= 1 || !head) {  // the prime steps have no head to split
+    parallel_for(static_cast<int>(groups.size()), num_threads,
+                 [&](int g) { advance(g, nullptr); });
+    return;
+  }
+  WorkTeam crew;  // helpers live for one slice; between slices poll() runs alone
+  parallel_for(team, team, [&](int w) {
+    if (w > 0) return crew.help();
+    try {
+      advance(0, &crew);
+    } catch (...) {
+      crew.stop();
+      throw;
+    }
+    crew.stop();
   });
 }
 
 // One contiguous group of streams per thread (fewer groups than threads when B is small).
+// With a team (> 1), one group of all B streams.
 Groups make_groups(const WaveNetProgram& p, const WaveNetWeights& w, int B, int num_threads,
-                   const int32_t* cond, std::vector<std::pair<int, int>>& ranges) {
-  const int G = std::min(B, num_threads);
+                   int team, const int32_t* cond, std::vector<std::pair<int, int>>& ranges) {
+  const int G = team > 1 ? 1 : std::min(B, num_threads);
   Groups groups(G);
   ranges.resize(G);
   for (int g = 0; g < G; ++g) {
@@ -260,14 +312,15 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
   if (B <= 0 || T <= 0) return;
   const int Q = prog_.levels;
   std::vector<std::pair<int, int>> ranges;
-  Groups groups = make_groups(prog_, w_, B, num_threads_, cond, ranges);
+  const int team = team_size(B);
+  Groups groups = make_groups(prog_, w_, B, num_threads_, team, cond, ranges);
   std::vector<std::vector<int32_t>> prev(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) prev[g].assign(ranges[g].second - ranges[g].first, 0);
   const int64_t slice = steps_per_poll(B);
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
     const int64_t t1 = std::min(T, t0 + slice);
     run_slice(
-        groups, num_threads_, t0, t1, true,
+        groups, num_threads_, team, t0, t1, true,
         [&](int g, int64_t t) {
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? q[b * T + t - 1] : 0;
@@ -295,7 +348,8 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   chunk = std::min(chunk, n);
   const int Q = prog_.levels;
   std::vector<std::pair<int, int>> ranges;
-  Groups groups = make_groups(prog_, w_, B, num_threads_, cond, ranges);
+  const int team = team_size(B);
+  Groups groups = make_groups(prog_, w_, B, num_threads_, team, cond, ranges);
   std::vector<std::vector<int32_t>> prev(groups.size());
   for (size_t g = 0; g < groups.size(); ++g) prev[g].assign(ranges[g].second - ranges[g].first, 0);
   const int64_t slice = steps_per_poll(B);
@@ -304,7 +358,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   for (int64_t t0 = 0; t0 < P; t0 += slice) {
     const int64_t t1 = std::min(P, t0 + slice);
     run_slice(
-        groups, num_threads_, t0, t1, false,
+        groups, num_threads_, team, t0, t1, false,
         [&](int g, int64_t t) {
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? prime[b * P + t - 1] : 0;
@@ -323,7 +377,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
     for (int64_t s0 = 0; s0 < cn; s0 += slice) {
       const int64_t s1 = std::min(cn, s0 + slice);
       run_slice(
-          groups, num_threads_, s0, s1, true, [&](int g, int64_t) { return prev[g].data(); },
+          groups, num_threads_, team, s0, s1, true, [&](int g, int64_t) { return prev[g].data(); },
           [&](int g, int64_t s) {
             const auto [b0, b1] = ranges[g];
             const uint64_t t = static_cast<uint64_t>(P + c0 + s);

@@ -5,7 +5,9 @@
 // are read, so a sample costs O(layers) whatever the receptive field. B streams advance
 // together, so each layer is a (B x K R)(K R x 2D) product; the skip projections of all
 // layers are fused into one (B x L D)(L D x S) product per sample. Threads own disjoint
-// groups of streams for a whole chunk and never synchronise inside a step. This header
+// groups of streams for a whole chunk and never synchronise inside a step; with fewer
+// streams than threads and a large head, they split the head's products by columns
+// instead (a WorkTeam, threadpool.h). This header
 // is free of Python; wavenet_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
@@ -81,6 +83,8 @@ class WaveNetEngine {
 
  private:
   int steps_per_poll(int B) const;
+  // Threads that share one group's head products (B < threads, large head), else 1.
+  int team_size(int B) const;
   WaveNetProgram prog_;
   WaveNetWeights w_;
   int num_threads_;
