@@ -89,17 +89,20 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
 
 namespace {
 
-// Column panels per part of a head product split across a crew (128 columns: 800 KB of
-// the ibab preset's fused skip weights; a multiple of the 4 panels the microkernel sweeps).
+// Column panels per part of a head product split across a crew: at most 8 (128 columns,
+// 800 KB of the ibab preset's fused skip weights), at least 4 (the panels the one-row
+// microkernel sweeps together), else a quarter of the product. Measured at B = 1 on 2
+// cores: the small preset (128-wide head) ran 74k samples/s with 8-panel parts (its skip
+// and out1 products then stay whole), 93k with 4, 82k with 2.
 constexpr int kGrainPanels = 8;
 
 // Multiply-adds per stream of the head's skip and out1 products from which a crew splits
-// them (when streams are fewer than threads). Below it, handing out parts costs more than
-// the second core gives; the ibab preset (1600 x 512 + 512 x 512) is well above.
-constexpr int64_t kSplitMinHeadMadds = 262144;
+// them (when streams are fewer than threads); the small preset (512 x 128 + 128 x 128)
+// and the ibab preset (1600 x 512 + 512 x 512) are both above it.
+constexpr int64_t kSplitMinHeadMadds = 65536;
 
-// C = A @ W (+ relu), by column panels: in parts of kGrainPanels on the crew, or in one
-// piece without. relu is elementwise, so each part applies it to its own columns.
+// C = A @ W (+ relu), by column panels: in parts on the crew, or in one piece without.
+// relu is elementwise, so each part applies it to its own columns.
 void head_product(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
                   float* C, std::ptrdiff_t ldc, int M, bool relu) {
   const int panels = W.num_panels();
@@ -109,12 +112,13 @@ void head_product(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const Pack
       for (int m = 0; m < M; ++m)
         vec::relu_inplace(C + m * ldc + p0 * kPanel, (p1 - p0) * kPanel);
   };
-  if (!crew || panels <= kGrainPanels) {
+  const int grain = std::max(4, std::min(kGrainPanels, panels / 4));
+  if (!crew || panels <= grain) {
     part(0, panels);
     return;
   }
-  crew->run((panels + kGrainPanels - 1) / kGrainPanels, [&](int k) {
-    part(k * kGrainPanels, std::min(panels, (k + 1) * kGrainPanels));
+  crew->run((panels + grain - 1) / grain, [&](int k) {
+    part(k * grain, std::min(panels, (k + 1) * grain));
   });
 }
 

@@ -162,15 +162,26 @@ def test_head_split_across_threads_is_bit_identical():
     assert len(np.unique(batch)) > 10  # really sampled, not stuck
 
 
+def test_small_preset_head_split_is_bit_identical():
+    # the default preset's 128-wide head is split in 4-panel parts
+    from pysynth_wavenet import PRESETS
+
+    program, tensors = random_program(PRESETS["small"], seed=1)
+    one, two = (_engine_for(program, tensors, threads=k) for k in (1, 2))
+    streams = np.array([2], dtype=np.int32)
+    want = one.generate(200, streams=streams, seed=3)
+    np.testing.assert_array_equal(two.generate(200, streams=streams, seed=3, chunk=64), want)
+
+
 def test_head_split_across_threads_repeatable():
-    # Many short calls, ~20,000 split products: a race between the threads' parts (a part
+    # Many short calls, ~40,000 split products: a race between the threads' parts (a part
     # claimed twice or read while written) shows up as a differing sample.
     program, tensors = random_program(WIDE_HEAD, seed=7)
     one, two = (_engine_for(program, tensors, threads=k) for k in (1, 2))
     streams = np.array([3], dtype=np.int32)
     cond = np.array([1], dtype=np.int32)
     want = one.generate(24, streams=streams, seed=1, cond=cond)
-    for chunk in [1, 5, 24] * 100:
+    for chunk in [1, 5, 24] * 200:
         got = two.generate(24, streams=streams, seed=1, cond=cond, chunk=chunk)
         np.testing.assert_array_equal(got, want)
 
