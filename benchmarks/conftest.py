@@ -54,3 +54,40 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("benchmark ratios")
         for line in _REPORT:
             terminalreporter.write_line(line)
+
+
+def engine_rate(engine, batch: int, n: int, *, warmup: int = 32, repeats: int = 3) -> float:
+    """Best samples/s (all streams together) of ``engine.generate(n)`` for ``batch`` streams."""
+    streams = np.arange(batch, dtype=np.int32)
+    engine.generate(min(n, warmup), streams=streams, seed=0)
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        engine.generate(n, streams=streams, seed=0)
+        best = min(best, time.perf_counter() - t0)
+    return batch * n / best
+
+
+def compare_with_tf_cached(benchmark, engine, tfgen, *, batch: int, n: int, engine_n: int,
+                           warmup: int = 32) -> tuple[float, float, float, float]:
+    """Time a cached-state TF generator against the engine on the same uniforms.
+
+    The TF generator must produce exactly the engine's samples (checked first, so the
+    comparison is between two implementations of the same computation). Returns
+    ``(tf_rate, engine_rate, ratio, fraction_equal)``.
+    """
+    from pysynth import _engine
+
+    streams = np.arange(batch, dtype=np.int32)
+    u = _engine.uniforms(0, streams, 0, n)
+    got = tfgen.generate(u)  # trace + correctness check against the engine
+    want = engine.generate(n, streams=streams, seed=0)
+    assert np.array_equal(got[:, :10], want[:, :10]), "TF baseline disagrees with the engine"
+    benchmark.pedantic(tfgen.generate, args=(u,), rounds=3, iterations=1)
+    tf_rate = batch * n / benchmark.stats.stats.min
+    eng_rate = engine_rate(engine, batch, engine_n, warmup=warmup)
+    ratio = eng_rate / tf_rate
+    match = float(np.mean(got == want))
+    benchmark.extra_info.update(tf_samples_per_s=tf_rate, engine_samples_per_s=eng_rate,
+                                speedup=ratio, match=match)
+    return tf_rate, eng_rate, ratio, match

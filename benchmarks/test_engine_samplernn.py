@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import compare_with_tf_cached, engine_rate
 
 from pysynth import _engine
 
@@ -45,16 +46,8 @@ def prism():
     return program, tensors, engine
 
 
-def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
-    """Best samples/s (all streams) of generating n samples for `batch` streams."""
-    streams = np.arange(batch, dtype=np.int32)
-    engine.generate(min(n, 64), streams=streams, seed=0)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        engine.generate(n, streams=streams, seed=0)
-        best = min(best, time.perf_counter() - t0)
-    return batch * n / best
+def _engine_rate(engine, batch: int, n: int) -> float:
+    return engine_rate(engine, batch, n, warmup=64)
 
 
 @pytest.mark.parametrize("batch", [1, 8, 32, 128])
@@ -165,20 +158,11 @@ def test_engine_vs_tf_cached(benchmark, prism, bench_report, batch):
 
     program, tensors, engine = prism
     n = 128 if batch == 1 else 64
-    streams = np.arange(batch, dtype=np.int32)
-    u = _engine.uniforms(0, streams, 0, n)
     tfgen = TFCachedSampleRNN(program, tensors, batch)
-    got = tfgen.generate(u)  # trace + correctness check against the engine
-    want = engine.generate(n, streams=streams, seed=0)
-    assert np.array_equal(got[:, :10], want[:, :10]), "TF baseline disagrees with the engine"
-    benchmark.pedantic(tfgen.generate, args=(u,), rounds=3, iterations=1)
-    tf_rate = batch * n / benchmark.stats.stats.min
-    eng_rate = _engine_rate(engine, batch, max(n, 512 // batch))
-    ratio = eng_rate / tf_rate
-    benchmark.extra_info.update(tf_samples_per_s=tf_rate, engine_samples_per_s=eng_rate,
-                                speedup=ratio, match=float(np.mean(got == want)))
+    tf_rate, eng_rate, ratio, match = compare_with_tf_cached(
+        benchmark, engine, tfgen, batch=batch, n=n, engine_n=max(n, 512 // batch), warmup=64)
     bench_report.append(
         f"samplernn vs cached-state TF (stateful RNN steps in tf.function), B={batch}: "
         f"TF {tf_rate:.0f} samples/s, engine {eng_rate:.0f} samples/s: {ratio:.1f}x "
-        f"(target >= 10x); same samples {np.mean(got == want):.0%}"
+        f"(target >= 10x); same samples {match:.0%}"
     )

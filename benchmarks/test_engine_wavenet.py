@@ -23,10 +23,10 @@ RF times over).
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
+from conftest import compare_with_tf_cached, engine_rate
 
 from pysynth import _engine
 
@@ -52,16 +52,8 @@ def small():
     return _random_engine("small")
 
 
-def _engine_rate(engine, batch: int, n: int, repeats: int = 3) -> float:
-    """Best samples/s (all streams) of generating n samples for `batch` streams."""
-    streams = np.arange(batch, dtype=np.int32)
-    engine.generate(min(n, 32), streams=streams, seed=0)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        engine.generate(n, streams=streams, seed=0)
-        best = min(best, time.perf_counter() - t0)
-    return batch * n / best
+def _engine_rate(engine, batch: int, n: int) -> float:
+    return engine_rate(engine, batch, n, warmup=32)
 
 
 @pytest.mark.parametrize(("preset", "batch"),
@@ -133,20 +125,11 @@ def test_engine_vs_tf_cached(benchmark, ibab, bench_report, batch):
 
     program, tensors, engine = ibab
     n = 200 if batch == 1 else 64
-    streams = np.arange(batch, dtype=np.int32)
-    u = _engine.uniforms(0, streams, 0, n)
     tfgen = TFCachedWaveNet(program, tensors, batch)
-    got = tfgen.generate(u)  # trace + correctness check against the engine
-    want = engine.generate(n, streams=streams, seed=0)
-    assert np.array_equal(got[:, :10], want[:, :10]), "TF baseline disagrees with the engine"
-    benchmark.pedantic(tfgen.generate, args=(u,), rounds=3, iterations=1)
-    tf_rate = batch * n / benchmark.stats.stats.min
-    eng_rate = _engine_rate(engine, batch, max(n, 2048 // batch))
-    ratio = eng_rate / tf_rate
-    benchmark.extra_info.update(tf_samples_per_s=tf_rate, engine_samples_per_s=eng_rate,
-                                speedup=ratio, match=float(np.mean(got == want)))
+    tf_rate, eng_rate, ratio, match = compare_with_tf_cached(
+        benchmark, engine, tfgen, batch=batch, n=n, engine_n=max(n, 2048 // batch), warmup=32)
     bench_report.append(
         f"vs cached-state TF (fast-wavenet queues in tf.function), B={batch}: TF {tf_rate:.0f} "
         f"samples/s, engine {eng_rate:.0f} samples/s: {ratio:.1f}x (target >= 10x); "
-        f"same samples {np.mean(got == want):.0%}"
+        f"same samples {match:.0%}"
     )
