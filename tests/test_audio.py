@@ -179,3 +179,12 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
         os.umask(mask)
     assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "b.bin").stat().st_mode & 0o777 == 0o644
+
+
+def test_writing_onto_a_folder_is_a_clear_error(tmp_path):
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(ParameterError, match="is a folder"):
+        audio.save(tmp_path / "taken", sine(), 16000)
+    with pytest.raises(ParameterError, match="is a folder"):
+        audio.atomic_write_bytes(tmp_path / "taken", b"x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no temporaries left

@@ -414,3 +414,13 @@ def test_reject_treats_a_pure_dc_offset_as_silence():
     assert info.value.reason == "silent"
     tone = dc + 0.1 * np.sin(2 * np.pi * 440 * np.arange(sr) / sr).astype(np.float32)
     assert len(rej.apply(Segment(y=tone, sr=sr, source="tone.wav", offset=0.0))) == 1
+
+
+def test_cut_refuses_absurd_clip_lengths():
+    from pysynth.curators.cut import Cut
+    from pysynth.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="clip_seconds"):
+        Cut(clip_seconds=1e9)
+    with pytest.raises(ParameterError, match="hop_seconds"):
+        Cut(clip_seconds=1.0, hop_seconds=1e9)

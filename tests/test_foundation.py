@@ -79,3 +79,16 @@ def test_plugins_command_lists_components(capsys):
         assert kind in out
     assert "wavenet" in out
     assert "samplernn" in out
+
+
+def test_warnings_print_as_one_line_without_source(capsys):
+    import warnings
+
+    original = warnings.showwarning
+    try:
+        cli._one_line_warnings("train")
+        warnings.warn("no validation clips", UserWarning, stacklevel=1)
+    finally:
+        warnings.showwarning = original
+    err = capsys.readouterr().err
+    assert err == "pysynth train: warning: no validation clips\n"

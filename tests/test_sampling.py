@@ -405,3 +405,16 @@ def test_learned_little_warns_only_near_chance(tmp_path):
     assert "chance (8 bits)" in msg
     assert learned_little(good) is None
     assert learned_little(unknown) is None
+
+
+def test_absurdly_long_clips_are_refused_before_any_work(tmp_path):
+    from pysynth_wavenet import WaveNet
+    from pysynth_wavenet.reference import random_program
+
+    from pysynth.errors import ParameterError
+    from pysynth.modelfile import save_model
+
+    program, tensors = random_program(WaveNet().make_config({"dilations": [1, 2]}), seed=0)
+    model = save_model(tmp_path / "m.pysynth", program, tensors)
+    with pytest.raises(ParameterError, match="too long for one clip"):
+        pysynth.sample(model, n=1, seconds=1e9)

@@ -244,3 +244,15 @@ def test_early_stopping_rule():
     assert not should_stop(5, 4, patience=2)
     assert should_stop(6, 4, patience=2)
     assert not should_stop(3, None, patience=1)  # nothing scored yet
+
+
+def test_resume_knows_its_architecture_and_refuses_another(dataset, tmp_path):
+    from pysynth.training import train
+
+    run = tmp_path / "run-arch"
+    config = {**TINY, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0}
+    train(dataset, arch="wavenet", run=run, overrides=config, epochs=1, verbose=0)
+    with pytest.raises(ParameterError, match="trained with --arch wavenet, not samplernn"):
+        train(dataset, arch="samplernn", run=run, resume=True, epochs=2, verbose=0)
+    result = train(dataset, run=run, resume=True, epochs=2, verbose=0)  # arch from the run
+    assert result["epochs"] == 2

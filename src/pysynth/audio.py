@@ -135,6 +135,11 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
+def _refuse_folder(path: Path) -> None:
+    if path.is_dir():
+        raise ParameterError(f"cannot write {path}: it is a folder; give a file name")
+
+
 def _umask_mode() -> int:
     """The permission bits an ordinary ``open()`` would give a new file (0666 & ~umask)."""
     mask = os.umask(0)
@@ -149,6 +154,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, fsync: bool = Tr
     loss in a crash is harmless (e.g. curated clips, listed by a manifest written last).
     """
     path = Path(path)
+    _refuse_folder(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -182,6 +188,7 @@ def save(
     if subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
     path = Path(path)
+    _refuse_folder(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.wav", dir=path.parent)
     os.close(fd)

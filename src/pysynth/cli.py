@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from . import __version__
 from .errors import PysynthError
@@ -35,16 +36,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(command: str) -> None:
+    """Show warnings as ``pysynth CMD: warning: ...`` lines, without Python source lines."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        print(f"pysynth {command}: warning: {message}", file=file or sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
+    shown = warnings.showwarning
+    if not getattr(args, "debug", False):
+        _one_line_warnings(args.command)
     try:
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
-        print("pysynth: interrupted", file=sys.stderr)
+        hint = ""
+        if args.command == "train":
+            hint = ("; the run keeps every completed epoch: continue it with "
+                    "`pysynth train ... --resume`")
+        print(f"pysynth {args.command}: interrupted{hint}", file=sys.stderr)
         return 130
     except PysynthError as exc:
         if getattr(args, "debug", False):
@@ -56,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"pysynth {args.command}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        warnings.showwarning = shown
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -337,6 +337,10 @@ def _cond_ids(cond: Any, mf: ModelFile, n: int) -> np.ndarray | None:
     return c.astype(np.int32)
 
 
+#: The longest clip (in samples) pysynth generates: a 16-bit WAV file holds at most 4 GiB.
+MAX_CLIP_SAMPLES = (2**32 - 1024) // 2
+
+
 def _plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads) -> _Plan:
     _check_number("n", n, lo=1, integer=True)
     _check_number("seconds", seconds, lo=0)
@@ -347,6 +351,11 @@ def _plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads)
     samples = round(float(seconds) * sr)
     if samples < 1:
         raise ParameterError(f"seconds={seconds!r} is less than one sample at {sr} Hz")
+    if samples > MAX_CLIP_SAMPLES:
+        raise ParameterError(
+            f"seconds={seconds!r} is too long for one clip: a WAV file holds at most "
+            f"{MAX_CLIP_SAMPLES / sr / 3600:.0f} hours at {sr} Hz"
+        )
     engine = make_engine(mf, device=device, threads=threads)
     return _Plan(
         model=mf, n=int(n), samples=int(samples), temperature=float(temperature),

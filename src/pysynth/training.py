@@ -547,7 +547,7 @@ def _prepare_run(run: Path, *, resume: bool, run_config: dict[str, Any]):
 def train(
     dataset,
     *,
-    arch: str = "wavenet",
+    arch: str | None = None,
     run: str | os.PathLike,
     config=None,
     overrides: dict[str, Any] | None = None,
@@ -564,9 +564,10 @@ def train(
     ----------
     dataset : path-like or pysynth.dataset.Dataset
         A curated dataset (its ``train`` split is trained on, ``validation`` scored).
-    arch : str
+    arch : str or None
         Architecture name in :data:`pysynth.registry.architectures` (``"wavenet"``,
-        ``"samplernn"`` or a plugin's).
+        ``"samplernn"`` or a plugin's). ``None``: the run's own when resuming, else
+        ``"wavenet"``. Resuming with another architecture raises ``ParameterError``.
     run : path-like
         The run folder: config.json, state.json, history.csv, checkpoints/, logs/,
         samples/epoch-NNN/. Must be new or empty unless ``resume``.
@@ -603,8 +604,11 @@ def train(
     """
     from .dataset import Dataset
 
-    archobj = get_architecture(arch)
     run = Path(run)
+    if arch is None:  # a resumed run knows its architecture; a new one defaults to wavenet
+        on_disk = resume and (run / "config.json").is_file()
+        arch = read_run_config(run).get("arch", "wavenet") if on_disk else "wavenet"
+    archobj = get_architecture(arch)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise ParameterError(f"seed must be an integer, got {seed!r}")
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
@@ -612,6 +616,11 @@ def train(
     if epochs is not None:
         extra["epochs"] = epochs
     saved = read_run_config(run) if resume and (run / "config.json").is_file() else None
+    if saved is not None and saved.get("arch") != archobj.name:
+        raise ParameterError(
+            f"run {run} was trained with --arch {saved.get('arch')}, not {archobj.name}; "
+            f"resume it with --arch {saved.get('arch')}"
+        )
     if saved is not None:  # a resumed run keeps its seed and label classes
         seed = int(saved.get("seed", seed))
         if config is None and not overrides and preset is None:

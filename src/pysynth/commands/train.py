@@ -36,7 +36,8 @@ def add_parser(sub):
         "key=value (architecture or training keys; see docs/training.md).",
     )
     p.add_argument("dataset", metavar="DATASET", help="a curated dataset folder")
-    p.add_argument("--arch", default="wavenet", help="architecture name (default wavenet)")
+    p.add_argument("--arch", default=None,
+                   help="architecture name (default: wavenet, or the run's own with --resume)")
     p.add_argument("-o", "--out", required=True, metavar="RUN", help="run folder")
     p.add_argument("--config", default=None, metavar="FILE",
                    help="JSON or YAML config (flat, or a run's config.json)")

@@ -43,8 +43,9 @@ class Cut(Curator):
     min_seconds: float = 0.1
 
     def __post_init__(self) -> None:
-        check_number("cut", "clip_seconds", self.clip_seconds, lo=0, lo_open=True)
-        check_number("cut", "hop_seconds", self.hop_seconds, lo=0, lo_open=True,
+        # a clip is one training example: an hour is already far beyond any use
+        check_number("cut", "clip_seconds", self.clip_seconds, lo=0, hi=3600, lo_open=True)
+        check_number("cut", "hop_seconds", self.hop_seconds, lo=0, hi=3600, lo_open=True,
                      allow_none=True)
         check_choice("cut", "short", self.short, SHORT)
         check_number("cut", "min_seconds", self.min_seconds, lo=0)
