@@ -256,3 +256,13 @@ def test_resume_knows_its_architecture_and_refuses_another(dataset, tmp_path):
         train(dataset, arch="samplernn", run=run, resume=True, epochs=2, verbose=0)
     result = train(dataset, run=run, resume=True, epochs=2, verbose=0)  # arch from the run
     assert result["epochs"] == 2
+
+
+def test_history_columns_keep_their_order_whatever_the_row_key_order(tmp_path):
+    from pysynth.training import _write_history
+
+    fresh = {"epoch": 1, "loss": 2.0, "nll_bits": 2.9, "learning_rate": 0.01, "seconds": 1.0}
+    resumed = dict(sorted({**fresh, "epoch": 2}.items()))  # as read back from state.json
+    _write_history(tmp_path / "h.csv", [fresh, resumed])
+    header = (tmp_path / "h.csv").read_text().splitlines()[0]
+    assert header == "epoch,loss,nll_bits,learning_rate,seconds"

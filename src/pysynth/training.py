@@ -436,8 +436,13 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_bytes(path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
 
+_HISTORY_COLUMNS = ("epoch", "loss", "nll_bits", "val_loss", "val_nll_bits", "learning_rate",
+                    "seconds")
+
+
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
-    cols: list[str] = []
+    # a fixed order first: rows read back from state.json after a resume have sorted keys
+    cols = [c for c in _HISTORY_COLUMNS if any(c in row for row in history)]
     for row in history:
         cols += [k for k in row if k not in cols]
     buf = io.StringIO()
