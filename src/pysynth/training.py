@@ -327,68 +327,36 @@ def reference_sample(
 ) -> np.ndarray:
     """Generate ``n`` sequences of ``length`` level indices with a numpy ReferenceModel.
 
-    The slow, obviously-right sampler (inverse CDF of ``softmax(logits / temperature)``,
-    argmax at temperature 0, as in docs/architecture.md) used during training until the
-    compiled engine is available. Its uniforms come from a numpy Generator, not the
-    engine's counter-based generator, so its output differs from ``pysynth.sample``.
+    A convenience over :func:`pysynth.sampling.reference_sample` (the one sampling rule,
+    docs/architecture.md) whose uniforms come from a numpy Generator seeded with
+    ``seed`` instead of the engine's counter-based generator, so its output differs from
+    ``pysynth.sample``.
     """
+    from .sampling import reference_sample as sample_with_uniforms
+
     if not isinstance(n, (int, np.integer)) or n < 1:
         raise ParameterError(f"n must be an integer >= 1, got {n!r}")
     if not isinstance(length, (int, np.integer)) or length < 1:
         raise ParameterError(f"length must be an integer >= 1, got {length!r}")
     if not (temperature >= 0):
         raise ParameterError(f"temperature must be >= 0, got {temperature!r}")
-    rng = np.random.default_rng(seed)
-    state = ref.start(n, cond)
-    out = np.empty((n, length), dtype=np.int32)
-    prev = None
-    for t in range(length):
-        logits = np.asarray(ref.step(state, prev), dtype=np.float64)
-        if temperature == 0:
-            q = np.argmax(logits, axis=1)
-        else:
-            z = logits / temperature
-            pr = np.exp(z - z.max(axis=1, keepdims=True))
-            cdf = np.cumsum(pr / pr.sum(axis=1, keepdims=True), axis=1)
-            u = rng.random((n, 1))
-            q = np.minimum((cdf <= u).sum(axis=1), logits.shape[1] - 1)
-        out[:, t] = q
-        prev = q
-    return out
+    uniforms = np.random.default_rng(seed).random((length, n)).T
+    return sample_with_uniforms(ref, length, uniforms, temperature, cond=cond)
 
 
-def _write_samples(arch, program, tensors, folder: Path, *, tcfg: TrainConfig, seed: int,
+def _write_samples(program, tensors, folder: Path, *, tcfg: TrainConfig, seed: int,
                    classes: int) -> list[Path]:
-    """Generate ``tcfg.sample_count`` clips into ``folder`` (engine if present, else numpy)."""
-    from .audio import level_table, save
+    """Generate ``tcfg.sample_count`` clips into ``folder`` through :func:`pysynth.sample`
+    (the compiled engine, or the plugin's reference model for families it does not know)."""
+    from .audio import save
     from .modelfile import ModelFile
+    from .sampling import sample
 
     sr = int(program["sample_rate"])
-    length = max(1, round(tcfg.sample_seconds * sr))
     cond = np.arange(tcfg.sample_count) % classes if classes > 0 else None
-    audio = None
-    try:  # the compiled engine, once pysynth.sampling exists
-        from .sampling import sample as engine_sample
-    except ImportError:
-        engine_sample = None
-    if engine_sample is not None:
-        try:
-            model = ModelFile(program=program, tensors=tensors, metadata={})
-            audio = np.asarray(engine_sample(
-                model, n=tcfg.sample_count, seconds=tcfg.sample_seconds, seed=seed,
-                temperature=tcfg.sample_temperature,
-                **({"cond": cond} if cond is not None else {}),
-            ))
-        except (TypeError, NotImplementedError, PysynthError) as exc:
-            warnings.warn(f"pysynth.sample failed ({exc}); using the numpy reference sampler",
-                          stacklevel=2)
-            audio = None
-    if audio is None:
-        ref = arch.reference(program, tensors)
-        q = reference_sample(ref, n=tcfg.sample_count, length=length, seed=seed,
-                             temperature=tcfg.sample_temperature, cond=cond)
-        audio = level_table(int(program["levels"]), program["quantization"])[q]
-    audio = np.atleast_2d(audio)
+    audio = sample(ModelFile(program=program, tensors=tensors, metadata={}),
+                   n=tcfg.sample_count, seconds=tcfg.sample_seconds, seed=seed,
+                   temperature=tcfg.sample_temperature, cond=cond)
     return [save(folder / f"sample-{i:02d}.wav", y, sr) for i, y in enumerate(audio)]
 
 
@@ -734,7 +702,7 @@ def train(
             _write_json(run / "state.json", state)
             if tcfg.sample_every and done % tcfg.sample_every == 0:
                 program, tensors = archobj.export(self.model, mcfg)
-                _write_samples(archobj, program, tensors, run / "samples" / f"epoch-{done:03d}",
+                _write_samples(program, tensors, run / "samples" / f"epoch-{done:03d}",
                                tcfg=tcfg, seed=int(seed) + done, classes=classes)
 
     extra_callbacks = list(callbacks or [])
