@@ -295,18 +295,28 @@ void run_slice(Groups& groups, int num_threads, int team, int64_t s0, int64_t s1
 }
 
 // One contiguous group of streams per thread (fewer groups than threads when B is small).
-// With a team (> 1), one group of all B streams.
-Groups make_groups(const WaveNetProgram& p, const WaveNetWeights& w, int B, int num_threads,
-                   int team, const int32_t* cond, std::vector<std::pair<int, int>>& ranges) {
+// With a team (> 1), one group of all B streams. `prev` holds each group's previous
+// sample per stream (the input of the next step), zero before the first one.
+struct Streams {
+  Groups groups;
+  std::vector<std::pair<int, int>> ranges;
+  std::vector<std::vector<int32_t>> prev;
+};
+
+Streams make_streams(const WaveNetProgram& p, const WaveNetWeights& w, int B, int num_threads,
+                     int team, const int32_t* cond) {
   const int G = team > 1 ? 1 : std::min(B, num_threads);
-  Groups groups(G);
-  ranges.resize(G);
+  Streams s;
+  s.groups.resize(G);
+  s.ranges.resize(G);
+  s.prev.resize(G);
   for (int g = 0; g < G; ++g) {
-    ranges[g] = split_range(B, G, g);
-    const int b0 = ranges[g].first, m = ranges[g].second - b0;
-    groups[g] = std::make_unique<StreamGroup>(p, w, m, cond ? cond + b0 : nullptr);
+    s.ranges[g] = split_range(B, G, g);
+    const int b0 = s.ranges[g].first, m = s.ranges[g].second - b0;
+    s.groups[g] = std::make_unique<StreamGroup>(p, w, m, cond ? cond + b0 : nullptr);
+    s.prev[g].assign(m, 0);
   }
-  return groups;
+  return s;
 }
 
 }  // namespace
@@ -315,11 +325,11 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
                           float* nll, const Poll& poll) const {
   if (B <= 0 || T <= 0) return;
   const int Q = prog_.levels;
-  std::vector<std::pair<int, int>> ranges;
   const int team = team_size(B);
-  Groups groups = make_groups(prog_, w_, B, num_threads_, team, cond, ranges);
-  std::vector<std::vector<int32_t>> prev(groups.size());
-  for (size_t g = 0; g < groups.size(); ++g) prev[g].assign(ranges[g].second - ranges[g].first, 0);
+  Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
+  Groups& groups = st.groups;
+  const auto& ranges = st.ranges;
+  auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
     const int64_t t1 = std::min(T, t0 + slice);
@@ -351,11 +361,11 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   if (chunk <= 0) chunk = n;
   chunk = std::min(chunk, n);
   const int Q = prog_.levels;
-  std::vector<std::pair<int, int>> ranges;
   const int team = team_size(B);
-  Groups groups = make_groups(prog_, w_, B, num_threads_, team, cond, ranges);
-  std::vector<std::vector<int32_t>> prev(groups.size());
-  for (size_t g = 0; g < groups.size(); ++g) prev[g].assign(ranges[g].second - ranges[g].first, 0);
+  Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
+  Groups& groups = st.groups;
+  const auto& ranges = st.ranges;
+  auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
   auto no_head = [](int, int64_t) {};
   // Prime: teacher-force q[0..P) (their logits are not needed, only the layer states).
