@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pysynth import audio
+from pysynth import audio, files
 from pysynth.errors import AudioFileError, ParameterError
 
 
@@ -174,7 +174,7 @@ def test_atomic_writes_get_ordinary_permissions(tmp_path):
     mask = os.umask(0o022)
     try:
         audio.save(tmp_path / "a.wav", sine(), 16000)
-        audio.atomic_write_bytes(tmp_path / "b.bin", b"x")
+        files.atomic_write_bytes(tmp_path / "b.bin", b"x")
     finally:
         os.umask(mask)
     assert (tmp_path / "a.wav").stat().st_mode & 0o777 == 0o644
@@ -186,5 +186,5 @@ def test_writing_onto_a_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ParameterError, match="is a folder"):
         audio.save(tmp_path / "taken", sine(), 16000)
     with pytest.raises(ParameterError, match="is a folder"):
-        audio.atomic_write_bytes(tmp_path / "taken", b"x")
+        files.atomic_write_bytes(tmp_path / "taken", b"x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no temporaries left

@@ -25,10 +25,9 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .audio import AUDIO_EXTENSIONS, atomic_write_bytes
-from .datafile import read_json_or_yaml
 from .dataset import CLIPS_DIR, INFO, MANIFEST, REJECTS, SPLITS, Clip, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError
+from .files import AUDIO_EXTENSIONS, atomic_write_bytes, read_json_or_yaml
 
 DEFAULT_STEPS = ("decode", "reject", "trim", "normalize", "cut", "reject", "dedupe", "split")
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import audio as _audio
 from .errors import AudioFileError, ParameterError
+from .files import AUDIO_EXTENSIONS
 from .modelfile import ModelFile, load_model
 
 #: program family -> class name in pysynth._engine / pysynth._engine_cuda
@@ -650,7 +651,7 @@ def clip_paths(path: str | os.PathLike) -> list[Path]:
         return [ds.path(c) for c in ds.clips()]
     files = sorted(
         p for p in path.rglob("*")
-        if p.is_file() and p.suffix.lower() in _audio.AUDIO_EXTENSIONS
+        if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
         and not any(part.startswith(".") for part in p.relative_to(path).parts)
     )
     if not files:

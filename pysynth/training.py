@@ -29,9 +29,8 @@ from typing import Any
 import numpy as np
 
 from .arch import check_config_keys
-from .audio import atomic_write_bytes
-from .datafile import read_json_or_yaml
 from .errors import DatasetError, ParameterError, PysynthError
+from .files import atomic_write_bytes, read_json_or_yaml
 
 RUN_FORMAT = "pysynth-run"
 RUN_VERSION = 1

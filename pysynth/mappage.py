@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import atomic_write_bytes
+from .files import atomic_write_bytes
 from .mapplot import categories, palette
 
 TEMPLATE = "map.html"

@@ -131,6 +131,27 @@ class Architecture:
         """Facts worth printing about a config (receptive field, parameter count...)."""
         return {}
 
+    def conditioning_classes(self, config) -> int:
+        """How many global-condition classes the model takes (0: unconditioned; -1: one per
+        dataset label, resolved by :meth:`prepare`). The shared training loop asks this
+        rather than reading a family's config field."""
+        return 0
+
+    # -- the exported program (no TensorFlow) ------------------------------------------
+    def program(self, config) -> dict[str, Any]:
+        """The program (plain JSON) that a model of this config exports."""
+        raise NotImplementedError
+
+    def tensor_shapes(self, program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """The name and shape of every tensor a model file of ``program`` holds (the
+        family's tensor table, docs/architecture.md)."""
+        raise NotImplementedError
+
+    def random_program(self, config, *, seed: int = 0) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(program, tensors)`` with random weights of the declared shapes: what the
+        contract harness (:mod:`pysynth.contract`) tests the reference and the engine on."""
+        raise NotImplementedError
+
     # -- Keras side (may import TensorFlow) ---------------------------------------------
     def build(self, config):
         """Return the teacher-forced training ``keras.Model`` (outputs logits)."""

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from .audio import AUDIO_EXTENSIONS, atomic_write_bytes
 from .errors import DatasetError, ParameterError
 from .features import FeatureTable, dataset_features, file_features, parse_groups
+from .files import AUDIO_EXTENSIONS, atomic_write_bytes
 from .visualizers.base import limit_threads
 
 COLOR_BY = ("auto", "cluster", "label", "split", "none")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import atomic_write_bytes
 from .errors import ParameterError
+from .files import atomic_write_bytes
 
 #: Feature groups, in the order their columns appear in a feature vector.
 GROUPS = ("mfcc", "spectral", "rms", "zcr", "logmel")

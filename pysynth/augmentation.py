@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .datafile import read_json_or_yaml
 from .dataset import CLIPS_DIR, INFO, SPLITS, Clip, Dataset, audio_checksum, write_dataset
 from .errors import DatasetError, ParameterError, PysynthError
+from .files import read_json_or_yaml
 
 #: Used when no recipe is given: one to three of the everyday augmenters, in a fixed order,
 #: each mild enough to keep the character of the sound.

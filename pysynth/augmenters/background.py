@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import AUDIO_EXTENSIONS, load
+from ..audio import load
 from ..errors import ParameterError
+from ..files import AUDIO_EXTENSIONS
 from ..registry import augmenters
 from .base import Augmenter, uniform
 from .noise import check_snr, mix_at_snr

@@ -74,7 +74,7 @@ def save_model(
     """Write a model file atomically and return its path."""
     from safetensors.numpy import save
 
-    from .audio import atomic_write_bytes
+    from .files import atomic_write_bytes
 
     if "family" not in program:
         raise ModelFileError("program must name its 'family'")

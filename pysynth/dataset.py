@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .audio import atomic_write_bytes
 from .errors import DatasetError, ParameterError
+from .files import atomic_write_bytes
 
 FORMAT = "pysynth-dataset"
 VERSION = 1

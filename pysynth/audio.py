@@ -9,15 +9,12 @@ table computed here rather than re-deriving it).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from .errors import AudioFileError, ParameterError
-
-#: File extensions pysynth looks for when scanning a folder of sounds.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aif", ".aiff")
+from .files import atomic_write_with
 
 QUANTIZATIONS = ("mu-law", "linear")
 
@@ -135,41 +132,6 @@ def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:
     return np.ascontiguousarray(out.T, dtype=np.float32)
 
 
-def _refuse_folder(path: Path) -> None:
-    if path.is_dir():
-        raise ParameterError(f"cannot write {path}: it is a folder; give a file name")
-
-
-def _umask_mode() -> int:
-    """The permission bits an ordinary ``open()`` would give a new file (0666 & ~umask)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, fsync: bool = True) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then rename.
-
-    ``fsync=False`` skips flushing to disk before the rename, for many small files whose
-    loss in a crash is harmless (e.g. curated clips, listed by a manifest written last).
-    """
-    path = Path(path)
-    _refuse_folder(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            if fsync:
-                f.flush()
-                os.fsync(f.fileno())
-        os.chmod(tmp, _umask_mode())  # mkstemp makes 0600 files; behave like open()
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def save(
     path: str | os.PathLike, y: np.ndarray, sr: int, *, subtype: str = "PCM_16"
 ) -> Path:
@@ -187,19 +149,9 @@ def save(
     data = y.T if y.ndim == 2 else y
     if subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
-    path = Path(path)
-    _refuse_folder(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.wav", dir=path.parent)
-    os.close(fd)
-    try:
-        sf.write(tmp, data, int(sr), subtype=subtype, format="WAV")
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_with(
+        path, lambda tmp: sf.write(tmp, data, int(sr), subtype=subtype, format="WAV"),
+        suffix=".tmp.wav")
 
 
 # --------------------------------------------------------------------------------------

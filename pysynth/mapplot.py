@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import atomic_write_bytes
+from .files import atomic_write_bytes
 
 #: Categories beyond this many share the legend's last entry ("other").
 MAX_LEGEND = 20

@@ -1,0 +1,81 @@
+"""Fixtures shared by the whole suite: synthesized signals, tiny datasets, tiny trained runs.
+
+The tests run against the *installed* pysynth (``pip install .`` or ``pip install -e .``),
+never against the source folder: the package lives at the repository's top level
+(``pysynth/``), and ``python -m pytest`` puts the current folder first on ``sys.path``, where
+the source package has no compiled engine. So the repository root is taken off the path
+before anything imports pysynth.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT]
+
+import numpy as np  # noqa: E402 - after the path fix above
+import pytest  # noqa: E402
+
+SR = 16000
+
+
+def make_sine(freq: float = 440.0, *, sr: int = SR, seconds: float = 0.5, amp: float = 0.5,
+              phase: float = 0.0) -> np.ndarray:
+    """A float32 sine: the signal whose right answer every audio test can state exactly."""
+    t = np.arange(round(sr * seconds)) / sr
+    return (amp * np.sin(2 * np.pi * freq * t + phase)).astype(np.float32)
+
+
+def make_dataset(root, clips, *, sr: int = SR, info: dict | None = None, rejects=None):
+    """Write a dataset folder from ``clips``: ``(id, y, split, label)`` tuples (label may be
+    None). Each clip is saved as 16-bit WAV and its checksum taken from the decoded file,
+    exactly as curate does. Returns ``root``."""
+    from pathlib import Path
+
+    from pysynth.audio import load, save
+    from pysynth.dataset import Clip, audio_checksum, write_dataset
+
+    root = Path(root)
+    records = []
+    for cid, y, split, label in clips:
+        rel = f"clips/{cid}.wav"
+        save(root / rel, y, sr)
+        decoded, _ = load(root / rel)
+        records.append(Clip(id=cid, path=rel, source=f"{label or 'src'}/{cid}.wav", offset=0.0,
+                            duration=len(y) / sr, split=split, checksum=audio_checksum(decoded),
+                            label=label))
+    write_dataset(root, records, {"sample_rate": sr, **(info or {})}, rejects=rejects)
+    return root
+
+
+def tones_dataset(root, *, seconds: float = 1.0, sr: int = SR, labels: bool = True):
+    """Four sine clips, 200 Hz ("low") and 500 Hz ("high"), one of each in train and in
+    validation: a signal both model families learn exactly in a few epochs."""
+    clips = []
+    for i, (split, label) in enumerate(
+        [("train", "low"), ("train", "high"), ("validation", "low"), ("validation", "high")]
+    ):
+        freq = 200.0 if label == "low" else 500.0
+        clips.append((f"c{i}", make_sine(freq, sr=sr, seconds=seconds, amp=0.6), split,
+                      label if labels else None))
+    return make_dataset(root, clips, sr=sr)
+
+
+@pytest.fixture
+def sine():
+    """The :func:`make_sine` function (fixtures are how test modules share helpers here)."""
+    return make_sine
+
+
+@pytest.fixture
+def dataset_of():
+    """The :func:`make_dataset` function: ``dataset_of(root, [(id, y, split, label), ...])``."""
+    return make_dataset
+
+
+@pytest.fixture(scope="session")
+def tones(tmp_path_factory):
+    """A session-wide :func:`tones_dataset` (1 s clips at 16 kHz). Read-only: copy it to change it."""
+    return tones_dataset(tmp_path_factory.mktemp("tones") / "dataset")
