@@ -603,7 +603,7 @@ def train(
     if prepare is not None:
         mcfg = prepare(mcfg, ds)
     labels = saved["labels"] if saved is not None else ds.labels()
-    classes = int(getattr(mcfg, "conditioning_classes", 0) or 0)
+    classes = int(archobj.conditioning_classes(mcfg))
     if 0 < classes < len(labels):
         raise ParameterError(
             f"conditioning_classes={classes} but the dataset has {len(labels)} labels "

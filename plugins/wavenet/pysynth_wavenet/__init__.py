@@ -69,6 +69,9 @@ class WaveNet(Architecture):
             info["exported_parameters"] = int(sum(int(np.prod(s)) for s in shapes.values()))
         return info
 
+    def conditioning_classes(self, config: WaveNetConfig) -> int:
+        return int(config.conditioning_classes)
+
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
         """Fit the config to a dataset: its sample rate, and ``conditioning_classes=-1``
         resolved to the number of dataset labels."""
