@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import save
+from ..audio import save
 
 
 def _env(n: int, sr: int, decay: float, attack: float = 0.002) -> np.ndarray:

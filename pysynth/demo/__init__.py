@@ -9,8 +9,6 @@ demo's own artifacts are rebuilt, and a folder it did not make is refused.
 from __future__ import annotations
 
 import json
-import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ParameterError
-
-MARKER = ".pysynth-demo"
-OWNED = ("source", "dataset", "dataset-aug", "runs", "models", "generated",
-         "map.html", "map.png", "map-generated.html", "map-generated.png",
-         "neighbours.csv", "summary.json")
+from ..errors import ParameterError
+from .output import Reporter, prepare_out, write_broken_inputs
 
 
 @dataclass
@@ -61,61 +55,9 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
     )
 
 
-class Reporter:
-    """Prints numbered steps with their duration to stderr (stdout keeps the summary)."""
-
-    def __init__(self, total: int, stream=sys.stderr) -> None:
-        self.total, self.n, self.stream = total, 0, stream
-
-    def step(self, text: str):
-        self.n += 1
-        print(f"[{self.n}/{self.total}] {text} ...", file=self.stream, flush=True)
-        return _Timer(self.stream)
-
-
-class _Timer:
-    def __init__(self, stream) -> None:
-        self.stream = stream
-
-    def __enter__(self):
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds = time.perf_counter() - self.t0
-        if exc[0] is None:
-            print(f"      done in {self.seconds:.1f} s", file=self.stream, flush=True)
-
-
-def _prepare_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ParameterError(f"demo output {out} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
-        raise ParameterError(
-            f"demo output folder {out} is not empty and was not made by `pysynth demo`; "
-            "choose a new folder"
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("made by pysynth demo; its artifacts are rebuilt on re-run\n")
-    for name in OWNED:  # only the demo's own artifacts, in a folder the demo made
-        p = out / name
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
-
-
-def _write_broken_inputs(source: Path) -> None:
-    """Two broken files, so the demo also shows what curate rejects and why."""
-    broken = source / "broken"
-    broken.mkdir(parents=True, exist_ok=True)
-    (broken / "empty.wav").write_bytes(b"")
-    (broken / "notes.wav").write_text("not audio: a text file with a .wav name\n")
-
-
 def _train_budgeted(dataset, arch, run, preset, overrides, settings_, minutes, seed):
     """Train within a time budget (the run stays resumable with `pysynth train --resume`)."""
-    from . import train
+    from .. import train
 
     base = dict(overrides)
     base.update(steps_per_epoch=settings_.steps_per_epoch,
@@ -159,14 +101,14 @@ def demo(
         raise ParameterError(f"minutes must be > 0, got {minutes!r}")
     out = Path(out)
     s = settings(quick=quick, minutes=minutes)
-    _prepare_out(out)
+    prepare_out(out)
     rep = Reporter(total=10)
     summary: dict[str, Any] = {"out": str(out.resolve()), "quick": quick}
 
     with rep.step("synthesizing a corpus of drums, plucks, bells and organ notes"):
         paths = make_corpus(out / "source", per_instrument=s.per_instrument, seed=seed,
                             seconds=max(0.5, s.clip_seconds))
-        _write_broken_inputs(out / "source")
+        write_broken_inputs(out / "source")
     summary["source_files"] = len(paths) + 2
 
     with rep.step("curating into a dataset (resample, trim, normalize, cut, dedupe, split)"):
@@ -215,7 +157,7 @@ def demo(
                     overlay=out / "generated", csv_path=out / "neighbours.csv")
 
     with rep.step("scoring the validation clips with each model"):
-        from .dataset import Dataset
+        from ..dataset import Dataset
 
         ds = Dataset.open(out / "dataset")
         val = [ds.load(c) for c in ds.clips("validation")] or [ds.load(c) for c in ds.clips()][:4]

@@ -9,24 +9,24 @@ import sys
 import numpy as np
 import pytest
 
-from pysynth.demo import MARKER, _prepare_out
+from pysynth.demo.output import MARKER, prepare_out
 from pysynth.errors import ParameterError
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path):
     (tmp_path / "my-precious.wav").write_bytes(b"RIFF")
     with pytest.raises(ParameterError, match="not made by `pysynth demo`"):
-        _prepare_out(tmp_path)
+        prepare_out(tmp_path)
     assert (tmp_path / "my-precious.wav").read_bytes() == b"RIFF"
 
 
 def test_rerun_rebuilds_only_the_demos_own_artifacts(tmp_path):
     out = tmp_path / "demo"
-    _prepare_out(out)
+    prepare_out(out)
     (out / "dataset").mkdir()
     (out / "dataset" / "stale.txt").write_text("old")
     (out / "notes-by-user.txt").write_text("keep me")
-    _prepare_out(out)
+    prepare_out(out)
     assert (out / MARKER).exists()
     assert not (out / "dataset").exists()
     assert (out / "notes-by-user.txt").read_text() == "keep me"
