@@ -8,10 +8,17 @@ printed after the run (pytest-benchmark's table shows times, not ratios).
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-import pytest
+# Benchmark the installed pysynth, never the source folder that `python -m pytest` puts
+# first on sys.path (it has no compiled engine); see tests/conftest.py.
+_ROOT = Path(__file__).resolve().parents[1]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT]
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 _REPORT: list[str] = []
 
