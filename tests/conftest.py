@@ -63,9 +63,10 @@ def tones_dataset(root, *, seconds: float = 1.0, sr: int = SR, labels: bool = Tr
     return make_dataset(root, clips, sr=sr)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sine():
-    """The :func:`make_sine` function (fixtures are how test modules share helpers here)."""
+    """The :func:`make_sine` function (fixtures are how test modules share helpers here).
+    Session-scoped, so that module- and session-scoped fixtures can use it too."""
     return make_sine
 
 
