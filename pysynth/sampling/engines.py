@@ -1,0 +1,124 @@
+"""What runs a model file: the compiled CPU engine, the CUDA engine when a GPU can take the
+family, or the architecture plugin's numpy reference for families the engine does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from ..checks import check_choice, check_int
+from ..errors import ModelFileError, ParameterError
+from ..modelfile import ModelFile, load_model
+
+#: program family -> class name in pysynth._engine / pysynth._engine_cuda
+ENGINE_CLASSES = {"wavenet": "WaveNetEngine", "samplernn": "SampleRNNEngine"}
+DEVICES = ("auto", "cpu", "cuda")
+
+__all__ = ["DEVICES", "ENGINE_CLASSES", "load", "make_engine", "reference_model", "runner"]
+
+
+def load(model: str | os.PathLike | ModelFile) -> ModelFile:
+    """Return ``model`` as a :class:`~pysynth.modelfile.ModelFile` (loading a path)."""
+    if isinstance(model, ModelFile):
+        return model
+    if isinstance(model, (str, os.PathLike)):
+        return load_model(model)
+    raise ParameterError(
+        f"model must be a model file path or a loaded pysynth.modelfile.ModelFile, "
+        f"got {type(model).__name__}"
+    )
+
+
+def _cuda_module():
+    """The CUDA engine module, or a ParameterError saying why it cannot be used."""
+    try:
+        from .. import _engine_cuda
+    except ImportError:
+        raise ParameterError(
+            "device='cuda': this pysynth was built without CUDA support "
+            "(no pysynth._engine_cuda; rebuild with a CUDA compiler installed)"
+        ) from None
+    if not _engine_cuda.device_available():
+        problem = _engine_cuda.device_problem() or "no CUDA device found"
+        raise ParameterError(f"device='cuda': no usable CUDA device ({problem})")
+    return _engine_cuda
+
+
+def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", threads: int = 0):
+    """The compiled engine for ``model``, or ``None`` if its family is not compiled.
+
+    Parameters
+    ----------
+    device : {"auto", "cpu", "cuda"}
+        ``"auto"`` uses a CUDA device when the CUDA module is built, a device is present
+        and it supports the family; otherwise the CPU engine.
+    threads : int
+        CPU threads (0 = every hardware thread).
+
+    Raises
+    ------
+    ParameterError
+        Unknown device, ``"cuda"`` without CUDA support or device, bad threads.
+    ModelFileError
+        The program or tensors do not match the family (shapes, NaN, missing tensor).
+    """
+    mf = load(model)
+    check_choice(device, "device", DEVICES)
+    threads = check_int(threads, "threads", lo=0)
+    cls_name = ENGINE_CLASSES.get(mf.family)
+    program_json = json.dumps(mf.program)
+    if device in ("cuda", "auto"):
+        try:
+            cuda = _cuda_module()
+        except ParameterError:
+            if device == "cuda":
+                raise
+            cuda = None
+        if cuda is not None and cls_name is not None and hasattr(cuda, cls_name):
+            return _construct(getattr(cuda, cls_name), mf, program_json)
+        if device == "cuda":
+            raise ParameterError(
+                f"device='cuda': the CUDA engine does not run the {mf.family!r} family; "
+                "use device='cpu'"
+            )
+    from .. import _engine
+
+    if cls_name is None or not hasattr(_engine, cls_name):
+        return None
+    return _construct(getattr(_engine, cls_name), mf, program_json, threads)
+
+
+def _construct(cls, mf: ModelFile, program_json: str, *args):
+    try:
+        return cls(program_json, mf.tensors, *args)
+    except ValueError as exc:
+        # the engine names the tensor or key; the user also needs to know which file
+        where = f"{mf.path}: " if mf.path else ""
+        raise ModelFileError(f"{where}{exc}") from None
+
+
+def reference_model(model: str | os.PathLike | ModelFile):
+    """The numpy reference model of ``model`` from the architecture whose ``family``
+    matches the program's (looked up in :data:`pysynth.registry.architectures`)."""
+    from ..registry import architectures
+
+    mf = load(model)
+    for entry in architectures.entries():
+        arch = entry.obj
+        if getattr(arch, "family", None) == mf.family:
+            if isinstance(arch, type):
+                arch = arch()
+            return arch.reference(mf.program, mf.tensors)
+    raise ParameterError(
+        f"no installed architecture plugin runs the {mf.family!r} family "
+        f"(known architectures: {', '.join(architectures.names()) or 'none'})"
+    )
+
+
+def runner(mf: ModelFile, *, device: str, threads: int) -> tuple[Any, Any]:
+    """``(engine, None)`` when the engine compiles ``mf``'s family, else ``(None, reference)``
+    with the plugin's :class:`~pysynth.arch.ReferenceModel` (slower, same results)."""
+    engine = make_engine(mf, device=device, threads=threads)
+    return engine, (reference_model(mf) if engine is None else None)

@@ -1,0 +1,168 @@
+"""The checked arguments of one generation (model, clip count and length, primes, conditions,
+engine) shared by sample, sample_to_files and stream, and the loop that runs it in blocks.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .. import audio as _audio
+from ..checks import check_int, check_number
+from ..errors import ParameterError
+from ..modelfile import ModelFile
+from .engines import load, runner
+from .reference import BlockCallback, reference_sample
+
+#: The longest clip (in samples) pysynth generates: a 16-bit WAV file holds at most 4 GiB.
+MAX_CLIP_SAMPLES = (2**32 - 1024) // 2
+
+__all__ = ["MAX_CLIP_SAMPLES", "Plan", "cond_ids", "make_plan", "quantization"]
+
+
+def quantization(mf: ModelFile) -> tuple[int, str]:
+    """``(levels, kind)`` of a model's program: how audio maps to its indices and back."""
+    return int(mf.program["levels"]), str(mf.program.get("quantization", "mu-law"))
+
+
+@dataclass
+class Plan:
+    model: ModelFile
+    n: int
+    samples: int
+    temperature: float
+    seed: int
+    prime: np.ndarray | None  # int32 (n, P)
+    cond: np.ndarray | None  # int32 (n,)
+    engine: Any  # compiled engine, or None: the plugin's reference model runs instead
+    reference: Any  # the plugin's ReferenceModel when engine is None
+    sample_rate: int
+
+    def level_table(self) -> np.ndarray:
+        """Audio value of each index."""
+        return _audio.level_table(*quantization(self.model))
+
+    def run(self, on_block: BlockCallback, chunk: int) -> None:
+        """Generate, calling ``on_block(indices (n, <= chunk), offset)`` block by block."""
+        streams = np.arange(self.n, dtype=np.int32)
+        if self.engine is not None:
+            done = 0
+
+            def deliver(block: np.ndarray) -> None:
+                nonlocal done
+                on_block(block, done)
+                done += block.shape[1]
+
+            self.engine.generate(
+                self.samples, streams=streams, seed=self.seed, temperature=self.temperature,
+                prime=self.prime, cond=self.cond, chunk=chunk, callback=deliver,
+            )
+            return
+        from .. import _engine
+
+        # the engine's counter-based uniforms, so a plugin family samples reproducibly too
+        p = 0 if self.prime is None else self.prime.shape[1]
+        u = _engine.uniforms(self.seed, streams, p, self.samples)
+        reference_sample(
+            self.reference, self.samples, u, self.temperature, self.prime, self.cond,
+            on_block=on_block, chunk=chunk,
+        )
+
+    def run_with_progress(self, on_block: BlockCallback, *, progress: bool) -> None:
+        """:meth:`run` in blocks of about a quarter second of audio (smooth progress,
+        negligible overhead), with a tqdm bar on stderr if ``progress``."""
+        chunk = max(256, self.sample_rate // 4)
+        bar = _progress_bar(self.samples / self.sample_rate, progress)
+        if bar is None:
+            self.run(on_block, chunk=chunk)
+            return
+
+        def counted(block: np.ndarray, offset: int) -> None:
+            on_block(block, offset)
+            bar.update(block.shape[1] / self.sample_rate)
+
+        try:
+            self.run(counted, chunk=chunk)
+        finally:
+            bar.close()
+
+
+def _progress_bar(seconds: float, enabled: bool):
+    """A tqdm bar on stderr counting seconds of audio per clip, or None."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=seconds, unit="s", desc="sampling", leave=False,
+                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]")
+
+
+def _prime_indices(prime: Any, mf: ModelFile, n: int) -> np.ndarray | None:
+    if prime is None:
+        return None
+    if isinstance(prime, (str, os.PathLike)):
+        x, _ = _audio.load(prime, sr=mf.sample_rate)
+    else:
+        x = np.asarray(prime)
+        if x.dtype.kind not in "fiu":
+            raise ParameterError(f"prime must be audio samples or a file path, got dtype {x.dtype}")
+        x = x.astype(np.float32)
+    if x.ndim == 1:
+        x = np.broadcast_to(x, (n, x.shape[0]))
+    if x.ndim != 2 or x.shape[0] != n:
+        raise ParameterError(f"prime must be 1-D audio or (n={n}, samples), got shape {x.shape}")
+    if x.shape[1] == 0:
+        raise ParameterError("prime is empty (0 samples)")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("prime contains NaN or infinite samples")
+    return np.ascontiguousarray(_audio.quantize(x, *quantization(mf)), dtype=np.int32)
+
+
+def cond_ids(cond: Any, mf: ModelFile, n: int) -> np.ndarray | None:
+    """``cond`` (one class id, or one per stream) as ``n`` int32 ids, checked against the
+    model's ``conditioning_classes``; ``None`` for an unconditioned model."""
+    classes = int(mf.program.get("conditioning_classes", 0) or 0)
+    if cond is None:
+        if classes > 0:
+            raise ParameterError(
+                f"this model is conditioned on {classes} classes: pass cond "
+                f"(a class id in [0, {classes}) or one per stream)"
+            )
+        return None
+    if classes == 0:
+        raise ParameterError(f"cond={cond!r} was given but this model is not conditioned")
+    c = np.asarray(cond)
+    if c.ndim == 0:
+        c = np.full(n, c)
+    if c.dtype.kind not in "iu" or c.shape != (n,):
+        raise ParameterError(f"cond must be a class id or {n} class ids, got {cond!r}")
+    if c.min() < 0 or c.max() >= classes:
+        raise ParameterError(f"cond class ids must be in [0, {classes}), got {cond!r}")
+    return c.astype(np.int32)
+
+
+def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads) -> Plan:
+    """Check every argument of a generation (before any work) and choose what runs it."""
+    n = check_int(n, "n", lo=1)
+    secs = check_number(seconds, "seconds", lo=0)
+    temperature = check_number(temperature, "temperature", lo=0)
+    seed = check_int(seed, "seed", lo=0)
+    mf = load(model)
+    sr = mf.sample_rate
+    samples = round(secs * sr)
+    if samples < 1:
+        raise ParameterError(f"seconds={seconds!r} is less than one sample at {sr} Hz")
+    if samples > MAX_CLIP_SAMPLES:
+        raise ParameterError(
+            f"seconds={seconds!r} is too long for one clip: a WAV file holds at most "
+            f"{MAX_CLIP_SAMPLES / sr / 3600:.0f} hours at {sr} Hz"
+        )
+    engine, reference = runner(mf, device=device, threads=threads)
+    return Plan(
+        model=mf, n=n, samples=int(samples), temperature=temperature, seed=seed,
+        prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n),
+        engine=engine, reference=reference, sample_rate=sr,
+    )

@@ -1,0 +1,93 @@
+"""The `pysynth sample` and `pysynth score` commands, and the warnings shown before sampling."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+from pysynth_wavenet import WaveNet, random_program
+
+import pysynth
+from pysynth import cli
+from pysynth.modelfile import save_model
+from pysynth.sampling import learned_little
+
+
+def test_cli_sample_and_score(model_path, tmp_path, capsys):
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(model_path), "-o", str(out), "-n", "2", "--seconds", "0.05",
+                     "--seed", "4", "-q"]) == 0
+    files = sorted(out.glob("*.wav"))
+    assert [f.name for f in files] == ["tiny-seed4-000.wav", "tiny-seed4-001.wav"]
+    captured = capsys.readouterr()
+    assert captured.out.strip() == f"wrote 2 clips to {out}"
+    speed = re.search(r"([\d.]+) s of audio in ([\d.]+) s: real-time factor ([\d.]+)x",
+                      captured.err)
+    assert speed is not None, captured.err
+    assert float(speed.group(1)) == pytest.approx(0.1)
+    assert float(speed.group(3)) > 1  # a tiny model in the compiled engine
+    assert cli.main(["score", str(model_path), *map(str, files), "--verbose"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+    assert lines[-1].endswith("bits/sample over 2 clip(s)")
+    want = pysynth.score(model_path, files, per_clip=True)
+    np.testing.assert_allclose([float(line.split()[0]) for line in lines[:2]], want, atol=1e-4)
+    assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
+
+
+def test_cli_errors_are_one_line(model_path, tmp_path, capsys):
+    assert cli.main(["sample", str(model_path), "-o", str(tmp_path), "--seconds", "-1"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("pysynth sample: error: seconds must be")
+    assert "\n" not in err
+
+
+def test_cli_score_reads_a_dataset_folder(model_path, tmp_path, capsys, sine, dataset_of):
+    root = dataset_of(tmp_path / "ds", [(f"c{i}", sine(f, sr=8000, seconds=0.05, amp=0.4),
+                                         "train", None)
+                                        for i, f in enumerate((220.0, 330.0, 440.0))], sr=8000)
+    assert cli.main(["score", str(model_path), str(root), "-v"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    per_clip = [float(line.split()[0]) for line in lines[:3]]
+    want = pysynth.score(model_path, [root / "clips" / f"c{i}.wav" for i in range(3)],
+                         per_clip=True)
+    np.testing.assert_allclose(per_clip, want, atol=1e-4)
+    assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
+
+
+def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path, sine):
+    prime = pysynth.audio.save(tmp_path / "prime.wav", sine(300.0, sr=8000, seconds=0.05,
+                                                            amp=0.3), 8000, subtype="FLOAT")
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(cond_model_path), "-o", str(out), "-n", "2", "--seconds",
+                     "0.02", "--prime", str(prime), "--cond", "2", "1", "--prefix", "x",
+                     "-q"]) == 0
+    files = sorted(out.glob("*.wav"))
+    assert [f.name for f in files] == ["x-seed0-000.wav", "x-seed0-001.wav"]
+    want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1])
+    for f, row in zip(files, want):
+        np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
+
+
+def test_learned_little_warns_only_near_chance(tmp_path):
+    program, tensors = random_program(WaveNet().make_config({"dilations": [1, 2]}), seed=0)
+    bad = save_model(tmp_path / "bad.pysynth", program, tensors, {"val_nll_bits": 7.95, "epoch": 1})
+    good = save_model(tmp_path / "good.pysynth", program, tensors, {"val_nll_bits": 3.1})
+    unknown = save_model(tmp_path / "unknown.pysynth", program, tensors, {})
+    msg = learned_little(bad)
+    assert "7.95 bits" in msg
+    assert "chance (8 bits)" in msg
+    assert "after 1 epochs" in msg
+    assert learned_little(good) is None
+    assert learned_little(unknown) is None
+
+
+def test_cli_sample_warns_before_sampling_a_model_near_chance(tmp_path, capsys):
+    program, tensors = random_program(WaveNet().make_config({"dilations": [1, 2]}), seed=0)
+    bad = save_model(tmp_path / "bad.pysynth", program, tensors, {"val_nll_bits": 7.95})
+    assert cli.main(["sample", str(bad), "-o", str(tmp_path / "gen"), "-n", "1",
+                     "--seconds", "0.01", "-q"]) == 0
+    assert "pysynth sample: warning: this model's validation NLL is 7.95" in capsys.readouterr().err
