@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import Curator, Rejected, Segment, check_choice, check_number
+from ...checks import check_choice, check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment
 
 SHORT = ("pad", "drop")
 
@@ -44,15 +45,21 @@ class Cut(Curator):
 
     def __post_init__(self) -> None:
         # a clip is one training example: an hour is already far beyond any use
-        check_number("cut", "clip_seconds", self.clip_seconds, lo=0, hi=3600, lo_open=True)
-        check_number("cut", "hop_seconds", self.hop_seconds, lo=0, hi=3600, lo_open=True,
-                     allow_none=True)
-        check_choice("cut", "short", self.short, SHORT)
-        check_number("cut", "min_seconds", self.min_seconds, lo=0)
+        check_number(self.clip_seconds, "clip_seconds", lo=0, hi=3600, lo_open=True,
+                     owner="cut")
+        if self.hop_seconds is not None:
+            check_number(self.hop_seconds, "hop_seconds", lo=0, hi=3600, lo_open=True,
+                         owner="cut")
+        check_choice(self.short, "short", SHORT, owner="cut")
+        check_number(self.min_seconds, "min_seconds", lo=0, owner="cut")
 
     @property
     def hop(self) -> float:
         return self.clip_seconds if self.hop_seconds is None else self.hop_seconds
+
+    def block_alignment(self) -> float:
+        """The hop: blocks that are whole multiples of it are cut as one recording is."""
+        return self.hop
 
     def apply(self, seg: Segment) -> list[Segment]:
         n = round(self.clip_seconds * seg.sr)

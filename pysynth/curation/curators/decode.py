@@ -2,8 +2,9 @@
 
 The file is read in small native blocks and streamed through soxr, and handed down the
 pipeline in blocks of ``block_seconds``, so an hour-long recording never sits in memory
-whole. The block length is rounded up to a multiple of ``align_seconds`` (curate sets it
-to the clip hop) so that cutting a long recording into clips loses nothing at block seams.
+whole. The block length is rounded up to a multiple of ``align_seconds`` (the pipeline sets
+it to the clip hop, see :meth:`~pysynth.curation.Curator.block_alignment`) so that cutting
+a long recording into clips loses nothing at block seams.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import _check_sr
-from ..registry import curators
-from .base import Curator, Rejected, Segment, check_number
+from ...checks import check_int, check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment
 
 _READ_FRAMES = 1 << 16  # native frames per read: ~1.4 s at 48 kHz, a few MB at most
 
@@ -34,7 +35,7 @@ class Decode(Curator):
     block_seconds : float
         Length of the blocks handed down the pipeline (default 60 s); bounds memory.
     align_seconds : float or None
-        Round the block length up to a multiple of this (curate passes the clip hop).
+        Round the block length up to a multiple of this (the pipeline passes the clip hop).
 
     Rejects
     -------
@@ -50,10 +51,11 @@ class Decode(Curator):
     align_seconds: float | None = None
 
     def __post_init__(self) -> None:
-        _check_sr(self.sr, "decode: sr")
-        check_number("decode", "block_seconds", self.block_seconds, lo=0, lo_open=True)
-        check_number("decode", "align_seconds", self.align_seconds, lo=0, lo_open=True,
-                     allow_none=True)
+        check_int(self.sr, "sr", lo=100, hi=768_000, owner="decode")
+        check_number(self.block_seconds, "block_seconds", lo=0, lo_open=True, owner="decode")
+        if self.align_seconds is not None:
+            check_number(self.align_seconds, "align_seconds", lo=0, lo_open=True,
+                         owner="decode")
 
     def block_samples(self) -> int:
         n = max(1, round(self.block_seconds * self.sr))

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import Curator, Rejected, Segment, check_number, frame_rms_db
+from ...checks import check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment, frame_rms_db
 
 
 @curators.register("trim")
@@ -36,9 +37,10 @@ class Trim(Curator):
     frame_seconds: float = 0.01
 
     def __post_init__(self) -> None:
-        check_number("trim", "trim_db", self.trim_db, lo=0, lo_open=True)
-        check_number("trim", "floor_db", self.floor_db, hi=0)
-        check_number("trim", "frame_seconds", self.frame_seconds, lo=0, hi=1, lo_open=True)
+        check_number(self.trim_db, "trim_db", lo=0, lo_open=True, owner="trim")
+        check_number(self.floor_db, "floor_db", hi=0, owner="trim")
+        check_number(self.frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True,
+                     owner="trim")
 
     def apply(self, seg: Segment) -> list[Segment]:
         frame = max(1, round(self.frame_seconds * seg.sr))

@@ -16,19 +16,14 @@ from pysynth.dataset import Dataset, read_rejects
 SR = 16000
 
 
-def _tone(freq, seconds, sr=SR, amp=0.5):
-    t = np.arange(round(seconds * sr)) / sr
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
 @pytest.fixture
-def sounds(tmp_path):
+def sounds(tmp_path, sine):
     src = tmp_path / "sounds"
     (src / "drums").mkdir(parents=True)
     (src / "keys").mkdir()
     for i, f in enumerate((200, 330, 520, 800)):
-        sf.write(src / "drums" / f"d{i}.wav", _tone(f, 2.0, 44100), 44100)
-        sf.write(src / "keys" / f"k{i}.wav", _tone(f * 2.7, 1.5, 22050), 22050)
+        sf.write(src / "drums" / f"d{i}.wav", sine(f, seconds=2.0, sr=44100), 44100)
+        sf.write(src / "keys" / f"k{i}.wav", sine(f * 2.7, seconds=1.5, sr=22050), 22050)
     (src / "keys" / "broken.wav").write_bytes(b"RIFF")
     return src
 
@@ -114,13 +109,13 @@ def test_cli_recipe_file(sounds, tmp_path, capsys):
     assert "has no parameter top_db" in capsys.readouterr().err
 
 
-def test_long_input_is_processed_in_blocks_with_bounded_memory(tmp_path):
+def test_long_input_is_processed_in_blocks_with_bounded_memory(sine, tmp_path):
     """A 2-minute file at 48 kHz stereo: peak traced memory stays far below its decoded size."""
     sr, seconds = 48000, 120
     path = tmp_path / "long.wav"
     with sf.SoundFile(path, "w", sr, 2, subtype="PCM_16") as f:
         for k in range(seconds // 10):
-            block = _tone(300 + 10 * k, 10.0, sr, amp=0.4)
+            block = sine(300 + 10 * k, seconds=10.0, sr=sr, amp=0.4)
             f.write(np.stack([block, block], axis=1))
     decoded_bytes = sr * seconds * 2 * 4  # float32 stereo: ~46 MB
     tracemalloc.start()

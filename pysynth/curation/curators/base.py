@@ -23,8 +23,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ParameterError
-
 
 class Rejected(Exception):
     """Raised by a curator to reject the segment (or, from decode, the whole file).
@@ -106,6 +104,16 @@ class Curator:
         """The parameters as plain JSON values (recorded in ``dataset.json``)."""
         return asdict(self)  # type: ignore[call-overload]
 
+    def block_alignment(self) -> float | None:
+        """Seconds that the decode step's blocks should be a whole multiple of, or ``None``.
+
+        A hook for steps that cut at fixed positions (``cut`` returns its hop):
+        :func:`~pysynth.curation.build_pipeline` gives the first value a step returns to the
+        decode step as its ``align_seconds`` parameter (unless the recipe sets it), so a long
+        recording read in blocks loses nothing at the block seams.
+        """
+        return None
+
     # decode stage
     def blocks(self, path: str, *, source: str, label: str) -> Iterator[Segment]:
         raise NotImplementedError
@@ -153,26 +161,3 @@ def frame_rms_db(y: np.ndarray, frame: int) -> np.ndarray:
     if pad:  # mean over the real samples only
         power[-1] *= frame / (frame - pad)
     return 10.0 * np.log10(np.maximum(power, 1e-20))
-
-
-def check_number(owner: str, name: str, value: Any, *, lo: float | None = None,
-                 hi: float | None = None, allow_none: bool = False,
-                 lo_open: bool = False) -> None:
-    """Raise ParameterError naming ``owner.name`` if ``value`` is not a number in range."""
-    if value is None and allow_none:
-        return
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(float(value))
-    if ok and lo is not None:
-        ok = value > lo if lo_open else value >= lo
-    if ok and hi is not None:
-        ok = value <= hi
-    if not ok:
-        rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, "
-        rng += f"{hi if hi is not None else 'inf'}]"
-        raise ParameterError(f"{owner}: {name} must be a number in {rng}, got {value!r}")
-
-
-def check_choice(owner: str, name: str, value: Any, choices: tuple) -> None:
-    if value not in choices:
-        raise ParameterError(f"{owner}: {name} must be one of {choices}, got {value!r}")

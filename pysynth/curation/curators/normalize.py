@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import Curator, Rejected, Segment, amp_to_db, check_choice, check_number, db_to_amp
+from ...checks import check_choice, check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment, amp_to_db, db_to_amp
 
 MODES = ("peak", "loudness")
 
@@ -38,9 +39,10 @@ class Normalize(Curator):
     max_peak_db: float = -0.1
 
     def __post_init__(self) -> None:
-        check_choice("normalize", "mode", self.mode, MODES)
-        check_number("normalize", "target_db", self.target_db, lo=-100, hi=0, allow_none=True)
-        check_number("normalize", "max_peak_db", self.max_peak_db, lo=-100, hi=0)
+        check_choice(self.mode, "mode", MODES, owner="normalize")
+        if self.target_db is not None:
+            check_number(self.target_db, "target_db", lo=-100, hi=0, owner="normalize")
+        check_number(self.max_peak_db, "max_peak_db", lo=-100, hi=0, owner="normalize")
 
     def apply(self, seg: Segment) -> list[Segment]:
         y = seg.y

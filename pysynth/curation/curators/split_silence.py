@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import Curator, Rejected, Segment, check_number
+from ...checks import check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment
 from .trim import loud_frames
 
 
@@ -43,13 +44,14 @@ class SplitSilence(Curator):
     frame_seconds: float = 0.01
 
     def __post_init__(self) -> None:
-        check_number("split_silence", "split_db", self.split_db, lo=0, lo_open=True)
-        check_number("split_silence", "floor_db", self.floor_db, hi=0)
-        check_number("split_silence", "min_silence_seconds", self.min_silence_seconds,
-                     lo=0, lo_open=True)
-        check_number("split_silence", "min_seconds", self.min_seconds, lo=0)
-        check_number("split_silence", "frame_seconds", self.frame_seconds, lo=0, hi=1,
-                     lo_open=True)
+        owner = "split_silence"
+        check_number(self.split_db, "split_db", lo=0, lo_open=True, owner=owner)
+        check_number(self.floor_db, "floor_db", hi=0, owner=owner)
+        check_number(self.min_silence_seconds, "min_silence_seconds", lo=0, lo_open=True,
+                     owner=owner)
+        check_number(self.min_seconds, "min_seconds", lo=0, owner=owner)
+        check_number(self.frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True,
+                     owner=owner)
 
     def apply(self, seg: Segment) -> list[Segment]:
         frame = max(1, round(self.frame_seconds * seg.sr))

@@ -18,11 +18,6 @@ from pysynth.errors import DatasetError, ParameterError
 SR = 16000
 
 
-def _tone(freq, seconds, sr, amp=0.5):
-    t = np.arange(round(seconds * sr)) / sr
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
 def _chirp(f0, f1, seconds, sr, amp=0.4):
     t = np.arange(round(seconds * sr)) / sr
     return (amp * np.sin(2 * np.pi * (f0 + (f1 - f0) * t / (2 * seconds)) * t)).astype(np.float32)
@@ -54,41 +49,41 @@ EXPECTED = {
 }
 
 
-def build_messy_folder(root):
+def build_messy_folder(root, sine):
     """Every bad case of the issue, next to good files of every format, in ``root``."""
     rng = np.random.default_rng(1)
     for d in ("bad", "good/sub", "repeats"):
         (root / d).mkdir(parents=True, exist_ok=True)
     (root / "bad/zero.wav").write_bytes(b"")
-    sf.write(root / "tmp.wav", _tone(300, 1.0, SR), SR, subtype="PCM_16")
+    sf.write(root / "tmp.wav", sine(300, seconds=1.0), SR, subtype="PCM_16")
     (root / "bad/truncated_header.wav").write_bytes((root / "tmp.wav").read_bytes()[:30])
     (root / "tmp.wav").unlink()
     (root / "bad/text.wav").write_text("this is not audio, just a text file named .wav\n")
-    y = _tone(500, 1.5, SR)
+    y = sine(500, seconds=1.5)
     y[1000:1010] = np.nan
     sf.write(root / "bad/nan_float.wav", y, SR, subtype="FLOAT")
     sf.write(root / "bad/silence.wav", np.zeros(2 * SR, np.float32), SR, subtype="PCM_16")
     sf.write(root / "bad/near_silent.wav",
              (3e-4 * rng.standard_normal(2 * SR)).astype(np.float32), SR, subtype="PCM_16")
-    sf.write(root / "bad/clipped.wav", np.clip(4 * _tone(700, 1.5, SR), -1, 1), SR,
+    sf.write(root / "bad/clipped.wav", np.clip(4 * sine(700, seconds=1.5), -1, 1), SR,
              subtype="PCM_16")
-    sf.write(root / "bad/blip.wav", _tone(1000, 0.02, SR), SR, subtype="PCM_16")
+    sf.write(root / "bad/blip.wav", sine(1000, seconds=0.02), SR, subtype="PCM_16")
 
-    sf.write(root / "good/pcm8.wav", _tone(150, 1.5, SR), SR, subtype="PCM_U8")
+    sf.write(root / "good/pcm8.wav", sine(150, seconds=1.5), SR, subtype="PCM_U8")
     sf.write(root / "good/pcm16.wav", _chirp(200, 1800, 2.2, SR), SR, subtype="PCM_16")
-    sf.write(root / "good/pcm24.wav", _tone(650, 1.5, SR), SR, subtype="PCM_24")
+    sf.write(root / "good/pcm24.wav", sine(650, seconds=1.5), SR, subtype="PCM_24")
     sf.write(root / "good/float32.wav", _chirp(2500, 600, 1.5, SR), SR, subtype="FLOAT")
-    stereo = np.stack([_tone(1000, 1.5, SR), _tone(1000, 1.5, SR, amp=0.2)], axis=1)
+    stereo = np.stack([sine(1000, seconds=1.5), sine(1000, seconds=1.5, amp=0.2)], axis=1)
     sf.write(root / "good/stereo.wav", stereo, SR, subtype="PCM_16")
-    sf.write(root / "good/sr8k.wav", _tone(250, 1.5, 8000), 8000, subtype="PCM_16")
-    sf.write(root / "good/sr48k.flac", _tone(4000, 1.5, 48000), 48000, subtype="PCM_24")
-    sf.write(root / "good/sr48k.wav", _tone(2600, 1.5, 48000), 48000, subtype="PCM_16")
+    sf.write(root / "good/sr8k.wav", sine(250, seconds=1.5, sr=8000), 8000, subtype="PCM_16")
+    sf.write(root / "good/sr48k.flac", sine(4000, seconds=1.5, sr=48000), 48000, subtype="PCM_24")
+    sf.write(root / "good/sr48k.wav", sine(2600, seconds=1.5, sr=48000), 48000, subtype="PCM_16")
     sf.write(root / "good/oneshot.wav", _chirp(3000, 400, 0.3, SR), SR, subtype="PCM_16")
-    sf.write(root / "good/sub/deep.wav", _tone(1600, 1.2, SR), SR, subtype="PCM_16")
+    sf.write(root / "good/sub/deep.wav", sine(1600, seconds=1.2), SR, subtype="PCM_16")
     shutil.copyfile(root / "good/pcm16.wav", root / "repeats/pcm16_copy.wav")
     noisy = _chirp(2500, 600, 1.5, SR) + (1e-3 * rng.standard_normal(round(1.5 * SR)))
     sf.write(root / "repeats/float32_noisy.wav", noisy.astype(np.float32), SR, subtype="FLOAT")
-    sf.write(root / "top.wav", _tone(400, 1.0, SR) * np.hanning(SR).astype(np.float32), SR)
+    sf.write(root / "top.wav", sine(400, seconds=1.0) * np.hanning(SR).astype(np.float32), SR)
     (root / "notes.txt").write_text("not an audio extension: ignored\n")
     return root
 
@@ -99,8 +94,8 @@ def _digest(folder):
 
 
 @pytest.fixture(scope="module")
-def messy(tmp_path_factory):
-    return build_messy_folder(tmp_path_factory.mktemp("messy"))
+def messy(tmp_path_factory, sine):
+    return build_messy_folder(tmp_path_factory.mktemp("messy"), sine)
 
 
 @pytest.fixture(scope="module")
@@ -251,8 +246,8 @@ def test_output_folder_rules(messy, tmp_path):
         pysynth.curate([messy / "good"], tmp_path / "ds", workers=0, progress=False)
 
 
-def test_output_inside_the_source_folder_is_not_curated_again(tmp_path):
-    sf.write(tmp_path / "a.wav", _tone(440, 2.0, SR), SR)
+def test_output_inside_the_source_folder_is_not_curated_again(sine, tmp_path):
+    sf.write(tmp_path / "a.wav", sine(440, seconds=2.0), SR)
     first = pysynth.curate([tmp_path], tmp_path / "ds", progress=False)
     second = pysynth.curate([tmp_path], tmp_path / "ds", progress=False)
     assert first.files == second.files == 1

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import Curator, Rejected, Segment, amp_to_db, check_number
+from ...checks import check_number
+from ...registry import curators
+from .base import Curator, Rejected, Segment, amp_to_db
 
 
 @curators.register("reject")
@@ -43,10 +44,10 @@ class Reject(Curator):
     max_clipped: float = 0.01
 
     def __post_init__(self) -> None:
-        check_number("reject", "min_seconds", self.min_seconds, lo=0)
-        check_number("reject", "silence_db", self.silence_db, hi=0)
-        check_number("reject", "clip_level", self.clip_level, lo=0, hi=1, lo_open=True)
-        check_number("reject", "max_clipped", self.max_clipped, lo=0, hi=1)
+        check_number(self.min_seconds, "min_seconds", lo=0, owner="reject")
+        check_number(self.silence_db, "silence_db", hi=0, owner="reject")
+        check_number(self.clip_level, "clip_level", lo=0, hi=1, lo_open=True, owner="reject")
+        check_number(self.max_clipped, "max_clipped", lo=0, hi=1, owner="reject")
 
     def apply(self, seg: Segment) -> list[Segment]:
         y = seg.y

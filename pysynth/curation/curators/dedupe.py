@@ -15,8 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..registry import curators
-from .base import ClipRecord, Curator, Rejected, Segment, check_number
+from ...checks import check_number
+from ...registry import curators
+from .base import ClipRecord, Curator, Rejected, Segment
 
 TIME_SLOTS = 16
 BANDS = 24
@@ -82,8 +83,8 @@ class Dedupe(Curator):
     within_source: bool = False
 
     def __post_init__(self) -> None:
-        check_number("dedupe", "near_threshold", self.near_threshold, lo=0, hi=1,
-                     allow_none=True)
+        if self.near_threshold is not None:
+            check_number(self.near_threshold, "near_threshold", lo=0, hi=1, owner="dedupe")
 
     def annotate(self, seg: Segment, record: ClipRecord) -> None:
         if self.near_threshold is not None:

@@ -9,25 +9,27 @@ import pytest
 import soundfile as sf
 
 import pysynth
-from pysynth.curation import build_pipeline, load_recipe
-from pysynth.curators.base import ClipRecord, Curator, Rejected, Segment, frame_rms_db
-from pysynth.curators.cut import Cut
-from pysynth.curators.decode import Decode
-from pysynth.curators.dedupe import Dedupe, fingerprint
-from pysynth.curators.normalize import Normalize
-from pysynth.curators.reject import Reject
-from pysynth.curators.split import Split, split_counts
-from pysynth.curators.split_silence import SplitSilence
-from pysynth.curators.trim import Trim
+from pysynth.curation import (
+    ClipRecord,
+    Curator,
+    Rejected,
+    Segment,
+    build_pipeline,
+    load_recipe,
+)
+from pysynth.curation.curators.base import frame_rms_db
+from pysynth.curation.curators.cut import Cut
+from pysynth.curation.curators.decode import Decode
+from pysynth.curation.curators.dedupe import Dedupe, fingerprint
+from pysynth.curation.curators.normalize import Normalize
+from pysynth.curation.curators.reject import Reject
+from pysynth.curation.curators.split import Split, split_counts
+from pysynth.curation.curators.split_silence import SplitSilence
+from pysynth.curation.curators.trim import Trim
 from pysynth.errors import ParameterError, UnknownNameError
 from pysynth.registry import curators
 
 SR = 16000
-
-
-def tone(freq, seconds, sr=SR, amp=0.5):
-    t = np.arange(round(seconds * sr)) / sr
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
 
 
 def seg(y, sr=SR, offset=0.0, source="s.wav"):
@@ -44,8 +46,9 @@ def test_all_builtins_are_registered():
 
 
 @pytest.mark.parametrize("native", [8000, 16000, 44100, 48000])
-def test_decode_resamples_and_mixes_down(tmp_path, native):
-    stereo = np.stack([tone(440, 2.0, native), tone(440, 2.0, native, amp=0.1)], axis=1)
+def test_decode_resamples_and_mixes_down(sine, tmp_path, native):
+    stereo = np.stack([sine(440, seconds=2.0, sr=native),
+                       sine(440, seconds=2.0, sr=native, amp=0.1)], axis=1)
     sf.write(tmp_path / "a.wav", stereo, native, subtype="FLOAT")
     blocks = list(Decode(sr=SR).blocks(str(tmp_path / "a.wav"), source="a", label=""))
     y = np.concatenate([b.y for b in blocks])
@@ -56,8 +59,8 @@ def test_decode_resamples_and_mixes_down(tmp_path, native):
     assert np.argmax(spectrum) == pytest.approx(440, abs=1)
 
 
-def test_decode_blocks_are_aligned_and_seamless(tmp_path):
-    y = tone(330, 25.3, 44100)
+def test_decode_blocks_are_aligned_and_seamless(sine, tmp_path):
+    y = sine(330, seconds=25.3, sr=44100)
     sf.write(tmp_path / "long.wav", y, 44100, subtype="FLOAT")
     whole = np.concatenate([b.y for b in Decode(sr=SR, block_seconds=100).blocks(
         str(tmp_path / "long.wav"), source="x", label="")])
@@ -79,8 +82,8 @@ def test_decode_rejects_broken_files(tmp_path, content, reason):
     assert info.value.reason == reason
 
 
-def test_decode_rejects_inf_in_a_late_block(tmp_path):
-    y = tone(200, 3.0)
+def test_decode_rejects_inf_in_a_late_block(sine, tmp_path):
+    y = sine(200, seconds=3.0)
     y[int(2.5 * SR)] = np.inf
     sf.write(tmp_path / "x.wav", y, SR, subtype="FLOAT")
     gen = Decode(block_seconds=1.0).blocks(str(tmp_path / "x.wav"), source="x", label="")
@@ -93,27 +96,27 @@ def test_decode_rejects_inf_in_a_late_block(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("y", "reason"),
+    ("make", "reason"),
     [
-        (tone(440, 0.01), "too_short"),
-        (np.zeros(SR), "silent"),
-        (tone(440, 1.0, amp=0.002), "silent"),  # -54 dBFS peak
-        (np.clip(tone(440, 1.0, amp=3.0), -1, 1), "clipped"),
-        (np.full(SR, np.nan), "non_finite"),
+        (lambda sine: sine(440, seconds=0.01), "too_short"),
+        (lambda sine: np.zeros(SR), "silent"),
+        (lambda sine: sine(440, seconds=1.0, amp=0.002), "silent"),  # -54 dBFS peak
+        (lambda sine: np.clip(sine(440, seconds=1.0, amp=3.0), -1, 1), "clipped"),
+        (lambda sine: np.full(SR, np.nan), "non_finite"),
     ],
 )
-def test_reject_reasons(y, reason):
+def test_reject_reasons(sine, make, reason):
     with pytest.raises(Rejected) as info:
-        Reject().apply(seg(y))
+        Reject().apply(seg(make(sine)))
     assert info.value.reason == reason
 
 
-def test_reject_keeps_good_audio_and_thresholds_are_parameters():
-    good = tone(440, 1.0, amp=0.9)
+def test_reject_keeps_good_audio_and_thresholds_are_parameters(sine):
+    good = sine(440, seconds=1.0, amp=0.9)
     assert Reject().apply(seg(good))[0].y is not None
-    quiet = tone(440, 1.0, amp=0.002)
+    quiet = sine(440, seconds=1.0, amp=0.002)
     assert len(Reject(silence_db=-60).apply(seg(quiet))) == 1
-    clipped = np.clip(tone(440, 1.0, amp=3.0), -1, 1)
+    clipped = np.clip(sine(440, seconds=1.0, amp=3.0), -1, 1)
     assert len(Reject(max_clipped=1).apply(seg(clipped))) == 1
 
 
@@ -130,37 +133,37 @@ def test_reject_bad_parameters(kwargs, match):
 # -- trim and split_silence -----------------------------------------------------------------
 
 
-def test_trim_removes_leading_and_trailing_silence():
-    y = np.concatenate([np.zeros(SR // 2), tone(440, 1.0), 1e-5 * np.ones(SR // 4)])
+def test_trim_removes_leading_and_trailing_silence(sine):
+    y = np.concatenate([np.zeros(SR // 2), sine(440, seconds=1.0), 1e-5 * np.ones(SR // 4)])
     (out,) = Trim().apply(seg(y, offset=10.0))
     assert out.offset == pytest.approx(10.5, abs=0.01)
     assert out.duration == pytest.approx(1.0, abs=0.011)
-    assert Trim().apply(seg(tone(440, 1.0)))[0].duration == pytest.approx(1.0)
+    assert Trim().apply(seg(sine(440, seconds=1.0)))[0].duration == pytest.approx(1.0)
     with pytest.raises(Rejected, match="silent"):
         Trim().apply(seg(np.zeros(SR)))
 
 
-def test_split_silence_finds_three_bursts():
+def test_split_silence_finds_three_bursts(sine):
     gap = np.zeros(SR // 2)
     short_gap = np.zeros(SR // 10)  # too short to split
-    y = np.concatenate([tone(300, 0.4), gap, tone(500, 0.3), short_gap, tone(500, 0.3), gap,
-                        tone(800, 0.2), gap])
+    y = np.concatenate([sine(300, seconds=0.4), gap, sine(500, seconds=0.3), short_gap,
+                        sine(500, seconds=0.3), gap, sine(800, seconds=0.2), gap])
     parts = SplitSilence(min_silence_seconds=0.3).apply(seg(y))
     assert len(parts) == 3
     assert [round(p.offset, 2) for p in parts] == [0.0, 0.9, 2.1]
     assert [round(p.duration, 2) for p in parts] == [0.4, 0.7, 0.2]
 
 
-def test_frame_rms_db_of_a_full_scale_sine():
-    db = frame_rms_db(tone(1000, 0.1, amp=1.0), 160)
+def test_frame_rms_db_of_a_full_scale_sine(sine):
+    db = frame_rms_db(sine(1000, seconds=0.1, amp=1.0), 160)
     np.testing.assert_allclose(db, -3.0103, atol=0.01)
 
 
 # -- normalize ----------------------------------------------------------------------------
 
 
-def test_normalize_peak_and_loudness():
-    y = tone(440, 1.0, amp=0.1)
+def test_normalize_peak_and_loudness(sine):
+    y = sine(440, seconds=1.0, amp=0.1)
     (p,) = Normalize(mode="peak", target_db=-6).apply(seg(y))
     assert np.max(np.abs(p.y)) == pytest.approx(10 ** (-6 / 20), rel=1e-4)
     assert p.meta["gain_db"] == pytest.approx(20 - 6, abs=0.01)
@@ -188,16 +191,17 @@ def test_normalize_peak_and_loudness():
     ("seconds", "clip", "hop", "n"),
     [(3.5, 1.0, None, 3), (3.0, 1.0, None, 3), (3.0, 1.0, 0.5, 5), (2.0, 0.5, 0.25, 7)],
 )
-def test_cut_counts_and_offsets(seconds, clip, hop, n):
-    clips = Cut(clip_seconds=clip, hop_seconds=hop).apply(seg(tone(440, seconds), offset=2.0))
+def test_cut_counts_and_offsets(sine, seconds, clip, hop, n):
+    y = sine(440, seconds=seconds)
+    clips = Cut(clip_seconds=clip, hop_seconds=hop).apply(seg(y, offset=2.0))
     assert len(clips) == n
     step = hop or clip
     assert [c.offset for c in clips] == pytest.approx([2.0 + i * step for i in range(n)])
     assert all(len(c.y) == round(clip * SR) for c in clips)
 
 
-def test_cut_pads_or_drops_one_shots():
-    shot = tone(440, 0.3)
+def test_cut_pads_or_drops_one_shots(sine):
+    shot = sine(440, seconds=0.3)
     (padded,) = Cut(clip_seconds=1.0).apply(seg(shot))
     assert len(padded.y) == SR
     np.testing.assert_array_equal(padded.y[: len(shot)], shot)
@@ -222,10 +226,10 @@ def _record(i, y, source, checksum=None):
     return rec
 
 
-def test_fingerprint_separates_different_sounds_and_ignores_faint_noise():
+def test_fingerprint_separates_different_sounds_and_ignores_faint_noise(sine):
     rng = np.random.default_rng(0)
-    a = tone(440, 1.0)
-    b = tone(880, 1.0)
+    a = sine(440, seconds=1.0)
+    b = sine(880, seconds=1.0)
     noisy = a + 1e-3 * rng.standard_normal(SR).astype(np.float32)
     fa, fb, fn = fingerprint(a, SR), fingerprint(b, SR), fingerprint(noisy, SR)
     assert np.linalg.norm(fa) == pytest.approx(1.0, abs=1e-5)
@@ -234,9 +238,9 @@ def test_fingerprint_separates_different_sounds_and_ignores_faint_noise():
     assert not fingerprint(np.zeros(SR), SR).any()
 
 
-def test_dedupe_exact_and_near_with_matches():
+def test_dedupe_exact_and_near_with_matches(sine):
     rng = np.random.default_rng(0)
-    a, b = tone(440, 1.0), tone(1300, 1.0)
+    a, b = sine(440, seconds=1.0), sine(1300, seconds=1.0)
     recs = [
         _record(0, a, "a.wav", "X"),
         _record(1, a, "b.wav", "X"),  # exact copy in another file
@@ -258,7 +262,7 @@ def test_dedupe_exact_and_near_with_matches():
 
 @pytest.mark.parametrize("batch", [1, 7])
 def test_dedupe_batches_do_not_change_the_result(monkeypatch, batch):
-    import pysynth.curators.dedupe as dd
+    import pysynth.curation.curators.dedupe as dd
 
     rng = np.random.default_rng(5)
     base = rng.standard_normal((40, dd.TIME_SLOTS * dd.BANDS)).astype(np.float32)
@@ -345,6 +349,18 @@ def test_build_pipeline_fills_options_and_checks_order():
         build_pipeline([("decode", {}), ("trimm", {})], {})
 
 
+def test_build_pipeline_aligns_decode_blocks_to_the_clip_hop():
+    """The decode step gets its block alignment from cut's hook, at construction."""
+    pipe = build_pipeline([("decode", {}), ("cut", {"clip_seconds": 1.0, "hop_seconds": 0.3}),
+                           ("split", {})], {})
+    assert pipe[1].block_alignment() == 0.3
+    assert pipe[0].align_seconds == 0.3
+    assert pipe[0].block_samples() % round(0.3 * SR) == 0
+    explicit = build_pipeline([("decode", {"align_seconds": 2.0}), ("cut", {})], {})
+    assert explicit[0].align_seconds == 2.0  # the recipe wins
+    assert build_pipeline([("decode", {}), ("trim", {})], {})[0].align_seconds is None
+
+
 @pytest.mark.parametrize(
     ("recipe", "match"),
     [([], "non-empty list"), ({"stepz": []}, "exactly one key"), ([3], "step 0"),
@@ -372,12 +388,12 @@ class _Dc(Curator):
         return [seg]
 
 
-def test_a_registered_custom_curator_runs_in_a_recipe(tmp_path):
+def test_a_registered_custom_curator_runs_in_a_recipe(sine, tmp_path):
     if "test_dc_offset" not in curators:
         curators.register("test_dc_offset", _Dc, origin="tests")
     (tmp_path / "in").mkdir()
-    sf.write(tmp_path / "in" / "ok.wav", tone(440, 1.0), SR)
-    sf.write(tmp_path / "in" / "dc.wav", tone(440, 1.0, amp=0.3) + 0.4, SR)
+    sf.write(tmp_path / "in" / "ok.wav", sine(440, seconds=1.0), SR)
+    sf.write(tmp_path / "in" / "dc.wav", sine(440, seconds=1.0, amp=0.3) + 0.4, SR)
     summary = pysynth.curate([tmp_path / "in"], tmp_path / "ds", progress=False, recipe=[
         "decode", {"test_dc_offset": {"max_dc": 0.1}}, "cut", "split"])
     assert summary.rejects == {"dc_offset": 1}
@@ -387,8 +403,7 @@ def test_a_registered_custom_curator_runs_in_a_recipe(tmp_path):
 @pytest.mark.parametrize("instrument", ["hat", "kick", "snare"])
 def test_near_duplicate_default_keeps_distinct_takes_but_catches_noisy_copies(instrument):
     """Different hits of the same drum are not duplicates; a copy plus faint noise is."""
-    from pysynth.corpus import INSTRUMENTS
-    from pysynth.curators.dedupe import Dedupe, fingerprint
+    from pysynth.demo.corpus import INSTRUMENTS
 
     sr = 16000
     make = INSTRUMENTS[instrument]
@@ -404,8 +419,6 @@ def test_near_duplicate_default_keeps_distinct_takes_but_catches_noisy_copies(in
 
 
 def test_reject_treats_a_pure_dc_offset_as_silence():
-    from pysynth.curators.reject import Reject
-
     sr = 16000
     dc = np.full(sr, 0.5, dtype=np.float32)
     rej = Reject()
@@ -417,9 +430,6 @@ def test_reject_treats_a_pure_dc_offset_as_silence():
 
 
 def test_cut_refuses_absurd_clip_lengths():
-    from pysynth.curators.cut import Cut
-    from pysynth.errors import ParameterError
-
     with pytest.raises(ParameterError, match="clip_seconds"):
         Cut(clip_seconds=1e9)
     with pytest.raises(ParameterError, match="hop_seconds"):

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..registry import curators
-from .base import Curator, check_number
+from ...checks import check_int, check_number
+from ...errors import ParameterError
+from ...registry import curators
+from .base import Curator
 
 SPLITS = ("train", "validation", "test")
 
@@ -57,16 +58,14 @@ class Split(Curator):
 
     def __post_init__(self) -> None:
         fr = self.fractions
-        if (not isinstance(fr, (list, tuple)) or len(fr) != 3):
-            raise ParameterError(f"split: fractions must be 3 numbers (train, validation, "
+        if not isinstance(fr, (list, tuple)) or len(fr) != 3:
+            raise ParameterError(f"split fractions must be 3 numbers (train, validation, "
                                  f"test), got {fr!r}")
-        for f in fr:
-            check_number("split", "fractions", f, lo=0, hi=1)
+        fr = tuple(check_number(f, "fractions", lo=0, hi=1, owner="split") for f in fr)
         if abs(sum(fr) - 1.0) > 1e-6:
-            raise ParameterError(f"split: fractions must sum to 1, got {fr!r} (sum {sum(fr)})")
-        self.fractions = tuple(float(f) for f in fr)
-        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool):
-            raise ParameterError(f"split: seed must be an integer, got {self.seed!r}")
+            raise ParameterError(f"split fractions must sum to 1, got {fr!r} (sum {sum(fr)})")
+        self.fractions = fr
+        check_int(self.seed, "seed", owner="split")
 
     def select(self, records):
         sources = sorted({r.source for r in records})
