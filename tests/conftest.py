@@ -70,9 +70,10 @@ def sine():
     return make_sine
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def dataset_of():
-    """The :func:`make_dataset` function: ``dataset_of(root, [(id, y, split, label), ...])``."""
+    """The :func:`make_dataset` function: ``dataset_of(root, [(id, y, split, label), ...])``.
+    Session-scoped, like ``sine``, so that module-scoped datasets can be made with it."""
     return make_dataset
 
 
