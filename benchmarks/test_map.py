@@ -20,7 +20,7 @@ import time
 import numpy as np
 import pytest
 
-from pysynth.features import FEATURE_NAMES, clip_features
+from pysynth.mapping.features import FEATURE_NAMES, clip_features
 from pysynth.registry import visualizers
 
 SIZES = [int(s) for s in os.environ.get("PYSYNTH_BENCH_MAP_SIZES", "100,1000").split(",") if s]

@@ -194,9 +194,9 @@ class Registry:
         return f"Registry({self.kind!r}, {len(self._entries)} registered)"
 
 
-curators = Registry("curators", builtins=("pysynth.curators",))
-augmenters = Registry("augmenters", builtins=("pysynth.augmenters",))
-visualizers = Registry("visualizers", builtins=("pysynth.visualizers",))
+curators = Registry("curators", builtins=("pysynth.curation.curators",))
+augmenters = Registry("augmenters", builtins=("pysynth.augmentation.augmenters",))
+visualizers = Registry("visualizers", builtins=("pysynth.mapping.visualizers",))
 architectures = Registry("architectures")
 
 REGISTRIES: dict[str, Registry] = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pysynth.augmenters.base import Augmenter, check_range, uniform
-from pysynth.visualizers.base import Reducer
+from pysynth.augmentation import Augmenter, check_range, uniform
+from pysynth.mapping import Reducer
 
 __all__ = ["BitCrush", "RandomProjection"]
 

@@ -4,7 +4,7 @@ A reducer turns standardized feature vectors into 2-D map coordinates. Like a
 scikit-learn estimator it does no work in ``__init__``; ``fit`` returns ``self`` and
 sets ``embedding_``. Reducers that can place new points on an existing map (PCA, UMAP,
 SOM) set ``supports_transform = True`` and implement ``transform``; for the others
-(t-SNE) :func:`pysynth.map` embeds dataset and overlay points jointly.
+(t-SNE) :meth:`Reducer.embed` fits dataset and overlay points jointly.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 
 import numpy as np
 
-from ..errors import ParameterError
+from ...errors import ParameterError
 
 #: Below this many points, reducers run BLAS and OpenMP on one thread.
 SMALL = 5000
@@ -46,9 +46,14 @@ class Reducer:
     name : str
         The registry name (class attribute).
     supports_transform : bool
-        Whether :meth:`transform` places new points on a fitted map.
+        Whether :meth:`transform` places new points on a fitted map; if not,
+        :meth:`embed` fits the map and the new points together.
     min_points : int
         The fewest points :meth:`fit` accepts.
+    pre_reduce : bool
+        Whether :func:`pysynth.map` first reduces the standardized features to
+        ``pca_dims`` dimensions with PCA (True: keeps non-linear reducers fast on wide
+        features; a linear reducer gains nothing from it).
     embedding_ : np.ndarray
         ``(n, 2)`` coordinates of the fitted points, set by :meth:`fit`.
     """
@@ -56,6 +61,7 @@ class Reducer:
     name = "reducer"
     supports_transform = False
     min_points = 2
+    pre_reduce = True
 
     def __init__(self, *, seed: int = 0) -> None:
         self.seed = seed
@@ -74,6 +80,37 @@ class Reducer:
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """Fit and return ``embedding_``."""
         return self.fit(X).embedding_
+
+    def embed(self, X: np.ndarray, X_new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates of ``X`` on a map fitted to it, and of ``X_new`` on the same map.
+
+        With ``supports_transform`` the map is fitted to ``X`` alone and ``X_new`` placed on
+        it, so the dataset's map does not depend on ``X_new``; otherwise (t-SNE cannot place
+        points on a finished map) both are fitted together.
+
+        Returns
+        -------
+        coords, new_coords : np.ndarray
+            ``(len(X), 2)`` and ``(len(X_new), 2)`` float64 (``(0, 2)`` without ``X_new``).
+        """
+        if X_new is not None and not self.supports_transform:
+            both = self.fit(np.vstack([X, X_new])).embedding_
+            coords, new = both[: len(X)], both[len(X):]
+        else:
+            coords = self.fit(X).embedding_
+            new = self.transform(X_new) if X_new is not None else np.zeros((0, 2))
+        return (np.asarray(coords, dtype=np.float64),
+                np.asarray(new, dtype=np.float64).reshape(-1, 2))
+
+    def fitted_grid(self) -> dict[str, np.ndarray] | None:
+        """The fitted grid behind the points, if the reducer has one (a SOM), else None.
+
+        Reducers with a grid set ``umatrix_`` and ``hits_``, both ``(rows, cols)``: the
+        picture and the page draw it behind the clips.
+        """
+        if hasattr(self, "umatrix_") and hasattr(self, "hits_"):
+            return {"umatrix": np.asarray(self.umatrix_), "hits": np.asarray(self.hits_)}
+        return None
 
     def _check(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)

@@ -1,12 +1,12 @@
 """Built-in visualizers (2-D reducers), registered in pysynth.registry.visualizers on import.
 
-Each is a class following :class:`pysynth.visualizers.base.Reducer`: ``fit(X)`` sets
+Each is a class following :class:`pysynth.mapping.Reducer`: ``fit(X)`` sets
 ``embedding_``; reducers that can place new points also implement ``transform``.
 """
 
 from __future__ import annotations
 
-from ..registry import visualizers
+from ...registry import visualizers
 from .base import Reducer
 from .pca import PCAReducer
 from .som import SOMReducer

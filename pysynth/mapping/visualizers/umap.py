@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import ParameterError
+from ...errors import ParameterError
 from .base import Reducer, limit_threads
 
 

@@ -16,6 +16,7 @@ class PCAReducer(Reducer):
 
     name = "pca"
     supports_transform = True
+    pre_reduce = False  # the first two components are the same with or without it
 
     def fit(self, X: np.ndarray) -> PCAReducer:
         from sklearn.decomposition import PCA

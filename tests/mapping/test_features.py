@@ -1,14 +1,13 @@
-"""Per-clip features (pysynth.features): known answers on synthetic signals, and the cache."""
+"""Per-clip features (pysynth.mapping.features): known answers on synthetic signals, and the cache."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from pysynth.audio import save
-from pysynth.dataset import Clip, Dataset, audio_checksum, write_dataset
+from pysynth.dataset import Dataset
 from pysynth.errors import ParameterError
-from pysynth.features import (
+from pysynth.mapping.features import (
     CACHE_FILE,
     FEATURE_NAMES,
     GROUP_NAMES,
@@ -24,15 +23,10 @@ def feat(f, name):
     return float(f[FEATURE_NAMES.index(name)])
 
 
-def sine(freq, sr, seconds=0.5, amp=0.5):
-    t = np.arange(int(sr * seconds)) / sr
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-
-
 @pytest.mark.parametrize("sr", [8000, 16000, 22050])
 @pytest.mark.parametrize("freq", [440.0, 1500.0])
-def test_sine_centroid_rolloff_and_rms(sr, freq):
-    f = clip_features(sine(freq, sr), sr)
+def test_sine_centroid_rolloff_and_rms(sine, sr, freq):
+    f = clip_features(sine(freq, sr=sr), sr)
     assert f.shape == (len(FEATURE_NAMES),)
     assert feat(f, "centroid_mean") == pytest.approx(freq, rel=0.05)
     assert feat(f, "rolloff_mean") == pytest.approx(freq, rel=0.1)
@@ -42,23 +36,23 @@ def test_sine_centroid_rolloff_and_rms(sr, freq):
     assert feat(f, "zcr_mean") == pytest.approx(2 * freq / sr, rel=0.1)
 
 
-def test_noise_is_flatter_brighter_and_crosses_more_than_a_tone():
+def test_noise_is_flatter_brighter_and_crosses_more_than_a_tone(sine):
     sr = 16000
-    tone = clip_features(sine(300, sr), sr)
+    tone = clip_features(sine(300, sr=sr), sr)
     noise = clip_features(0.3 * np.random.default_rng(0).normal(size=8000), sr)
     assert feat(noise, "flatness_mean") > 50 * feat(tone, "flatness_mean")
     assert feat(noise, "centroid_mean") > 5 * feat(tone, "centroid_mean")
     assert feat(noise, "zcr_mean") > 5 * feat(tone, "zcr_mean")
 
 
-def test_chirp_has_rising_spread_and_louder_clip_has_higher_rms():
+def test_chirp_has_rising_spread_and_louder_clip_has_higher_rms(sine):
     sr = 16000
     t = np.arange(sr) / sr
     chirp = (0.5 * np.sin(2 * np.pi * (200 * t + 2000 * t**2))).astype(np.float32)
     f_chirp = clip_features(chirp, sr)
-    f_tone = clip_features(sine(1000, sr, 1.0), sr)
+    f_tone = clip_features(sine(1000, sr=sr, seconds=1.0), sr)
     assert feat(f_chirp, "centroid_std") > 10 * feat(f_tone, "centroid_std")
-    quiet = clip_features(sine(1000, sr, 1.0, amp=0.05), sr)
+    quiet = clip_features(sine(1000, sr=sr, seconds=1.0, amp=0.05), sr)
     assert feat(quiet, "rms_db_max") == pytest.approx(feat(f_tone, "rms_db_max") - 20, abs=0.5)
 
 
@@ -94,15 +88,9 @@ def test_columns_select_exactly_the_group_names():
     assert [FEATURE_NAMES[c] for c in cols] == GROUP_NAMES["rms"] + GROUP_NAMES["zcr"]
 
 
-def _dataset(root, ys, sr=16000):
-    clips = []
-    for i, y in enumerate(ys):
-        cid = f"c{i}"
-        save(root / "clips" / f"{cid}.wav", y, sr)
-        clips.append(Clip(id=cid, path=f"clips/{cid}.wav", source=f"s{i}.wav", offset=0.0,
-                          duration=len(y) / sr, split="train", checksum=audio_checksum(y)))
-    write_dataset(root, clips, {"sample_rate": sr})
-    return Dataset.open(root)
+def _dataset(dataset_of, root, ys, sr=16000):
+    return Dataset.open(dataset_of(root, [(f"c{i}", y, "train", None) for i, y in enumerate(ys)],
+                                   sr=sr))
 
 
 class CountingLoads:
@@ -116,9 +104,9 @@ class CountingLoads:
         return self._load(clip)
 
 
-def test_cache_is_reused_and_invalidated_per_clip(tmp_path):
-    ys = [sine(f, 16000) for f in (300, 600, 900)]
-    ds = _dataset(tmp_path, ys)
+def test_cache_is_reused_and_invalidated_per_clip(tmp_path, sine, dataset_of):
+    ys = [sine(f, sr=16000) for f in (300, 600, 900)]
+    ds = _dataset(dataset_of, tmp_path, ys)
     first = dataset_features(ds)
     assert (tmp_path / CACHE_FILE).is_file()
     assert first.ids == ["c0", "c1", "c2"]
@@ -131,8 +119,8 @@ def test_cache_is_reused_and_invalidated_per_clip(tmp_path):
     np.testing.assert_array_equal(again.values, first.values)
 
     # replace one clip (new audio, new checksum): only that clip is recomputed
-    ys[1] = sine(2000, 16000)
-    _dataset(tmp_path, ys)
+    ys[1] = sine(2000, sr=16000)
+    _dataset(dataset_of, tmp_path, ys)
     ds = Dataset.open(tmp_path)
     counter = CountingLoads(ds)
     changed = dataset_features(ds)
@@ -141,8 +129,8 @@ def test_cache_is_reused_and_invalidated_per_clip(tmp_path):
     np.testing.assert_array_equal(changed.values[[0, 2]], first.values[[0, 2]])
 
 
-def test_corrupt_cache_is_recomputed_and_cache_false_skips_it(tmp_path):
-    ds = _dataset(tmp_path, [sine(300, 16000), sine(800, 16000)])
+def test_corrupt_cache_is_recomputed_and_cache_false_skips_it(tmp_path, sine, dataset_of):
+    ds = _dataset(dataset_of, tmp_path, [sine(300, sr=16000), sine(800, sr=16000)])
     (tmp_path / CACHE_FILE).parent.mkdir()
     (tmp_path / CACHE_FILE).write_bytes(b"not an npz file")
     table = dataset_features(ds)

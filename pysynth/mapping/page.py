@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write_bytes
-from .mapplot import categories, palette
+from ..files import atomic_write_bytes
+from .colors import categories, palette
 
 TEMPLATE = "map.html"
 
 
 def template() -> str:
-    """The page template's text (package data under ``pysynth/templates``)."""
-    return resources.files("pysynth").joinpath("templates").joinpath(TEMPLATE).read_text("utf-8")
+    """The page template's text (package data under ``pysynth/mapping/templates``)."""
+    return resources.files(__package__).joinpath("templates").joinpath(TEMPLATE).read_text("utf-8")
 
 
 def wav_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
@@ -37,7 +37,7 @@ def wav_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
     else:
         import soundfile as sf
 
-        from .audio import load
+        from ..audio import load
 
         y, rate = load(path, sr=sr)
         buf = io.BytesIO()
@@ -52,24 +52,18 @@ def relative_url(path: str | os.PathLike, page_dir: Path) -> str:
     return urllib.parse.quote(rel.replace(os.sep, "/"))
 
 
-def _summary(table, i: int) -> list[str]:
-    def col(name):
-        return float(table.column(name)[i]) if name in table.names else None
+#: The hover lines a clip's features give: (column, how to show its value).
+SUMMARY = (
+    ("centroid_mean", lambda v: f"centroid: {v:.0f} Hz"),
+    ("rms_mean", lambda v: f"RMS: {20 * np.log10(max(v, 1e-5)):.1f} dBFS"),
+    ("flatness_mean", lambda v: f"flatness: {v:.3f}"),
+    ("zcr_mean", lambda v: f"zero crossings: {v:.3f}"),
+)
 
-    out = []
-    c = col("centroid_mean")
-    if c is not None:
-        out.append(f"centroid: {c:.0f} Hz")
-    r = col("rms_mean")
-    if r is not None:
-        out.append(f"RMS: {20 * np.log10(max(r, 1e-5)):.1f} dBFS")
-    f = col("flatness_mean")
-    if f is not None:
-        out.append(f"flatness: {f:.3f}")
-    z = col("zcr_mean")
-    if z is not None:
-        out.append(f"zero crossings: {z:.3f}")
-    return out
+
+def _summary(table, i: int) -> list[str]:
+    # a map of some feature groups only lacks some columns: those lines are left out
+    return [show(float(table.column(name)[i])) for name, show in SUMMARY if name in table.names]
 
 
 def _round(a: np.ndarray) -> list[float]:

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ParameterError
-from .files import atomic_write_bytes
+from ..checks import check_choice
+from ..errors import ParameterError
+from ..files import atomic_write_bytes
 
 #: Feature groups, in the order their columns appear in a feature vector.
 GROUPS = ("mfcc", "spectral", "rms", "zcr", "logmel")
@@ -75,12 +76,11 @@ def parse_groups(features: str | Sequence[str] | None) -> list[str]:
     if chosen == ["all"]:
         return list(GROUPS)
     if not chosen:
-        raise ParameterError(f"features must name at least one of {', '.join(GROUPS)}, got none")
+        raise ParameterError(
+            f"map features must name at least one of {', '.join(GROUPS)}, got none"
+        )
     for g in chosen:
-        if g not in GROUPS:
-            raise ParameterError(
-                f"features: unknown feature group {g!r}; known: {', '.join(GROUPS)} (or 'all')"
-            )
+        check_choice(g, "features", GROUPS, owner="map")
     return [g for g in GROUPS if g in chosen]
 
 
@@ -272,7 +272,7 @@ def file_features(
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> FeatureTable:
     """Full feature vectors of loose audio files (e.g. generated clips), resampled to ``sr``."""
-    from .audio import load
+    from ..audio import load
 
     values = np.zeros((len(paths), len(FEATURE_NAMES)), dtype=np.float64)
     it = progress(range(len(paths))) if progress is not None else range(len(paths))

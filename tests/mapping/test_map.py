@@ -16,39 +16,35 @@ import pytest
 import pysynth
 from pysynth.audio import save
 from pysynth.cli import main
-from pysynth.dataset import Clip, audio_checksum, write_dataset
+from pysynth.dataset import Clip, write_dataset
 from pysynth.errors import DatasetError, ParameterError, UnknownNameError
 
 SR = 16000
 KINDS = ("tone", "noise", "chirp")
 
 
-def make_dataset(root, n_per=4, seconds=0.5, seed=0):
-    """Three clearly different kinds of clip (labelled), ``n_per`` of each."""
+def three_kinds(root, dataset_of, sine, n_per=4, seconds=0.5, seed=0):
+    """Three clearly different kinds of clip (labelled), ``n_per`` of each; clip 0 of each
+    kind is in the test split."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(SR * seconds)) / SR
     clips = []
     for kind in KINDS:
         for i in range(n_per):
             if kind == "tone":
-                y = 0.5 * np.sin(2 * np.pi * (200 + 40 * i) * t)
+                y = sine(200 + 40 * i, sr=SR, seconds=seconds)
             elif kind == "noise":
-                y = 0.3 * rng.normal(size=t.size)
+                y = (0.3 * rng.normal(size=t.size)).astype(np.float32)
             else:
                 y = 0.5 * np.sin(2 * np.pi * ((1000 + 100 * i) * t + 4000 * t**2))
-            y = y.astype(np.float32)
-            cid = f"{kind}-{i:02d}"
-            save(root / "clips" / f"{cid}.wav", y, SR)
-            clips.append(Clip(id=cid, path=f"clips/{cid}.wav", source=f"{kind}/{i}.wav",
-                              offset=0.0, duration=seconds, split="test" if i == 0 else "train",
-                              checksum=audio_checksum(y), label=kind))
-    write_dataset(root, clips, {"sample_rate": SR, "clip_seconds": seconds})
-    return root
+                y = y.astype(np.float32)
+            clips.append((f"{kind}-{i:02d}", y, "test" if i == 0 else "train", kind))
+    return dataset_of(root, clips, sr=SR, info={"clip_seconds": seconds})
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    return make_dataset(tmp_path_factory.mktemp("map") / "ds")
+@pytest.fixture
+def dataset(tmp_path_factory, dataset_of, sine):
+    return three_kinds(tmp_path_factory.mktemp("map") / "ds", dataset_of, sine)
 
 
 def page_data(path):
@@ -123,12 +119,12 @@ def test_relative_audio_links_resolve_from_the_page(dataset, tmp_path):
 
 
 @pytest.mark.parametrize("reducer", ["pca", "som", "tsne"])
-def test_overlay_copy_lands_on_its_original(dataset, tmp_path, reducer):
+def test_overlay_copy_lands_on_its_original(dataset, tmp_path, sine, reducer):
     gen = tmp_path / "generated"
     gen.mkdir()
     shutil.copy(dataset / "clips" / "noise-02.wav", gen / "copy-of-noise.wav")
-    y = (0.5 * np.sin(2 * np.pi * 240 * np.arange(SR // 2) / SR)).astype(np.float32)
-    save(gen / "tone-240.wav", y, 22050)  # another rate: resampled to the dataset's
+    # saved at another rate: resampled to the dataset's
+    save(gen / "tone-240.wav", sine(240, sr=SR, seconds=0.5), 22050)
     res = pysynth.map(dataset, html=tmp_path / "m.html", reducer=reducer, overlay=gen, k=3)
     assert [p.name for p in res.overlay_paths] == ["copy-of-noise.wav", "tone-240.wav"]
     assert res.neighbours.shape == (2, 3)
@@ -185,16 +181,11 @@ def test_cli_reports_errors_in_one_line(dataset, tmp_path, capsys):
     assert not (tmp_path / "x.html").exists()
 
 
-def test_one_clip_and_empty_dataset_are_clear_errors(tmp_path):
-    one = tmp_path / "one"
-    y = np.zeros(800, np.float32)
-    save(one / "clips" / "a.wav", y, SR)
-    write_dataset(one, [Clip(id="a", path="clips/a.wav", source="a.wav", offset=0, duration=0.05,
-                             split="train", checksum=audio_checksum(y))], {"sample_rate": SR})
+def test_one_clip_and_empty_dataset_are_clear_errors(tmp_path, dataset_of):
+    one = dataset_of(tmp_path / "one", [("a", np.zeros(800, np.float32), "train", None)], sr=SR)
     with pytest.raises(DatasetError, match=r"at least 2 clips.*found 1"):
         pysynth.map(one, html=None)
-    empty = tmp_path / "empty"
-    write_dataset(empty, [], {"sample_rate": SR})
+    empty = dataset_of(tmp_path / "empty", [], sr=SR)
     with pytest.raises(DatasetError, match="no clips"):
         pysynth.map(empty, html=None)
     with pytest.raises(DatasetError, match="no such"):
@@ -248,7 +239,7 @@ def test_umap_map_with_overlay(dataset, tmp_path):
 @pytest.mark.parametrize("reducer", ["pca", "som", "tsne"])
 def test_twenty_thousand_clips(tmp_path, monkeypatch, reducer):
     """The reducers and the page at 20 000 clips (features faked: extraction is linear)."""
-    from pysynth import features, mapping
+    from pysynth.mapping import features, pipeline
 
     n = 20000
     root = tmp_path / "big"
@@ -265,7 +256,7 @@ def test_twenty_thousand_clips(tmp_path, monkeypatch, reducer):
         vals = centers[np.arange(len(clips)) % 7] + rng.normal(size=(len(clips), centers.shape[1]))
         return features.FeatureTable([c.id for c in clips], vals, list(features.FEATURE_NAMES))
 
-    monkeypatch.setattr(mapping, "dataset_features", fake)
+    monkeypatch.setattr(pipeline, "dataset_features", fake)
     res = pysynth.map(root, html=tmp_path / "big.html", reducer=reducer, audio="relative")
     assert res.coords.shape == (n, 2)
     assert np.all(np.isfinite(res.coords))
@@ -273,15 +264,11 @@ def test_twenty_thousand_clips(tmp_path, monkeypatch, reducer):
 
 @pytest.mark.parametrize("identical", [False, True])
 @pytest.mark.parametrize("reducer", ["pca", "tsne", "som"])
-def test_two_clips_map_even_when_identical(tmp_path, reducer, identical):
-    root = tmp_path / "two"
-    clips = []
-    for i, f in enumerate((300, 300 if identical else 2000)):
-        y = (0.5 * np.sin(2 * np.pi * f * np.arange(4000) / SR)).astype(np.float32)
-        save(root / "clips" / f"c{i}.wav", y, SR)
-        clips.append(Clip(id=f"c{i}", path=f"clips/c{i}.wav", source=f"c{i}.wav", offset=0,
-                          duration=0.25, split="train", checksum=audio_checksum(y)))
-    write_dataset(root, clips, {"sample_rate": SR})
+def test_two_clips_map_even_when_identical(tmp_path, dataset_of, sine, reducer, identical):
+    root = dataset_of(tmp_path / "two", [
+        (f"c{i}", sine(f, sr=SR, seconds=0.25), "train", None)
+        for i, f in enumerate((300, 300 if identical else 2000))
+    ], sr=SR)
     res = pysynth.map(root, html=tmp_path / "two.html", png=tmp_path / "two.png",
                       reducer=reducer, cluster="kmeans")
     assert res.coords.shape == (2, 2)
@@ -292,9 +279,9 @@ def test_two_clips_map_even_when_identical(tmp_path, reducer, identical):
 
 
 def test_big_inline_page_warns_and_suggests_relative_audio(dataset, tmp_path, monkeypatch):
-    from pysynth import mapping
+    from pysynth.mapping import pipeline
 
-    monkeypatch.setattr(mapping, "INLINE_WARN_BYTES", 1000)
+    monkeypatch.setattr(pipeline, "INLINE_WARN_BYTES", 1000)
     with pytest.warns(UserWarning, match="relative"):
         pysynth.map(dataset, html=tmp_path / "big.html", reducer="pca")
     with warnings.catch_warnings():
@@ -305,7 +292,7 @@ def test_big_inline_page_warns_and_suggests_relative_audio(dataset, tmp_path, mo
 def test_png_categories_and_palette():
     from types import SimpleNamespace
 
-    from pysynth.mapplot import categories, palette
+    from pysynth.mapping.colors import categories, palette
 
     r = SimpleNamespace(ids=list("abcde"), clusters=np.array([1, -1, 0, 1, 0]),
                         labels=["x", "", "y", "x", ""], splits=["train"] * 4 + ["test"])

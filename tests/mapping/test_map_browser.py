@@ -14,8 +14,6 @@ import numpy as np
 import pytest
 
 import pysynth
-from pysynth.audio import save
-from pysynth.dataset import Clip, audio_checksum, write_dataset
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +24,15 @@ CHROMEDRIVER = next((p for p in ("/usr/bin/chromedriver",) if Path(p).exists()),
                     shutil.which("chromedriver"))
 
 
-def make_dataset(root, n=8, seconds=1.0):
-    t = np.arange(int(SR * seconds)) / SR
+def clean_and_noisy(dataset_of, sine, root, n=8, seconds=1.0):
+    """``n`` sines of rising pitch; every other one has noise added (labelled "noisy")."""
     clips = []
     for i in range(n):
-        y = (0.4 * np.sin(2 * np.pi * (150 * (i + 1)) * t)).astype(np.float32)
+        y = sine(150 * (i + 1), sr=SR, seconds=seconds, amp=0.4)
         if i % 2:
-            y = y + 0.1 * np.random.default_rng(i).normal(size=t.size).astype(np.float32)
-        cid = f"clip-{i}"
-        save(root / "clips" / f"{cid}.wav", y, SR)
-        clips.append(Clip(id=cid, path=f"clips/{cid}.wav", source=f"{cid}.wav", offset=0.0,
-                          duration=seconds, split="train", checksum=audio_checksum(y),
-                          label="noisy" if i % 2 else "clean"))
-    write_dataset(root, clips, {"sample_rate": SR, "clip_seconds": seconds})
-    return root
+            y = y + 0.1 * np.random.default_rng(i).normal(size=y.size).astype(np.float32)
+        clips.append((f"clip-{i}", y, "train", "noisy" if i % 2 else "clean"))
+    return dataset_of(root, clips, sr=SR, info={"clip_seconds": seconds})
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +86,8 @@ def wait_playing(driver, timeout=10.0):
 
 
 @pytest.mark.parametrize("audio", ["inline", "relative"])
-def test_click_plays_the_clicked_clip(driver, tmp_path, audio):
-    ds = make_dataset(tmp_path / "ds")
+def test_click_plays_the_clicked_clip(driver, tmp_path, dataset_of, sine, audio):
+    ds = clean_and_noisy(dataset_of, sine, tmp_path / "ds")
     gen = tmp_path / "gen"
     gen.mkdir()
     shutil.copy(ds / "clips" / "clip-3.wav", gen / "generated-3.wav")
@@ -130,11 +123,11 @@ def test_click_plays_the_clicked_clip(driver, tmp_path, audio):
     assert state["t"] > 0, state
 
 
-def test_zoom_and_pan_change_the_view(driver, tmp_path):
+def test_zoom_and_pan_change_the_view(driver, tmp_path, dataset_of, sine):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
-    ds = make_dataset(tmp_path / "ds", n=6)
+    ds = clean_and_noisy(dataset_of, sine, tmp_path / "ds", n=6)
     page = tmp_path / "map.html"
     pysynth.map(ds, html=page, reducer="som", audio="none")
     driver.get(page.as_uri())

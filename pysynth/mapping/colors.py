@@ -1,0 +1,41 @@
+"""The map's colourings: which category each clip falls in, and a colour per category."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def categories(result, color_by: str) -> tuple[list[str], np.ndarray]:
+    """Category names and each clip's category index for one colouring of a map.
+
+    ``color_by`` is ``"cluster"``, ``"label"``, ``"split"`` or ``"none"``. Categories are
+    sorted (clusters numerically, DBSCAN noise last as ``"noise"``).
+    """
+    n = len(result.ids)
+    if color_by == "cluster" and result.clusters is not None:
+        values = [int(c) for c in result.clusters]
+        uniq = sorted(set(values), key=lambda c: (c < 0, c))
+        names = ["noise" if c < 0 else f"cluster {c}" for c in uniq]
+        index = {c: i for i, c in enumerate(uniq)}
+        return names, np.array([index[v] for v in values], dtype=int)
+    if color_by in ("label", "split"):
+        values = result.labels if color_by == "label" else result.splits
+        names = sorted(set(values))
+        index = {v: i for i, v in enumerate(names)}
+        shown = [v if v else "(no label)" for v in names]
+        return shown, np.array([index[v] for v in values], dtype=int)
+    return ["clips"], np.zeros(n, dtype=int)
+
+
+def palette(n: int) -> list[str]:
+    """``n`` distinguishable colours as ``#rrggbb`` (tab10, then tab20, then hsv)."""
+    import matplotlib as mpl
+
+    if n <= 10:
+        cmap, m = mpl.colormaps["tab10"], 10
+        return [mpl.colors.to_hex(cmap(i / m + 1e-9)) for i in range(n)]
+    if n <= 20:
+        cmap = mpl.colormaps["tab20"]
+        return [mpl.colors.to_hex(cmap(i / 20 + 1e-9)) for i in range(n)]
+    cmap = mpl.colormaps["hsv"]
+    return [mpl.colors.to_hex(cmap(i / n)) for i in range(n)]
