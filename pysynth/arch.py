@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .errors import ParameterError
+from .errors import ModelFileError, ParameterError
 
 
 def check_config_keys(keys, known, *, owner: str) -> None:
@@ -43,6 +43,65 @@ def check_config_keys(keys, known, *, owner: str) -> None:
     raise ParameterError(
         f"unknown {owner} config key(s): {', '.join(hints)}; known: {', '.join(known)}"
     )
+
+
+def make_config(config_class: type, overrides=None, *, preset: str | None = None,
+                presets: dict[str, dict[str, Any]], owner: str,
+                aliases: dict[str, str] | None = None):
+    """A validated ``config_class`` from a preset name and overrides: what every plugin's
+    ``make_config`` and :meth:`Architecture.make_config` do.
+
+    An instance of ``config_class`` is validated and returned as it is. ``aliases`` maps
+    old key names to current ones, so that run folders and config files written before a
+    rename still load; an override under its current name wins over its old one. Unknown
+    keys and presets raise :class:`ParameterError` naming the closest known one.
+    """
+    if isinstance(overrides, config_class):
+        if preset is not None:
+            raise ParameterError(f"pass either a {config_class.__name__} or a preset, not both")
+        return _validated(overrides)
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in presets:
+            import difflib
+
+            close = difflib.get_close_matches(str(preset), sorted(presets), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParameterError(
+                f"unknown {owner} preset {preset!r}{hint}; known: {', '.join(sorted(presets))}"
+            )
+        values.update(presets[preset])
+    overrides = dict(overrides or {})
+    for old, new in (aliases or {}).items():
+        if old in overrides:
+            value = overrides.pop(old)
+            overrides.setdefault(new, value)
+    values.update(overrides)
+    check_config_keys(values, {f.name for f in dataclasses.fields(config_class)}, owner=owner)
+    return _validated(config_class(**values))
+
+
+def _validated(config):
+    validate = getattr(config, "validate", None)
+    if validate is not None:
+        validate()
+    return config
+
+
+def check_tensors(tensors: dict[str, np.ndarray], shapes: dict[str, tuple[int, ...]], *,
+                  family: str) -> None:
+    """Raise :class:`ModelFileError` unless ``tensors`` holds every tensor of ``shapes`` at
+    its declared shape, with finite values (a plugin's ``check_program`` calls this)."""
+    for name, shape in shapes.items():
+        if name not in tensors:
+            raise ModelFileError(f"{family} model is missing tensor {name!r}")
+        a = np.asarray(tensors[name])
+        if tuple(a.shape) != tuple(shape):
+            raise ModelFileError(
+                f"{family} tensor {name!r} has shape {tuple(a.shape)}, expected {tuple(shape)}"
+            )
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            raise ModelFileError(f"{family} tensor {name!r} contains NaN or infinite values")
 
 
 class ReferenceModel:
@@ -104,25 +163,15 @@ class Architecture:
     config_class: ClassVar[type]
     #: named presets: name -> dict of config overrides
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: old config key -> current key, read from run folders and config files of before a rename
+    config_aliases: ClassVar[dict[str, str]] = {}
 
     # -- configuration (no TensorFlow) -------------------------------------------------
     def make_config(self, overrides: dict[str, Any] | None = None, preset: str | None = None):
-        """Build a validated config from a preset and overrides; unknown keys raise."""
-        values: dict[str, Any] = {}
-        if preset is not None:
-            if preset not in self.presets:
-                raise ParameterError(
-                    f"unknown {self.name} preset {preset!r}; known: {', '.join(sorted(self.presets))}"
-                )
-            values.update(self.presets[preset])
-        values.update(overrides or {})
-        check_config_keys(values, {f.name for f in dataclasses.fields(self.config_class)},
-                          owner=self.name)
-        config = self.config_class(**values)
-        validate = getattr(config, "validate", None)
-        if validate is not None:
-            validate()
-        return config
+        """Build a validated config from a preset and overrides; unknown keys raise (see
+        :func:`make_config`)."""
+        return make_config(self.config_class, overrides, preset=preset, presets=self.presets,
+                           owner=self.name, aliases=self.config_aliases)
 
     def config_to_json(self, config) -> str:
         return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)

@@ -5,8 +5,10 @@ frame rate and conditioning the tier below through learned upsampling, over a sa
 MLP that predicts the next quantized sample. The exact computation is written down in
 docs/architecture.md ("SampleRNN program"); :mod:`.reference` is its numpy form.
 
-Importing this package does not import TensorFlow: the Keras model lives in
-:mod:`.model` and the tf.data pipeline in :mod:`.data`, imported only when used.
+Laid out like every architecture plugin (docs/plugins.md): :mod:`.config` (config,
+presets, program, tensor table), :mod:`.reference` (numpy reference, random programs),
+:mod:`.model` (Keras) and :mod:`.data` (training data). Importing this package does not
+import TensorFlow: :mod:`.model` and :mod:`.data` are imported only when used.
 
 Examples
 --------
@@ -28,14 +30,15 @@ import numpy as np
 
 from pysynth.arch import Architecture
 
-from .config import PRESETS, SampleRNNConfig, make_config
-from .reference import (
-    SampleRNNReference,
+from .config import (
+    PRESETS,
+    SampleRNNConfig,
     check_program,
+    make_config,
     program_from_config,
-    random_program,
     tensor_shapes,
 )
+from .reference import SampleRNNReference, random_program
 
 __all__ = [
     "PRESETS",
@@ -66,6 +69,20 @@ class SampleRNN(Architecture):
             "exported_parameters": int(sum(int(np.prod(s)) for s in shapes.values())),
             "seq_len": config.seq_len,
         }
+
+    def conditioning_classes(self, config: SampleRNNConfig) -> int:
+        """SampleRNN is unconditional: ``cond`` must be None."""
+        return 0
+
+    # -- the exported program ------------------------------------------------------------
+    def program(self, config: SampleRNNConfig) -> dict[str, Any]:
+        return program_from_config(config)
+
+    def tensor_shapes(self, program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return tensor_shapes(program)
+
+    def random_program(self, config, *, seed: int = 0):
+        return random_program(config, seed)
 
     def prepare(self, config: SampleRNNConfig, dataset) -> SampleRNNConfig:
         """Fit the config to a dataset: its sample rate."""

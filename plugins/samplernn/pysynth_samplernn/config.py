@@ -1,4 +1,5 @@
-"""SampleRNN hyperparameters: the config dataclass, its validation and the named presets.
+"""SampleRNN hyperparameters: the config dataclass, its presets, the exported program and its
+tensor table, and the frame facts (upsampling ratios).
 
 No TensorFlow here: configs are made, validated and turned into programs with numpy alone.
 """
@@ -10,9 +11,13 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from pysynth.arch import check_config_keys
+import numpy as np
+
+from pysynth.arch import check_tensors
+from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
-from pysynth.errors import ParameterError
+from pysynth.checks import check_bool, check_choice, check_int, is_int
+from pysynth.errors import ModelFileError, ParameterError
 
 RNN_TYPES = ("gru", "lstm")
 
@@ -85,8 +90,7 @@ class SampleRNNConfig:
 
     def ratios(self) -> list[int]:
         """Upsampling ratio ``r_i = F_i / F_{i-1}`` of each frame tier (``r_0 = F_0``)."""
-        fs = [int(f) for f in self.frame_sizes]
-        return [fs[0]] + [fs[i] // fs[i - 1] for i in range(1, len(fs))]
+        return frame_ratios(self.frame_sizes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -103,7 +107,7 @@ class SampleRNNConfig:
                 f"frame_sizes must be a non-empty list of positive integers, got {fs!r}"
             )
         for f in fs:
-            if not _is_int(f) or f < 1:
+            if not is_int(f) or f < 1:
                 raise ParameterError(f"frame_sizes must hold positive integers, got {fs!r}")
         for lo, hi in itertools.pairwise(fs):
             if hi <= lo or hi % lo:
@@ -112,42 +116,36 @@ class SampleRNNConfig:
                     f"of the one before, got {fs!r}"
                 )
         self.frame_sizes = [int(f) for f in fs]
-        _positive_int("dim", self.dim)
-        if self.rnn_type not in RNN_TYPES:
-            raise ParameterError(f"rnn_type must be one of {RNN_TYPES}, got {self.rnn_type!r}")
-        _positive_int("rnn_layers", self.rnn_layers)
-        if not _is_int(self.mlp_layers) or self.mlp_layers < 0:
-            raise ParameterError(f"mlp_layers must be an integer >= 0, got {self.mlp_layers!r}")
-        _positive_int("embed_dim", self.embed_dim)
-        for name in ("skip_connections", "weight_norm"):
-            if not isinstance(getattr(self, name), bool):
-                raise ParameterError(f"{name} must be true or false, got {getattr(self, name)!r}")
-        if not _is_int(self.levels) or not 2 <= self.levels <= 65536:
-            raise ParameterError(f"levels must be an integer in [2, 65536], got {self.levels!r}")
-        if self.quantization not in QUANTIZATIONS:
-            raise ParameterError(
-                f"quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}"
-            )
-        _positive_int("sample_rate", self.sample_rate)
-        _positive_int("seq_len", self.seq_len)
+
+        def need_int(name: str, lo: int, hi: int | None = None) -> None:
+            setattr(self, name, check_int(getattr(self, name), name, lo=lo, hi=hi,
+                                          owner="samplernn"))
+
+        need_int("dim", 1)
+        check_choice(self.rnn_type, "rnn_type", RNN_TYPES, owner="samplernn")
+        need_int("rnn_layers", 1)
+        need_int("mlp_layers", 0)
+        need_int("embed_dim", 1)
+        self.skip_connections = check_bool(self.skip_connections, "skip_connections",
+                                           owner="samplernn")
+        self.weight_norm = check_bool(self.weight_norm, "weight_norm", owner="samplernn")
+        need_int("levels", 2, 65536)
+        check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="samplernn")
+        need_int("sample_rate", 1)
+        need_int("seq_len", 1)
         if self.seq_len % self.top_frame_size:
             raise ParameterError(
-                f"seq_len must be a multiple of the top frame size {self.top_frame_size}, "
-                f"got {self.seq_len!r}"
+                f"samplernn seq_len must be a multiple of the top frame size "
+                f"{self.top_frame_size}, got {self.seq_len!r}"
             )
-        _positive_int("batch_size", self.batch_size)
+        need_int("batch_size", 1)
         return self
 
 
-def _is_int(v: Any) -> bool:
-    import numpy as np
-
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _positive_int(name: str, v: Any) -> None:
-    if not _is_int(v) or v < 1:
-        raise ParameterError(f"{name} must be a positive integer, got {v!r}")
+def frame_ratios(frame_sizes) -> list[int]:
+    """Upsampling ratio ``r_i = F_i / F_{i-1}`` of each frame tier (``r_0 = F_0``)."""
+    fs = [int(f) for f in frame_sizes]
+    return [fs[0]] + [fs[i] // fs[i - 1] for i in range(1, len(fs))]
 
 
 #: Named presets (overrides of the defaults). ``small`` learns on two CPU cores in minutes.
@@ -205,24 +203,75 @@ def make_config(
     overrides: dict[str, Any] | SampleRNNConfig | None = None, *, preset: str | None = None
 ) -> SampleRNNConfig:
     """Return a validated config from a preset name and/or overrides (unknown keys raise)."""
-    if isinstance(overrides, SampleRNNConfig):
-        if preset is not None:
-            raise ParameterError("pass either a SampleRNNConfig or a preset, not both")
-        return overrides.validate()
-    values: dict[str, Any] = {}
-    if preset is not None:
-        if preset not in PRESETS:
-            import difflib
+    return _make_config(SampleRNNConfig, overrides, preset=preset, presets=PRESETS,
+                        owner="samplernn")
 
-            close = difflib.get_close_matches(str(preset), sorted(PRESETS), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ParameterError(
-                f"unknown samplernn preset {preset!r}{hint}; known: {', '.join(sorted(PRESETS))}"
-            )
-        values.update(PRESETS[preset])
-    values.update(overrides or {})
-    check_config_keys(values, {f.name for f in dataclasses.fields(SampleRNNConfig)},
-                      owner="samplernn")
-    values = {k: (list(v) if k == "frame_sizes" and isinstance(v, tuple) else v)
-              for k, v in values.items()}
-    return SampleRNNConfig(**values).validate()
+
+PROGRAM_KEYS = (
+    "family", "levels", "quantization", "sample_rate", "frame_sizes", "dim",
+    "rnn_type", "rnn_layers", "skip_connections", "mlp_layers",
+)
+
+
+def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
+    """The JSON program of a config (docs/architecture.md, "SampleRNN program")."""
+    config = make_config(config)
+    return {
+        "family": "samplernn",
+        "levels": int(config.levels),
+        "quantization": str(config.quantization),
+        "sample_rate": int(config.sample_rate),
+        "frame_sizes": [int(f) for f in config.frame_sizes],
+        "dim": int(config.dim),
+        "rnn_type": str(config.rnn_type),
+        "rnn_layers": int(config.rnn_layers),
+        "skip_connections": bool(config.skip_connections),
+        "mlp_layers": int(config.mlp_layers),
+    }
+
+
+def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor a program needs (docs/architecture.md)."""
+    q, h = int(program["levels"]), int(program["dim"])
+    fs = [int(f) for f in program["frame_sizes"]]
+    g = 3 if program["rnn_type"] == "gru" else 4
+    ratios = frame_ratios(fs)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for i, (f, r) in enumerate(zip(fs, ratios)):
+        p = f"tiers.{i}."
+        shapes[p + "input.weight"] = (f, h)
+        shapes[p + "input.bias"] = (h,)
+        for layer in range(int(program["rnn_layers"])):
+            pl = f"{p}rnn.{layer}."
+            shapes[pl + "kernel"] = (h, g * h)
+            shapes[pl + "recurrent_kernel"] = (h, g * h)
+            shapes[pl + "bias"] = (2, 3 * h) if g == 3 else (4 * h,)
+            shapes[pl + "h0"] = (h,)
+            if g == 4:
+                shapes[pl + "c0"] = (h,)
+        shapes[p + "upsample.weight"] = (h, r * h)
+        shapes[p + "upsample.bias"] = (r * h,)
+    shapes["sample.table"] = (fs[0], q, h)
+    shapes["sample.bias"] = (h,)
+    for k in range(int(program["mlp_layers"])):
+        shapes[f"sample.hidden.{k}.weight"] = (h, h)
+        shapes[f"sample.hidden.{k}.bias"] = (h,)
+    shapes["sample.output.weight"] = (h, q)
+    shapes["sample.output.bias"] = (q,)
+    return shapes
+
+
+def check_program(program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+    """Raise :class:`ModelFileError` unless ``program`` and ``tensors`` form a valid export."""
+    missing = [k for k in PROGRAM_KEYS if k not in program]
+    if missing:
+        raise ModelFileError(f"samplernn program lacks key(s) {missing}")
+    if program["family"] != "samplernn":
+        raise ModelFileError(f"program family is {program['family']!r}, not 'samplernn'")
+    try:
+        values = {k: program[k] for k in PROGRAM_KEYS if k != "family"}
+        top = values["frame_sizes"][-1] if isinstance(values["frame_sizes"], list) else 1
+        make_config({**values, "seq_len": top if is_int(top) and top > 0 else 1})
+    except ParameterError as exc:
+        raise ModelFileError(f"invalid samplernn program: {exc}") from None
+    check_tensors(tensors, tensor_shapes(program), family="samplernn")

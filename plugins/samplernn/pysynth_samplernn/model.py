@@ -26,8 +26,7 @@ from keras import layers, ops
 
 from pysynth.errors import ParameterError
 
-from .config import SampleRNNConfig, make_config
-from .reference import program_from_config, tensor_shapes
+from .config import SampleRNNConfig, make_config, program_from_config, tensor_shapes
 
 PACKAGE = "pysynth_samplernn"
 

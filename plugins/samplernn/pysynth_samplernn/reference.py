@@ -2,7 +2,7 @@
 
 Slow, simple and obviously right on purpose: the Keras model, the C++ engine and the CUDA
 kernel are all tested against it. :func:`random_program` makes random-weight exports without
-TensorFlow, for the engine's tests.
+TensorFlow, for the contract harness and the engine's tests.
 """
 
 from __future__ import annotations
@@ -12,85 +12,16 @@ from typing import Any
 import numpy as np
 
 from pysynth.arch import ReferenceModel
-from pysynth.errors import ModelFileError, ParameterError
+from pysynth.errors import ParameterError
 
-from .config import SampleRNNConfig, make_config
-
-PROGRAM_KEYS = (
-    "family", "levels", "quantization", "sample_rate", "frame_sizes", "dim",
-    "rnn_type", "rnn_layers", "skip_connections", "mlp_layers",
+from .config import (
+    SampleRNNConfig,
+    check_program,
+    frame_ratios,
+    make_config,
+    program_from_config,
+    tensor_shapes,
 )
-
-
-def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
-    """The JSON program of a config (docs/architecture.md, "SampleRNN program")."""
-    config = make_config(config)
-    return {
-        "family": "samplernn",
-        "levels": int(config.levels),
-        "quantization": str(config.quantization),
-        "sample_rate": int(config.sample_rate),
-        "frame_sizes": [int(f) for f in config.frame_sizes],
-        "dim": int(config.dim),
-        "rnn_type": str(config.rnn_type),
-        "rnn_layers": int(config.rnn_layers),
-        "skip_connections": bool(config.skip_connections),
-        "mlp_layers": int(config.mlp_layers),
-    }
-
-
-def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """Name -> shape of every tensor a program needs (docs/architecture.md)."""
-    q, h = int(program["levels"]), int(program["dim"])
-    fs = [int(f) for f in program["frame_sizes"]]
-    g = 3 if program["rnn_type"] == "gru" else 4
-    ratios = [fs[0]] + [fs[i] // fs[i - 1] for i in range(1, len(fs))]
-    shapes: dict[str, tuple[int, ...]] = {}
-    for i, (f, r) in enumerate(zip(fs, ratios)):
-        p = f"tiers.{i}."
-        shapes[p + "input.weight"] = (f, h)
-        shapes[p + "input.bias"] = (h,)
-        for layer in range(int(program["rnn_layers"])):
-            pl = f"{p}rnn.{layer}."
-            shapes[pl + "kernel"] = (h, g * h)
-            shapes[pl + "recurrent_kernel"] = (h, g * h)
-            shapes[pl + "bias"] = (2, 3 * h) if g == 3 else (4 * h,)
-            shapes[pl + "h0"] = (h,)
-            if g == 4:
-                shapes[pl + "c0"] = (h,)
-        shapes[p + "upsample.weight"] = (h, r * h)
-        shapes[p + "upsample.bias"] = (r * h,)
-    shapes["sample.table"] = (fs[0], q, h)
-    shapes["sample.bias"] = (h,)
-    for k in range(int(program["mlp_layers"])):
-        shapes[f"sample.hidden.{k}.weight"] = (h, h)
-        shapes[f"sample.hidden.{k}.bias"] = (h,)
-    shapes["sample.output.weight"] = (h, q)
-    shapes["sample.output.bias"] = (q,)
-    return shapes
-
-
-def check_program(program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
-    """Raise :class:`ModelFileError` unless ``program`` and ``tensors`` form a valid export."""
-    missing = [k for k in PROGRAM_KEYS if k not in program]
-    if missing:
-        raise ModelFileError(f"samplernn program lacks key(s) {missing}")
-    if program["family"] != "samplernn":
-        raise ModelFileError(f"program family is {program['family']!r}, not 'samplernn'")
-    try:
-        values = {k: program[k] for k in PROGRAM_KEYS if k != "family"}
-        top = values["frame_sizes"][-1] if isinstance(values["frame_sizes"], list) else 1
-        make_config({**values, "seq_len": top if isinstance(top, int) and top > 0 else 1})
-    except ParameterError as exc:
-        raise ModelFileError(f"invalid samplernn program: {exc}") from None
-    for name, shape in tensor_shapes(program).items():
-        if name not in tensors:
-            raise ModelFileError(f"samplernn model lacks tensor {name!r}")
-        a = tensors[name]
-        if tuple(a.shape) != shape:
-            raise ModelFileError(f"tensor {name!r} has shape {tuple(a.shape)}, expected {shape}")
-        if not np.all(np.isfinite(a)):
-            raise ModelFileError(f"tensor {name!r} contains NaN or infinite values")
 
 
 def random_program(
@@ -180,9 +111,7 @@ class SampleRNNReference(ReferenceModel):
         tensors = {k: np.asarray(v, dtype=np.float64) for k, v in tensors.items()}
         super().__init__(program, tensors)
         self.frame_sizes = [int(f) for f in program["frame_sizes"]]
-        self.ratios = [self.frame_sizes[0]] + [
-            self.frame_sizes[i] // self.frame_sizes[i - 1] for i in range(1, len(self.frame_sizes))
-        ]
+        self.ratios = frame_ratios(self.frame_sizes)
         self.dim = int(program["dim"])
         self.lstm = program["rnn_type"] == "lstm"
         self.rnn_layers = int(program["rnn_layers"])

@@ -1,9 +1,11 @@
 """The built-in WaveNet architecture plugin (entry point ``pysynth.architectures: wavenet``).
 
-Registered through the same entry-point mechanism a third-party plugin uses. Importing
-this package does not import TensorFlow: the Keras model lives in :mod:`.keras_model`,
-imported only by :meth:`WaveNet.build`, :meth:`WaveNet.export`,
-:meth:`WaveNet.teacher_forced_logits` and :meth:`WaveNet.dataset`.
+Registered through the same entry-point mechanism a third-party plugin uses, and laid out
+like every architecture plugin (docs/plugins.md): :mod:`.config` (config, presets, program,
+tensor table), :mod:`.reference` (numpy reference, random programs), :mod:`.model` (Keras)
+and :mod:`.data` (training data). Importing this package does not import TensorFlow:
+:mod:`.model` and :mod:`.data` are imported only by :meth:`WaveNet.build`,
+:meth:`WaveNet.export`, :meth:`WaveNet.teacher_forced_logits` and :meth:`WaveNet.dataset`.
 
 Examples
 --------
@@ -26,9 +28,12 @@ import numpy as np
 from pysynth.arch import Architecture
 
 from .config import (
+    ALIASES,
     PRESETS,
     WaveNetConfig,
+    check_program,
     dilation_stacks,
+    make_config,
     program_from_config,
     receptive_field,
     tensor_shapes,
@@ -41,7 +46,9 @@ __all__ = [
     "WaveNetConfig",
     "WaveNetReference",
     "WaveNetState",
+    "check_program",
     "dilation_stacks",
+    "make_config",
     "program_from_config",
     "random_program",
     "receptive_field",
@@ -56,6 +63,7 @@ class WaveNet(Architecture):
     family = "wavenet"
     config_class = WaveNetConfig
     presets = PRESETS
+    config_aliases = ALIASES
 
     def describe(self, config: WaveNetConfig) -> dict[str, Any]:
         rf = config.receptive_field
@@ -72,6 +80,16 @@ class WaveNet(Architecture):
     def conditioning_classes(self, config: WaveNetConfig) -> int:
         return int(config.conditioning_classes)
 
+    # -- the exported program ------------------------------------------------------------
+    def program(self, config: WaveNetConfig) -> dict[str, Any]:
+        return program_from_config(config)
+
+    def tensor_shapes(self, program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return tensor_shapes(program)
+
+    def random_program(self, config, *, seed: int = 0):
+        return random_program(config, seed)
+
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
         """Fit the config to a dataset: its sample rate, and ``conditioning_classes=-1``
         resolved to the number of dataset labels."""
@@ -84,17 +102,17 @@ class WaveNet(Architecture):
 
     # -- Keras side ------------------------------------------------------------------
     def build(self, config: WaveNetConfig):
-        from .keras_model import build
+        from .model import build
 
         return build(config)
 
     def teacher_forced_logits(self, model, config, q, cond=None) -> np.ndarray:
-        from .keras_model import teacher_forced_logits
+        from .model import teacher_forced_logits
 
         return teacher_forced_logits(model, config, q, cond)
 
     def export(self, model, config):
-        from .keras_model import export
+        from .model import export
 
         return export(model, config)
 

@@ -1,4 +1,5 @@
-"""WaveNet hyperparameters: the config dataclass, its presets and the exported program.
+"""WaveNet hyperparameters: the config dataclass, its presets, the exported program and its
+tensor table, and the receptive field.
 
 Everything here is plain Python and numpy (no TensorFlow), so that configs can be
 validated, described and turned into engine programs with the core install.
@@ -10,8 +11,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from pysynth.arch import check_tensors
+from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
-from pysynth.errors import ParameterError
+from pysynth.checks import check_choice, check_int, is_int
+from pysynth.errors import ModelFileError, ParameterError
+
+#: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
+ALIASES = {"window": "seq_len"}
 
 
 def dilation_stacks(max_dilation: int, stacks: int) -> list[int]:
@@ -22,16 +31,11 @@ def dilation_stacks(max_dilation: int, stacks: int) -> list[int]:
     >>> dilation_stacks(4, 2)
     [1, 2, 4, 1, 2, 4]
     """
-    if not _is_int(max_dilation) or max_dilation < 1 or max_dilation & (max_dilation - 1):
+    if not is_int(max_dilation) or max_dilation < 1 or max_dilation & (max_dilation - 1):
         raise ParameterError(f"max_dilation must be a power of two >= 1, got {max_dilation!r}")
-    if not _is_int(stacks) or stacks < 1:
-        raise ParameterError(f"stacks must be an integer >= 1, got {stacks!r}")
-    one = [1 << i for i in range(max_dilation.bit_length())]
+    stacks = check_int(stacks, "stacks", lo=1)
+    one = [1 << i for i in range(int(max_dilation).bit_length())]
     return one * stacks
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass
@@ -65,9 +69,10 @@ class WaveNetConfig:
     conditioning_classes : int
         ``C``: number of global-condition classes (0 = unconditioned). ``-1`` means "one
         class per label of the training dataset" and is resolved by ``pysynth.train``.
-    window : int
-        Training window: number of target samples per training example (the receptive
-        field of context is added in front of it).
+    seq_len : int
+        Training sequence length: scored target samples per training example (the
+        receptive field of context is added in front of them). Called ``window`` before;
+        that key is still read.
     """
 
     levels: int = 256
@@ -82,22 +87,16 @@ class WaveNetConfig:
     output_channels: int = 128
     input_embedding: int = 0
     conditioning_classes: int = 0
-    window: int = 2048
+    seq_len: int = 2048
 
     def validate(self) -> WaveNetConfig:
         """Check every value; raise :class:`ParameterError` naming the first bad one."""
 
         def need_int(name: str, lo: int, hi: int | None = None) -> None:
-            v = getattr(self, name)
-            if not _is_int(v) or v < lo or (hi is not None and v > hi):
-                rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-                raise ParameterError(f"wavenet {name} must be an integer {rng}, got {v!r}")
+            setattr(self, name, check_int(getattr(self, name), name, lo=lo, hi=hi, owner="wavenet"))
 
         need_int("levels", 2, 65536)
-        if self.quantization not in QUANTIZATIONS:
-            raise ParameterError(
-                f"wavenet quantization must be one of {QUANTIZATIONS}, got {self.quantization!r}"
-            )
+        check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="wavenet")
         need_int("sample_rate", 100, 768_000)
         need_int("filter_width", 2)
         need_int("initial_filter_width", 1)
@@ -105,16 +104,17 @@ class WaveNetConfig:
         if (
             not isinstance(d, (list, tuple))
             or not d
-            or not all(_is_int(x) and x >= 1 for x in d)
+            or not all(is_int(x) and x >= 1 for x in d)
         ):
             raise ParameterError(
                 f"wavenet dilations must be a non-empty list of integers >= 1, got {d!r}"
             )
+        self.dilations = [int(x) for x in d]
         for name in ("residual_channels", "dilation_channels", "skip_channels", "output_channels"):
             need_int(name, 1)
         need_int("input_embedding", 0)
         need_int("conditioning_classes", -1)
-        need_int("window", 1)
+        need_int("seq_len", 1)
         return self
 
     # -- derived facts ---------------------------------------------------------------
@@ -127,6 +127,14 @@ class WaveNetConfig:
         d = dataclasses.asdict(self)
         d["dilations"] = [int(x) for x in self.dilations]
         return d
+
+
+def make_config(
+    overrides: dict[str, Any] | WaveNetConfig | None = None, *, preset: str | None = None
+) -> WaveNetConfig:
+    """Return a validated config from a preset name and/or overrides (unknown keys raise)."""
+    return _make_config(WaveNetConfig, overrides, preset=preset, presets=PRESETS,
+                        owner="wavenet", aliases=ALIASES)
 
 
 def receptive_field(filter_width: int, dilations: list[int], initial_filter_width: int) -> int:
@@ -161,7 +169,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "mu-law",
         "sample_rate": 16000,
-        "window": 4096,
+        "seq_len": 4096,
     },
 }
 
@@ -169,8 +177,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 PROGRAM_KEYS = (
     "family", "levels", "quantization", "sample_rate", "initial_filter_width",
     "filter_width", "dilations", "residual_channels", "dilation_channels",
-    "skip_channels", "output_channels", "conditioning_classes",
-)
+    "skip_channels", "output_channels",
+)  # and "conditioning_classes", 0 when absent
 
 
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
@@ -223,3 +231,18 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         "out2.weight": (h, q), "out2.bias": (q,),
     })
     return shapes
+
+
+def check_program(program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+    """Raise :class:`ModelFileError` unless ``program`` and ``tensors`` form a valid export."""
+    if program.get("family") != "wavenet":
+        raise ModelFileError(f"not a wavenet program (family {program.get('family')!r})")
+    missing = [k for k in PROGRAM_KEYS if k not in program]
+    if missing:
+        raise ModelFileError(f"wavenet program lacks key(s) {missing}")
+    try:
+        make_config({k: program[k] for k in (*PROGRAM_KEYS[1:], "conditioning_classes")
+                     if k in program})
+    except ParameterError as exc:
+        raise ModelFileError(f"invalid wavenet program: {exc}") from None
+    check_tensors(tensors, tensor_shapes(program), family="wavenet")

@@ -1,7 +1,7 @@
 """WaveNet's training data: random windows of quantized clips with receptive-field context.
 
 Imported lazily (tf.data). The windows come from :func:`pysynth.training.window_dataset`:
-each example holds ``receptive_field + window`` samples and weights the last ``window``
+each example holds ``receptive_field + seq_len`` samples and weights the last ``seq_len``
 targets, so every scored prediction sees its full context (or the true clip start).
 """
 
@@ -35,6 +35,6 @@ def dataset(
         labels=labels if conditioned else None,
     )
     return window_dataset(
-        seqs, ids, context=config.receptive_field, window=config.window,
+        seqs, ids, context=config.receptive_field, window=config.seq_len,
         batch_size=batch_size, steps=steps, seed=seed, epochs=epochs, conditioned=conditioned,
     )

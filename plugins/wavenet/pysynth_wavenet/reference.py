@@ -16,9 +16,16 @@ from typing import Any
 import numpy as np
 
 from pysynth.arch import ReferenceModel
-from pysynth.errors import ModelFileError, ParameterError
+from pysynth.errors import ParameterError
 
-from .config import WaveNetConfig, program_from_config, tensor_shapes
+from .config import (
+    WaveNetConfig,
+    check_program,
+    make_config,
+    program_from_config,
+    receptive_field,
+    tensor_shapes,
+)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -49,21 +56,13 @@ class WaveNetReference(ReferenceModel):
     Raises
     ------
     ModelFileError
-        If a tensor is missing or has the wrong shape.
+        If the program is invalid, or a tensor is missing, has the wrong shape or
+        non-finite values (:func:`~pysynth_wavenet.config.check_program`).
     """
 
     def __init__(self, program: dict[str, Any], tensors: dict[str, np.ndarray]) -> None:
+        check_program(program, tensors)
         super().__init__(program, tensors)
-        if program.get("family") != "wavenet":
-            raise ModelFileError(f"not a wavenet program (family {program.get('family')!r})")
-        for name, shape in tensor_shapes(program).items():
-            if name not in tensors:
-                raise ModelFileError(f"wavenet model is missing tensor {name!r}")
-            if tuple(tensors[name].shape) != shape:
-                raise ModelFileError(
-                    f"wavenet tensor {name!r} has shape {tuple(tensors[name].shape)}, "
-                    f"expected {shape}"
-                )
         self.k0 = int(program["initial_filter_width"])
         self.k = int(program["filter_width"])
         self.dilations = [int(d) for d in program["dilations"]]
@@ -87,7 +86,7 @@ class WaveNetReference(ReferenceModel):
 
     @property
     def receptive_field(self) -> int:
-        return (self.k - 1) * sum(self.dilations) + self.k0
+        return receptive_field(self.k, self.dilations, self.k0)
 
     # -- helpers -----------------------------------------------------------------------
     def _check_cond(self, batch: int, cond: np.ndarray | None) -> np.ndarray | None:
@@ -201,7 +200,7 @@ class WaveNetReference(ReferenceModel):
 
 
 def random_program(
-    config: WaveNetConfig | dict[str, Any] | None = None, seed: int = 0
+    config: WaveNetConfig | dict[str, Any] | str | None = None, seed: int = 0
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """A random-weight WaveNet export of ``config``: ``(program, tensors)``.
 
@@ -211,15 +210,11 @@ def random_program(
 
     Parameters
     ----------
-    config : WaveNetConfig, dict of overrides, or None
-        ``None`` is the default (small) config.
+    config : WaveNetConfig, dict of overrides, preset name, or None (the "small" preset)
     seed : int
         Seed of the numpy Generator that draws the weights.
     """
-    if config is None:
-        config = WaveNetConfig()
-    elif isinstance(config, dict):
-        config = WaveNetConfig(**config)
+    config = make_config(preset=config) if isinstance(config, str) else make_config(config)
     program = program_from_config(config)
     rng = np.random.default_rng(seed)
     fan_in = {

@@ -1,20 +1,18 @@
 """SampleRNN through the shared training loop: TBPTT data, overfitting, export and
-numpy-only reload, exact resume, bad configs."""
+numpy-only reload, bad configs. Exact resume is the contract harness's check
+(tests/plugins/test_samplernn_contract.py)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 from pysynth_samplernn import make_config
 from pysynth_samplernn.data import plan
 
-from pysynth.audio import save
-from pysynth.dataset import Clip, audio_checksum, write_dataset
 from pysynth.errors import DatasetError, ParameterError
 
 SR = 4000
@@ -23,22 +21,6 @@ TINY = {
     "steps_per_epoch": 30, "validation_steps": 3, "learning_rate": 0.005,
     "sample_every": 2, "sample_count": 2, "sample_seconds": 0.02, "tensorboard": False,
 }
-
-
-def sine_dataset(root: Path, *, seconds: float = 1.0) -> Path:
-    """Two train and two validation clips of two sines (200 and 500 Hz)."""
-    t = np.arange(int(SR * seconds)) / SR
-    clips = []
-    for i, (split, freq) in enumerate(
-        [("train", 200.0), ("train", 500.0), ("validation", 200.0), ("validation", 500.0)]
-    ):
-        y = (0.6 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-        path = f"clips/c{i}.wav"
-        save(root / path, y, SR)
-        clips.append(Clip(id=f"c{i}", path=path, source=f"s{i}.wav", offset=0.0,
-                          duration=seconds, split=split, checksum=audio_checksum(y)))
-    write_dataset(root, clips, {"sample_rate": SR})
-    return root
 
 
 # -- the TBPTT data plan (numpy) ----------------------------------------------------------
@@ -104,8 +86,12 @@ def test_dataset_chunks_hold_the_right_samples():
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return sine_dataset(tmp_path_factory.mktemp("ds") / "dataset")
+def data(tmp_path_factory, sine, dataset_of):
+    """Two train and two validation clips of two sines (200 and 500 Hz), 1 s at 4 kHz."""
+    clips = [(f"c{i}", sine(freq, sr=SR, seconds=1.0, amp=0.6), split, None)
+             for i, (split, freq) in enumerate(
+                 [("train", 200.0), ("train", 500.0), ("validation", 200.0), ("validation", 500.0)])]
+    return dataset_of(tmp_path_factory.mktemp("ds") / "dataset", clips, sr=SR)
 
 
 @pytest.fixture(scope="module")
@@ -165,25 +151,6 @@ print(nll, s.shape, int(s.min()), int(s.max()))
     nll, *rest = out.stdout.split(maxsplit=1)
     assert float(nll) < 1.0
     assert rest[0].startswith("(2, 300)")
-
-
-@pytest.mark.keras
-def test_resume_equals_uninterrupted(run_a, data, tmp_path):
-    from pysynth.training import train
-
-    run_a_path, _ = run_a
-    run = tmp_path / "b"
-    opts = {**TINY, "sample_every": 0}
-    train(data, arch="samplernn", run=run, overrides=opts, epochs=1, seed=5, verbose=0)
-    result = train(data, arch="samplernn", run=run, overrides=opts, epochs=2, resume=True,
-                   seed=5, verbose=0)
-    assert result["epochs"] == 2
-    with np.load(run_a_path / "checkpoints" / "epoch-002.npz") as fa, \
-            np.load(run / "checkpoints" / "epoch-002.npz") as fb:
-        names = [n for n in fa.files if n.startswith("model/")]
-        assert names == [n for n in fb.files if n.startswith("model/")]
-        for n in names:
-            np.testing.assert_allclose(fa[n], fb[n], rtol=1e-5, atol=1e-6, err_msg=n)
 
 
 @pytest.mark.parametrize(

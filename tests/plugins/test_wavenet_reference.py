@@ -1,4 +1,8 @@
-"""The WaveNet config, presets and numpy reference (no TensorFlow needed)."""
+"""The WaveNet config, presets, tensor table and numpy reference (no TensorFlow needed).
+
+What every architecture must do (step equals logits, seeded random programs, import without
+TensorFlow...) is checked by the contract harness, tests/plugins/test_wavenet_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +12,12 @@ from pysynth_wavenet import (
     WaveNet,
     WaveNetConfig,
     WaveNetReference,
+    program_from_config,
     random_program,
     tensor_shapes,
 )
 
 from pysynth.errors import ModelFileError, ParameterError
-
-CONFIGS = [
-    {"dilations": [1, 2, 4, 8], "residual_channels": 8, "dilation_channels": 6,
-     "skip_channels": 10, "output_channels": 12, "levels": 16},
-    {"dilations": [1, 3, 2], "filter_width": 3, "initial_filter_width": 4,
-     "residual_channels": 5, "dilation_channels": 4, "skip_channels": 7,
-     "output_channels": 9, "levels": 32, "conditioning_classes": 3},
-]
-
-
-def _cond(cfg, b, rng):
-    c = cfg.get("conditioning_classes", 0)
-    return rng.integers(0, c, size=b) if c else None
-
-
-@pytest.mark.parametrize("cfg", CONFIGS)
-def test_step_equals_vectorised_logits(cfg):
-    program, tensors = random_program(WaveNetConfig(**cfg), seed=1)
-    ref = WaveNetReference(program, tensors)
-    rng = np.random.default_rng(0)
-    q = rng.integers(0, cfg["levels"], size=(3, 40))
-    cond = _cond(cfg, 3, rng)
-    fast = ref.logits(q, cond)
-    slow = super(WaveNetReference, ref).logits(q, cond)  # the step() loop of the base class
-    assert fast.shape == (3, 40, cfg["levels"])
-    np.testing.assert_allclose(fast, slow, rtol=1e-5, atol=1e-5)
 
 
 def test_logits_follow_the_written_formula_at_t0_and_t1():
@@ -105,7 +84,8 @@ def test_presets_and_describe():
         ({"residual_channels": 2.5}, "residual_channels"),
         ({"quantization": "alaw"}, "quantization"),
         ({"conditioning_classes": -2}, "conditioning_classes"),
-        ({"window": 0}, "window"),
+        ({"seq_len": 0}, "seq_len"),
+        ({"window": 0}, "seq_len"),  # the old name of seq_len, still read
         ({"input_embedding": True}, "input_embedding"),
         ({"dilation": [1]}, "dilations"),  # unknown key, with a suggestion
     ],
@@ -121,6 +101,10 @@ def test_bad_tensors_and_inputs_raise():
     broken["layers.1.res.weight"] = broken["layers.1.res.weight"][:, :-1]
     with pytest.raises(ModelFileError, match=r"layers\.1\.res\.weight"):
         WaveNetReference(program, broken)
+    with pytest.raises(ModelFileError, match=r"'out2\.bias' contains NaN"):
+        WaveNetReference(program, dict(tensors, **{"out2.bias": np.full(8, np.nan, np.float32)}))
+    with pytest.raises(ModelFileError, match="filter_width"):
+        WaveNetReference(dict(program, filter_width=1), tensors)
     ref = WaveNetReference(program, tensors)
     with pytest.raises(ParameterError, match="indices"):
         ref.logits([[0, 8]])
@@ -131,27 +115,35 @@ def test_bad_tensors_and_inputs_raise():
         WaveNetReference(cprog, ct).start(2)
 
 
-def test_random_program_is_seeded_and_complete():
-    p1, t1 = random_program({"dilations": [1, 2]}, seed=5)
-    _, t2 = random_program({"dilations": [1, 2]}, seed=5)
-    _, t3 = random_program({"dilations": [1, 2]}, seed=6)
-    assert set(t1) == set(tensor_shapes(p1))
-    assert all(t1[k].dtype == np.float32 for k in t1)
-    assert all(np.array_equal(t1[k], t2[k]) for k in t1)
-    assert not np.array_equal(t1["out2.weight"], t3["out2.weight"])
+def test_old_window_key_is_read_as_seq_len():
+    """Run folders and config files written before the rename say ``window``."""
+    arch = WaveNet()
+    assert arch.make_config({"window": 96}).seq_len == 96
+    assert arch.make_config({"window": 96, "seq_len": 64}).seq_len == 64  # the new name wins
+    assert arch.make_config({"window": 96}, preset="ibab").seq_len == 96
+    assert "window" not in arch.config_to_json(arch.make_config({"window": 96}))
 
 
-def test_import_does_not_pull_tensorflow():
-    import subprocess
-    import sys
+def test_configs_take_numpy_integers():
+    config = WaveNet().make_config({"levels": np.int64(16), "dilations": [np.int32(1), 2]})
+    assert (config.levels, config.dilations) == (16, [1, 2])
+    assert type(config.levels) is int  # stored as plain JSON-able ints
 
-    code = (
-        "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
-        "import pysynth_wavenet, pysynth\n"
-        "from pysynth.registry import architectures\n"
-        "arch = architectures.get('wavenet')\n"
-        "p, t = pysynth_wavenet.random_program({'dilations': [1, 2]}, 0)\n"
-        "print(arch().reference(p, t).logits([[1, 2, 3]]).shape)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "(1, 3, 256)"
+
+def test_tensor_table_follows_docs():
+    """The shapes of docs/architecture.md's WaveNet tensor table, for a config whose
+    dimensions all differ (K=3, K0=4, Q=24, R=6, D=4, S=7, H=9, C=3)."""
+    config = WaveNetConfig(dilations=[1, 3], filter_width=3, initial_filter_width=4,
+                           residual_channels=6, dilation_channels=4, skip_channels=7,
+                           output_channels=9, levels=24, conditioning_classes=3)
+    shapes = tensor_shapes(program_from_config(config))
+    assert shapes == {
+        "input.table": (4, 24, 6), "input.bias": (6,),
+        **{f"layers.{i}.{name}": shape for i in range(2) for name, shape in [
+            ("conv.weight", (3, 6, 8)), ("conv.bias", (8,)), ("cond.table", (3, 8)),
+            ("res.weight", (4, 6)), ("res.bias", (6,)),
+            ("skip.weight", (4, 7)), ("skip.bias", (7,))]},
+        "out1.weight": (7, 9), "out1.bias": (9,), "out2.weight": (9, 24), "out2.bias": (24,),
+    }
+    unconditioned = tensor_shapes(program_from_config(WaveNetConfig(dilations=[1])))
+    assert not any(name.endswith("cond.table") for name in unconditioned)
