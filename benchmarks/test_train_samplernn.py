@@ -34,13 +34,14 @@ def _setup(preset: str, batch: int, seq_len: int):
     import keras
     from pysynth_samplernn import SampleRNN
 
-    from pysynth.training import TrainConfig, _compile
+    from pysynth.training import TrainConfig
+    from pysynth.training.loop import compile_model
 
     arch = SampleRNN()
     config = arch.make_config({"seq_len": seq_len, "batch_size": batch}, preset=preset)
     keras.utils.set_random_seed(0)
     model = arch.build(config)
-    _compile(model, TrainConfig(batch_size=batch))
+    compile_model(model, TrainConfig(batch_size=batch))
     top = config.top_frame_size
     rng = np.random.default_rng(0)
     q = rng.integers(0, config.levels, size=(batch, top + seq_len)).astype(np.int32)

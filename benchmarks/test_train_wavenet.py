@@ -28,13 +28,14 @@ def _setup(preset: str, batch: int, window: int):
     import keras
     from pysynth_wavenet import WaveNet
 
-    from pysynth.training import TrainConfig, _compile
+    from pysynth.training import TrainConfig
+    from pysynth.training.loop import compile_model
 
     arch = WaveNet()
     config = arch.make_config({"window": window}, preset=preset)
     keras.utils.set_random_seed(0)
     model = arch.build(config)
-    _compile(model, TrainConfig())
+    compile_model(model, TrainConfig())
     seg = config.receptive_field + window
     rng = np.random.default_rng(0)
     q = rng.integers(0, config.levels, size=(batch, seg)).astype(np.int32)

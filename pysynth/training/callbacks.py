@@ -1,0 +1,176 @@
+"""The run's own Keras callbacks, one job each, and the order they run in at the end of an
+epoch (which is the order of their effects on disk, so that resume stays exact).
+
+They share the run's state dict (what state.json holds); :func:`run_callbacks` lists them
+in order. Imports Keras: the loop imports this module only once it trains.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from .run import checkpoint_name, save_checkpoint, write_history, write_state
+from .samples import write_samples
+
+
+def should_stop(epoch: int, best_epoch: int | None, patience: int) -> bool:
+    """Early stopping: ``patience`` epochs (> 0) have passed without a better score."""
+    return bool(patience) and best_epoch is not None and epoch - best_epoch >= patience
+
+
+class EpochHistory(keras.callbacks.Callback):
+    """Add the epoch's row (losses, learning rate, seconds) to the history and count it."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.state = state
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = {"epoch": epoch + 1}
+        for k in ("loss", "nll_bits", "val_loss", "val_nll_bits"):
+            if k in logs:
+                row[k] = float(logs[k])
+        row["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
+        row["seconds"] = round(time.perf_counter() - self._t0, 3)
+        self.state["epoch"] = epoch + 1
+        self.state["history"] = [*self.state["history"], row]
+
+
+class SaveCheckpoint(keras.callbacks.Callback):
+    """Write the epoch's checkpoint (weights and optimizer) and add it to the kept list."""
+
+    def __init__(self, run: Path, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.run, self.state = run, state
+
+    def on_epoch_end(self, epoch, logs=None):
+        name = checkpoint_name(epoch + 1)
+        save_checkpoint(self.run / "checkpoints" / name, self.model, epoch + 1)
+        self.state["checkpoints"] = [*self.state["checkpoints"], name]
+
+
+class TrackBest(keras.callbacks.Callback):
+    """Remember the epoch with the lowest validation NLL (training NLL without validation)."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.state = state
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        score = logs.get("val_nll_bits", logs.get("nll_bits"))
+        score = None if score is None else float(score)
+        best = self.state["best_val_nll_bits"]
+        if score is not None and math.isfinite(score) and (best is None or score < best):
+            self.state["best_val_nll_bits"], self.state["best_epoch"] = score, epoch + 1
+
+
+class EarlyStop(keras.callbacks.Callback):
+    """Stop for good (``stopped_early``) after ``patience`` epochs without a better score."""
+
+    def __init__(self, state: dict[str, Any], patience: int) -> None:
+        super().__init__()
+        self.state, self.patience = state, patience
+
+    def on_epoch_end(self, epoch, logs=None):
+        if should_stop(epoch + 1, self.state["best_epoch"], self.patience):
+            self.state["stopped_early"] = True
+            self.model.stop_training = True
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop after the first epoch that ends more than ``minutes`` after training started;
+    the run is not finished, so ``--resume`` continues it."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.minutes = minutes
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.minutes and time.perf_counter() - self._started > 60.0 * self.minutes:
+            self.model.stop_training = True
+
+
+class WriteState(keras.callbacks.Callback):
+    """Write state.json and history.csv (after the checkpoint they name is on disk)."""
+
+    def __init__(self, run: Path, state: dict[str, Any]) -> None:
+        super().__init__()
+        self.run, self.state = run, state
+
+    def on_epoch_end(self, epoch, logs=None):
+        write_state(self.run, self.state)
+        write_history(self.run / "history.csv", self.state["history"])
+
+
+class PruneCheckpoints(keras.callbacks.Callback):
+    """Delete all but the last ``keep`` checkpoints and the best one, then record that.
+
+    Files go first, then state.json: an interruption in between leaves names of deleted
+    checkpoints in state.json, never a kept checkpoint that state.json does not name.
+    """
+
+    def __init__(self, run: Path, state: dict[str, Any], keep: int) -> None:
+        super().__init__()
+        self.run, self.state, self.keep = run, state, keep
+
+    def on_epoch_end(self, epoch, logs=None):
+        names = self.state["checkpoints"]
+        keep = set(names[-self.keep:])
+        if self.state["best_epoch"] is not None:
+            keep.add(checkpoint_name(self.state["best_epoch"]))
+        for old in names:
+            if old not in keep:
+                (self.run / "checkpoints" / old).unlink(missing_ok=True)
+        self.state["checkpoints"] = [c for c in names if c in keep]
+        write_state(self.run, self.state)
+
+
+class WriteSamples(keras.callbacks.Callback):
+    """Every ``tcfg.sample_every`` epochs, export the model in memory and write
+    ``samples/epoch-NNN/sample-KK.wav``."""
+
+    def __init__(self, run: Path, arch, config, tcfg, *, seed: int, classes: int) -> None:
+        super().__init__()
+        self.run, self.arch, self.config, self.tcfg = run, arch, config, tcfg
+        self.seed, self.classes = seed, classes
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if not (self.tcfg.sample_every and done % self.tcfg.sample_every == 0):
+            return
+        program, tensors = self.arch.export(self.model, self.config)
+        write_samples(program, tensors, self.run / "samples" / f"epoch-{done:03d}",
+                      count=self.tcfg.sample_count, seconds=self.tcfg.sample_seconds,
+                      temperature=self.tcfg.sample_temperature, seed=self.seed + done,
+                      classes=self.classes)
+
+
+def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed: int,
+                  classes: int) -> list[keras.callbacks.Callback]:
+    """The run's callbacks in the order their effects must happen: record the epoch and
+    decide whether to stop in memory, write the checkpoint before state.json names it,
+    prune, then spend time on samples only once the epoch is safely on disk."""
+    return [
+        EpochHistory(state),
+        SaveCheckpoint(run, state),
+        TrackBest(state),
+        EarlyStop(state, tcfg.patience),
+        TimeBudget(tcfg.max_minutes),
+        WriteState(run, state),
+        PruneCheckpoints(run, state, tcfg.keep_checkpoints),
+        WriteSamples(run, arch, config, tcfg, seed=seed, classes=classes),
+    ]

@@ -1,0 +1,176 @@
+"""Training hyperparameters (:class:`TrainConfig`) and the routing of config keys between the
+architecture's config and the training loop's.
+
+No TensorFlow here: configs are read, routed and validated before anything is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..arch import check_config_keys
+from ..checks import check_bool, check_choice, check_int, check_number
+from ..errors import ParameterError
+from ..files import read_json_or_yaml
+
+LR_SCHEDULES = ("constant", "exponential", "cosine")
+
+
+@dataclass
+class TrainConfig:
+    """Training hyperparameters shared by every architecture.
+
+    Attributes
+    ----------
+    epochs : int
+        Epochs to train in total (a resumed run continues up to this number).
+    batch_size : int
+        Training windows per batch.
+    steps_per_epoch : int
+        Batches per epoch (windows are drawn at random, so an "epoch" is this many steps).
+    validation_steps : int
+        Validation batches, the same fixed windows every epoch (0: no validation).
+    learning_rate : float
+        Adam's initial learning rate.
+    lr_schedule : str
+        ``"constant"``, ``"exponential"`` (times ``lr_decay`` every epoch) or
+        ``"cosine"`` (to 1% of the initial rate at the last epoch).
+    lr_decay : float
+        Per-epoch factor of the exponential schedule, in (0, 1].
+    clip_norm : float
+        Clip each gradient to this L2 norm (0: no clipping).
+    patience : int
+        Stop when validation NLL has not improved for this many epochs (0: never).
+    keep_checkpoints : int
+        Keep the last this many checkpoints (the best one is always kept too).
+    sample_every : int
+        Write audio samples every this many epochs (0: never).
+    sample_count, sample_seconds, sample_temperature : int, float, float
+        How many samples, how long, at which temperature.
+    tensorboard : bool
+        Write TensorBoard logs to RUN/logs.
+    max_minutes : float
+        Time budget: stop after the first epoch that ends later than this many minutes
+        after training started (0: none). The run stays resumable.
+    """
+
+    epochs: int = 20
+    batch_size: int = 8
+    steps_per_epoch: int = 100
+    validation_steps: int = 10
+    learning_rate: float = 1e-3
+    lr_schedule: str = "constant"
+    lr_decay: float = 0.9
+    clip_norm: float = 1.0
+    patience: int = 0
+    keep_checkpoints: int = 3
+    sample_every: int = 5
+    sample_count: int = 2
+    sample_seconds: float = 1.0
+    sample_temperature: float = 1.0
+    tensorboard: bool = True
+    max_minutes: float = 0.0
+
+    def validate(self) -> TrainConfig:
+        """Check every value; raise :class:`ParameterError` naming the first bad one."""
+        for name, lo in (("epochs", 1), ("batch_size", 1), ("steps_per_epoch", 1),
+                         ("validation_steps", 0)):
+            setattr(self, name, check_int(getattr(self, name), name, lo=lo, owner="train"))
+        self.learning_rate = check_number(self.learning_rate, "learning_rate", lo=0.0,
+                                          lo_open=True, owner="train")
+        check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES, owner="train")
+        self.lr_decay = check_number(self.lr_decay, "lr_decay", lo=0.0, hi=1.0, lo_open=True,
+                                     owner="train")
+        self.clip_norm = check_number(self.clip_norm, "clip_norm", lo=0.0, owner="train")
+        for name, lo in (("patience", 0), ("keep_checkpoints", 1), ("sample_every", 0),
+                         ("sample_count", 1)):
+            setattr(self, name, check_int(getattr(self, name), name, lo=lo, owner="train"))
+        self.sample_seconds = check_number(self.sample_seconds, "sample_seconds", lo=0.0,
+                                           lo_open=True, owner="train")
+        for name in ("sample_temperature", "max_minutes"):
+            setattr(self, name, check_number(getattr(self, name), name, lo=0.0, owner="train"))
+        self.tensorboard = check_bool(self.tensorboard, "tensorboard", owner="train")
+        return self
+
+
+def get_architecture(arch):
+    """The architecture instance for a registry name (or an instance/class passed through)."""
+    if isinstance(arch, str):
+        from ..registry import architectures
+
+        arch = architectures.get(arch)
+    if isinstance(arch, type):
+        arch = arch()
+    return arch
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    data = read_json_or_yaml(path, what="config")
+    if not isinstance(data, dict):
+        raise ParameterError(f"config: {path} must hold a mapping of keys to values")
+    return data
+
+
+def _flatten(values: dict[str, Any]) -> dict[str, Any]:
+    """Accept flat dicts and ``{"model": {...}, "train": {...}}`` (e.g. a run's config.json)."""
+    if "model" in values or "train" in values:
+        flat = dict(values.get("model") or {})
+        flat.update(values.get("train") or {})
+        return flat
+    return dict(values)
+
+
+def current_names(values: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    """``values`` with old key names (``aliases``: old -> current, an architecture's
+    ``config_aliases``) renamed; a value given under its current name wins."""
+    values = dict(values)
+    for old, new in aliases.items():
+        if old in values:
+            value = values.pop(old)
+            values.setdefault(new, value)
+    return values
+
+
+def resolve_config(
+    arch, *, config=None, overrides: dict[str, Any] | None = None, preset: str | None = None
+):
+    """Build ``(model_config, train_config)`` from a preset, a config and overrides.
+
+    ``config`` is a path to a JSON/YAML file, a dict (flat, or with ``"model"`` and
+    ``"train"`` sections as in a run's config.json) or an instance of the architecture's
+    config class. Keys are routed to the model config or :class:`TrainConfig` by name; a
+    key both declare (SampleRNN's ``batch_size``: its carried state has a batch dimension)
+    goes to both, so one value configures the model and the loop; a key the architecture
+    renamed (its ``config_aliases``) is read under its old name too. Unknown keys raise
+    :class:`ParameterError` with the closest known key. Later sources win: preset <
+    config < overrides.
+    """
+    arch = get_architecture(arch)
+    if isinstance(config, (str, os.PathLike)):
+        values = _flatten(_read_config_file(Path(config)))
+    elif isinstance(config, dict):
+        values = _flatten(config)
+    elif config is None:
+        values = {}
+    elif dataclasses.is_dataclass(config) and isinstance(config, arch.config_class):
+        values = dataclasses.asdict(config)
+    else:
+        raise ParameterError(f"config must be a file, a dict or a {arch.config_class.__name__}")
+    values = current_names(values, arch.config_aliases)
+    values.update(current_names(overrides or {}, arch.config_aliases))
+    model_keys = {f.name for f in dataclasses.fields(arch.config_class)} | set(arch.config_aliases)
+    train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    check_config_keys(values, model_keys | train_keys, owner=arch.name)
+    model_cfg = arch.make_config({k: v for k, v in values.items() if k in model_keys}, preset)
+    train_cfg = TrainConfig(**{k: v for k, v in values.items() if k in train_keys}).validate()
+    return model_cfg, train_cfg
+
+
+def model_dict(arch, config) -> dict[str, Any]:
+    """The architecture's config as the plain JSON dict stored in a run's config.json."""
+    return json.loads(arch.config_to_json(config))

@@ -1,0 +1,74 @@
+"""``pysynth.export``: a run's best, last or chosen checkpoint as a model file that
+``pysynth sample`` reads with numpy alone (TensorFlow is imported to build the model)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ParameterError, PysynthError
+from .config import get_architecture
+from .run import checkpoint_name, load_checkpoint, read_run_config, read_state
+
+
+def _chosen_epoch(state: dict, checkpoint: str | int) -> int:
+    if checkpoint == "best":
+        return state["best_epoch"] or state["epoch"]
+    if checkpoint == "last":
+        return state["epoch"]
+    if isinstance(checkpoint, (int, np.integer)) and not isinstance(checkpoint, bool):
+        return int(checkpoint)
+    raise ParameterError(f"checkpoint must be 'best', 'last' or an epoch, got {checkpoint!r}")
+
+
+def export(
+    run: str | os.PathLike, output: str | os.PathLike, *, checkpoint: str | int = "best"
+) -> Path:
+    """Write a run's checkpoint as a model file (numpy-readable, versioned, checksummed).
+
+    Parameters
+    ----------
+    run : path-like
+        A run folder made by :func:`pysynth.train`.
+    output : path-like
+        The model file to write (atomically).
+    checkpoint : "best", "last" or int
+        Which checkpoint: lowest validation NLL, the most recent one, or an epoch number
+        that is still kept in RUN/checkpoints.
+
+    Returns
+    -------
+    Path
+        The model file; its metadata holds ``arch``, ``epoch``, ``val_nll_bits``,
+        ``labels`` (class names of the conditioning ids), ``run`` and ``dataset``.
+    """
+    from .. import __version__
+    from ..modelfile import save_model
+
+    run = Path(run)
+    rc = read_run_config(run)
+    state = read_state(run)
+    if not state["checkpoints"]:
+        raise PysynthError(f"{run}: the run has no checkpoint yet (no epoch finished)")
+    epoch = _chosen_epoch(state, checkpoint)
+    name = checkpoint_name(epoch)
+    if name not in state["checkpoints"] or not (run / "checkpoints" / name).is_file():
+        raise ParameterError(
+            f"checkpoint: epoch {epoch} is not kept in {run / 'checkpoints'}; kept: "
+            f"{', '.join(state['checkpoints'])}"
+        )
+    archobj = get_architecture(rc["arch"])
+    mcfg = archobj.make_config(rc["model"])
+    model = archobj.build(mcfg)
+    load_checkpoint(run / "checkpoints" / name, model, optimizer=False)
+    program, tensors = archobj.export(model, mcfg)
+    row = next((r for r in state["history"] if r.get("epoch") == epoch), {})
+    metadata = {
+        "arch": rc["arch"], "epoch": epoch, "val_nll_bits": row.get("val_nll_bits"),
+        "train_nll_bits": row.get("nll_bits"), "labels": rc.get("labels", []),
+        "run": str(run.resolve()), "dataset": rc.get("dataset"), "seed": rc.get("seed"),
+        "config": rc["model"], "pysynth_version": __version__,
+    }
+    return save_model(output, program, tensors, metadata)

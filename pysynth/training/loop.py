@@ -1,0 +1,255 @@
+"""The training loop every architecture shares: ``pysynth.train``, from a dataset and a
+config to a run folder, in steps (resolve the config, check the run folder, build and
+compile the model, make the data, fit with the run's callbacks).
+
+TensorFlow is imported only once a run has been checked and is about to be built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from ..checks import check_int
+from ..errors import DatasetError, ParameterError
+from .config import TrainConfig, current_names, get_architecture, model_dict, resolve_config
+from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
+
+LN2 = math.log(2.0)
+
+
+def compile_model(model, tcfg: TrainConfig):
+    """Compile ``model`` with Adam (``tcfg``'s learning rate, schedule and clipping), sparse
+    categorical cross-entropy from logits and a weighted ``nll_bits`` metric; return the
+    optimizer."""
+    import keras
+
+    lr: Any = tcfg.learning_rate
+    if tcfg.lr_schedule == "exponential":
+        lr = keras.optimizers.schedules.ExponentialDecay(
+            tcfg.learning_rate, tcfg.steps_per_epoch, tcfg.lr_decay, staircase=True
+        )
+    elif tcfg.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(
+            tcfg.learning_rate, tcfg.epochs * tcfg.steps_per_epoch, alpha=0.01
+        )
+    opt = keras.optimizers.Adam(lr, clipnorm=tcfg.clip_norm or None)
+    loss = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=True, reduction="mean_with_sample_weight"
+    )
+
+    def nll_bits(y_true, y_pred):
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True) / LN2
+
+    model.compile(
+        optimizer=opt, loss=loss,
+        weighted_metrics=[keras.metrics.MeanMetricWrapper(nll_bits, name="nll_bits")],
+        jit_compile=False,
+    )
+    return opt
+
+
+def _saved_run(run: Path, resume: bool) -> dict[str, Any] | None:
+    """The run's config.json when resuming a run folder, else None."""
+    return read_run_config(run) if resume and (run / "config.json").is_file() else None
+
+
+def _with_current_names(saved: dict[str, Any], archobj) -> dict[str, Any]:
+    """A saved run config whose model keys have their current names (a run trained before
+    the architecture renamed a key resumes as it was)."""
+    return {**saved, "model": current_names(saved.get("model", {}), archobj.config_aliases)}
+
+
+def _resolve(archobj, ds, run: Path, saved, *, config, overrides, preset, epochs, seed):
+    """``(model_config, train_config, preset, seed, labels)``: a resumed run keeps its seed,
+    label classes and, without config options, its config."""
+    extra = dict(overrides or {})
+    if epochs is not None:
+        extra["epochs"] = epochs
+    if saved is not None and saved.get("arch") != archobj.name:
+        raise ParameterError(
+            f"run {run} was trained with --arch {saved.get('arch')}, not {archobj.name}; "
+            f"resume it with --arch {saved.get('arch')}"
+        )
+    if saved is not None:
+        seed = int(saved.get("seed", seed))
+        if config is None and not overrides and preset is None:
+            config = {"model": saved["model"], "train": saved["train"]}
+            preset = saved.get("preset")
+    mcfg, tcfg = resolve_config(archobj, config=config, overrides=extra, preset=preset)
+    mcfg = archobj.prepare(mcfg, ds)
+    labels = saved["labels"] if saved is not None else ds.labels()
+    return mcfg, tcfg, preset, seed, labels
+
+
+def _conditioning_classes(archobj, mcfg, labels: list[str]) -> int:
+    classes = int(archobj.conditioning_classes(mcfg))
+    if 0 < classes < len(labels):
+        raise ParameterError(
+            f"conditioning_classes={classes} but the dataset has {len(labels)} labels "
+            f"({', '.join(map(repr, labels))}); use conditioning_classes=-1 (one per label)"
+        )
+    return classes
+
+
+def _build(archobj, mcfg, tcfg: TrainConfig, *, seed: int, run: Path, state: dict[str, Any]):
+    """Seed, build and compile the model; load the last checkpoint when resuming."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    model = archobj.build(mcfg)
+    compile_model(model, tcfg)
+    if state["checkpoints"]:
+        load_checkpoint(run / "checkpoints" / state["checkpoints"][-1], model, optimizer=True)
+    return model
+
+
+def _datasets(archobj, ds, mcfg, tcfg: TrainConfig, *, seed: int, first: int, labels):
+    """The training batches of epochs ``first..tcfg.epochs`` and the validation batches
+    (None without validation clips or steps)."""
+    train_ds = archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
+                               steps=tcfg.steps_per_epoch, seed=seed,
+                               epochs=(first, tcfg.epochs), labels=labels)
+    if not (tcfg.validation_steps and ds.clips("validation")):
+        return train_ds, None
+    val_ds = archobj.dataset(ds, mcfg, split="validation", batch_size=tcfg.batch_size,
+                             steps=tcfg.validation_steps, seed=seed, epochs=None,
+                             labels=labels)
+    return train_ds, val_ds
+
+
+def _tensorboard(run: Path) -> list:
+    """A TensorBoard callback writing to RUN/logs, or none (with a warning) if TensorBoard
+    is not installed."""
+    import keras
+
+    try:
+        import tensorboard  # noqa: F401  (tf.summary needs it)
+    except ImportError:
+        warnings.warn("TensorBoard is not installed (pip install tensorboard); "
+                      "training without TensorBoard logs", stacklevel=3)
+        return []
+    return [keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)]
+
+
+def _summary(run: Path, state: dict[str, Any]) -> dict[str, Any]:
+    return {"run": run, "epochs": state["epoch"], "best_epoch": state["best_epoch"],
+            "best_val_nll_bits": state["best_val_nll_bits"], "history": state["history"],
+            "stopped_early": state["stopped_early"]}
+
+
+def train(
+    dataset,
+    *,
+    arch: str | None = None,
+    run: str | os.PathLike,
+    config=None,
+    overrides: dict[str, Any] | None = None,
+    preset: str | None = None,
+    epochs: int | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    verbose: int = 1,
+    callbacks: list | None = None,
+) -> dict[str, Any]:
+    """Train an architecture on a curated dataset into a run folder.
+
+    Parameters
+    ----------
+    dataset : path-like or pysynth.dataset.Dataset
+        A curated dataset (its ``train`` split is trained on, ``validation`` scored).
+    arch : str or None
+        Architecture name in :data:`pysynth.registry.architectures` (``"wavenet"``,
+        ``"samplernn"`` or a plugin's). ``None``: the run's own when resuming, else
+        ``"wavenet"``. Resuming with another architecture raises ``ParameterError``.
+    run : path-like
+        The run folder: config.json, state.json, history.csv, checkpoints/, logs/,
+        samples/epoch-NNN/. Must be new or empty unless ``resume``.
+    config, overrides, preset
+        Hyperparameters: a preset name, a config file or dict, then ``key: value``
+        overrides, for the architecture's config or :class:`TrainConfig` (routed by key).
+        When resuming, omit them all to use the run's own config; given ones must match.
+    epochs : int, optional
+        Shortcut for ``overrides={"epochs": epochs}`` (a resumed run may train longer).
+    resume : bool
+        Continue the run from its last checkpoint: same epoch, optimizer state and data
+        order, so the result equals an uninterrupted run (docs/training.md).
+    seed : int
+        Seeds weight initialisation and the training windows (a resumed run keeps the
+        seed it was started with).
+    verbose : int
+        0 silent, 1 Keras progress bar, 2 one line per epoch.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks, run after the run's own (checkpoint, history, samples).
+
+    Returns
+    -------
+    dict
+        ``run`` (Path), ``epochs`` (completed), ``best_epoch``, ``best_val_nll_bits``,
+        ``history`` (list of per-epoch dicts), ``stopped_early`` (bool).
+
+    Raises
+    ------
+    ParameterError
+        Unknown or bad config values; a non-empty run folder without ``resume``;
+        resuming with a different config.
+    DatasetError
+        A missing or empty dataset or train split.
+    """
+    from ..dataset import Dataset
+
+    run = Path(run)
+    saved = _saved_run(run, resume)
+    if arch is None:  # a resumed run knows its architecture; a new one defaults to wavenet
+        arch = saved.get("arch", "wavenet") if saved is not None else "wavenet"
+    archobj = get_architecture(arch)
+    if saved is not None and saved.get("arch") == archobj.name:
+        saved = _with_current_names(saved, archobj)
+    seed = check_int(seed, "seed")
+    ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+    mcfg, tcfg, preset, seed, labels = _resolve(
+        archobj, ds, run, saved, config=config, overrides=overrides, preset=preset, epochs=epochs,
+        seed=seed)
+    classes = _conditioning_classes(archobj, mcfg, labels)
+    run_config = {
+        "format": RUN_FORMAT, "version": RUN_VERSION, "arch": archobj.name,
+        "preset": preset, "seed": seed,
+        "dataset": str(Path(ds.root).resolve()), "labels": labels,
+        "model": model_dict(archobj, mcfg), "train": dataclasses.asdict(tcfg),
+        "describe": archobj.describe(mcfg),
+    }
+    state = check_run(run, resume=resume, run_config=run_config, saved=saved)
+    if not ds.clips("train"):
+        raise DatasetError(f"{ds.root}: the dataset has no clips in its train split")
+    state = start_run(run, run_config, state)
+    if verbose:
+        facts = ", ".join(f"{k} {v}" for k, v in run_config["describe"].items())
+        print(f"pysynth train: {archobj.name} on {ds.root} -> {run}" +
+              (f" ({facts})" if facts else ""), file=sys.stderr, flush=True)
+
+    model = _build(archobj, mcfg, tcfg, seed=seed, run=run, state=state)
+    first = int(state["epoch"])
+    if first >= tcfg.epochs or state["stopped_early"]:
+        return _summary(run, state)
+    train_ds, val_ds = _datasets(archobj, ds, mcfg, tcfg, seed=seed, first=first,
+                                 labels=labels)
+    if val_ds is None and tcfg.validation_steps:
+        warnings.warn(f"{ds.root}: no validation clips; the best checkpoint is chosen by "
+                      "training NLL", stacklevel=2)
+
+    from .callbacks import run_callbacks
+
+    own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes)
+    if tcfg.tensorboard:
+        own += _tensorboard(run)
+    model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
+              steps_per_epoch=tcfg.steps_per_epoch, validation_data=val_ds,
+              callbacks=own + list(callbacks or []), verbose=verbose)
+    return _summary(run, state)

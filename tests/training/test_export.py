@@ -1,0 +1,80 @@
+"""Export of a run to a model file, read back without TensorFlow; the train and export
+commands end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pysynth.errors import ParameterError
+
+
+@pytest.mark.keras
+def test_export_then_sample_without_tensorflow(wavenet_run, tones, tmp_path):
+    from pysynth.modelfile import load_model
+    from pysynth.training import export
+
+    run, result = wavenet_run
+    model_path = export(run, tmp_path / "model.pysynth")
+    meta = load_model(model_path).metadata
+    assert meta["arch"] == "wavenet"
+    assert meta["epoch"] == result["best_epoch"]
+    assert meta["val_nll_bits"] == result["best_val_nll_bits"]
+    assert meta["labels"] == ["high", "low"]
+    last = export(run, tmp_path / "last.pysynth", checkpoint="last")
+    assert load_model(last).metadata["epoch"] == 2
+    with pytest.raises(ParameterError, match="epoch 7"):
+        export(run, tmp_path / "x.pysynth", checkpoint=7)
+    with pytest.raises(ParameterError, match="'best', 'last' or an epoch"):
+        export(run, tmp_path / "x.pysynth", checkpoint="first")
+    code = f"""
+import sys
+sys.modules["tensorflow"] = None
+sys.modules["keras"] = None
+import numpy as np
+from pysynth.modelfile import load_model
+from pysynth.registry import architectures
+from pysynth.training import reference_sample
+from pysynth.audio import load, quantize
+m = load_model({str(last)!r})
+ref = architectures.get(m.program["family"])().reference(m.program, m.tensors)
+q = reference_sample(ref, n=2, length=300, seed=1, temperature=1.0, cond=np.array([0, 1]))
+assert q.shape == (2, 300) and q.min() >= 0 and q.max() < 256
+y, _ = load({str(tones / "clips" / "c0.wav")!r})
+x = quantize(y[:400], 256, "mu-law")
+lg = ref.logits(x[None], cond=np.array([1])).astype(np.float64)[0]  # c0 is "low"
+lp = lg - lg.max(1, keepdims=True)
+lp = lp - np.log(np.exp(lp).sum(1, keepdims=True))
+print(-lp[np.arange(400), x][50:].mean() / np.log(2))
+"""
+    out = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout.strip()) < 2.0  # the exported model still knows the training clip
+
+
+@pytest.mark.keras
+def test_cli_train_and_export(tones, tiny, tmp_path, capsys):
+    from pysynth.cli import main
+    from pysynth.modelfile import load_model
+    from pysynth.training import read_state
+
+    run = tmp_path / "cli-run"
+    sets = []
+    config = {**tiny, "steps_per_epoch": 5, "sample_every": 0, "lr_schedule": "exponential",
+              "lr_decay": 0.5, "max_minutes": 1e-6}
+    for k, v in config.items():
+        sets += ["--set", f"{k}={json.dumps(v)}"]
+    assert main(["train", str(tones), "--arch", "wavenet", "-o", str(run), "--epochs", "3",
+                 "-q", *sets]) == 0
+    assert read_state(run)["epoch"] == 1  # out of time after the first epoch
+    assert main(["train", str(tones), "-o", str(run), "--resume", "--epochs", "2", "-q"]) == 0
+    lrs = [row["learning_rate"] for row in read_state(run)["history"]]
+    assert lrs == pytest.approx([0.005, 0.0025])  # halved after each epoch of 5 steps
+    assert main(["export", str(run), "-o", str(tmp_path / "m.pysynth")]) == 0
+    assert load_model(tmp_path / "m.pysynth").program["dilations"] == [1, 2, 4, 8]
+    assert main(["train", str(tones), "-o", str(run), "--set", "nope=1"]) == 1
+    assert "nope" in capsys.readouterr().err

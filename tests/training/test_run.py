@@ -1,0 +1,133 @@
+"""The shared training loop with a tiny WaveNet: the run folder it writes, exact resume, the
+early-stopping rule."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pysynth.errors import ParameterError
+
+SR = 16000  # the tones fixture's sample rate
+
+
+@pytest.mark.keras
+def test_tiny_wavenet_overfits_and_writes_the_run(wavenet_run):
+    run, result = wavenet_run
+    assert result["epochs"] == 2
+    hist = result["history"]
+    assert hist[0]["nll_bits"] > hist[-1]["nll_bits"]
+    assert hist[-1]["nll_bits"] < 1.0  # far below 8 bits/sample for 256 levels
+    # every batch scores the same number of targets, so bits = nats / ln 2 exactly
+    assert hist[-1]["val_nll_bits"] == pytest.approx(hist[-1]["val_loss"] / np.log(2), rel=1e-4)
+    for name in ("config.json", "state.json", "history.csv"):
+        assert (run / name).is_file()
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "epoch-001.npz", "epoch-002.npz"]
+    assert any((run / "logs").rglob("events.out.tfevents*"))
+    wavs = sorted((run / "samples" / "epoch-002").glob("*.wav"))
+    assert [p.name for p in wavs] == ["sample-00.wav", "sample-01.wav"]
+    assert not (run / "samples" / "epoch-001").exists()  # sample_every 2
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["model"]["sample_rate"] == SR  # taken from the dataset
+    assert cfg["labels"] == ["high", "low"]
+    assert cfg["model"]["conditioning_classes"] == 2
+    assert cfg["describe"]["receptive_field_samples"] == 1 + 2 + 4 + 8 + 2  # reported
+    state = json.loads((run / "state.json").read_text())
+    assert state["epoch"] == 2
+    assert state["history"] == hist
+    assert state["checkpoints"] == ["epoch-001.npz", "epoch-002.npz"]
+    rows = (run / "history.csv").read_text().splitlines()
+    assert rows[0].startswith("epoch,loss,nll_bits,val_loss,val_nll_bits")
+    assert len(rows) == 3
+
+
+@pytest.mark.keras
+def test_resume_equals_uninterrupted(tones, wavenet_run, tiny, tmp_path):
+    import keras
+
+    from pysynth.training import read_state, train
+
+    class Interrupt(keras.callbacks.Callback):
+        """Stop the run in the middle of epoch 2, as Ctrl-C or a crash would."""
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.optimizer.iterations.numpy() == tiny["steps_per_epoch"] + 7:
+                raise KeyboardInterrupt
+
+    run_b = tmp_path / "b"
+    with pytest.raises(KeyboardInterrupt):
+        train(tones, arch="wavenet", run=run_b, overrides=tiny, epochs=2, seed=3, verbose=0,
+              callbacks=[Interrupt()])
+    assert read_state(run_b)["epoch"] == 1
+    with pytest.raises(ParameterError, match="not empty"):
+        train(tones, arch="wavenet", run=run_b, overrides=tiny, epochs=2, seed=3, verbose=0)
+    with pytest.raises(ParameterError, match="residual_channels"):
+        train(tones, arch="wavenet", run=run_b, overrides={**tiny, "residual_channels": 8},
+              resume=True, verbose=0)
+    result = train(tones, arch="wavenet", run=run_b, epochs=2, resume=True, verbose=0)
+    assert result["epochs"] == 2
+    a = np.load(wavenet_run[0] / "checkpoints" / "epoch-002.npz")
+    b = np.load(run_b / "checkpoints" / "epoch-002.npz")
+    assert sorted(a.files) == sorted(b.files)
+    # CPU with op determinism: bit-identical in practice; 1e-6 leaves room for BLAS.
+    for k in a.files:
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7, err_msg=k)
+    hist_a = wavenet_run[1]["history"]
+    assert result["history"][1]["loss"] == pytest.approx(hist_a[1]["loss"], rel=1e-5)
+
+
+def test_resume_knows_its_architecture_and_refuses_another(tones, tiny, tmp_path):
+    from pysynth.training import train
+
+    run = tmp_path / "run-arch"
+    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0}
+    train(tones, arch="wavenet", run=run, overrides=config, epochs=1, verbose=0)
+    with pytest.raises(ParameterError, match="trained with --arch wavenet, not samplernn"):
+        train(tones, arch="samplernn", run=run, resume=True, epochs=2, verbose=0)
+    result = train(tones, run=run, resume=True, epochs=2, verbose=0)  # arch from the run
+    assert result["epochs"] == 2
+
+
+def test_early_stopping_rule():
+    pytest.importorskip("keras")
+    from pysynth.training.callbacks import should_stop
+
+    assert not should_stop(5, 4, patience=0)  # 0 disables it
+    assert not should_stop(5, 4, patience=2)
+    assert should_stop(6, 4, patience=2)
+    assert not should_stop(3, None, patience=1)  # nothing scored yet
+
+
+@pytest.mark.keras
+def test_early_stop_and_pruning_keep_the_best_checkpoint(tones, tiny, tmp_path):
+    """A run that stops early says so in state.json, keeps the last ``keep_checkpoints``
+    plus the best, and a resume does not train it further."""
+    from pysynth.training import read_state, train
+
+    run = tmp_path / "run-stop"
+    # a learning rate too small to change the validation NLL: epoch 1 stays the best
+    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0,
+              "learning_rate": 1e-9, "patience": 2, "keep_checkpoints": 1}
+    result = train(tones, arch="wavenet", run=run, overrides=config, epochs=5, verbose=0)
+    state = read_state(run)
+    assert result["stopped_early"]
+    assert state["stopped_early"]
+    assert (state["epoch"], state["best_epoch"]) == (3, 1)
+    assert state["checkpoints"] == ["epoch-001.npz", "epoch-003.npz"]  # epoch 2 deleted
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == state["checkpoints"]
+    assert (run / "history.csv").read_text().count("\n") == 4  # header and 3 epochs
+    again = train(tones, run=run, resume=True, epochs=5, verbose=0)
+    assert again["epochs"] == 3
+
+
+def test_history_columns_keep_their_order_whatever_the_row_key_order(tmp_path):
+    from pysynth.training.run import write_history
+
+    fresh = {"epoch": 1, "loss": 2.0, "nll_bits": 2.9, "learning_rate": 0.01, "seconds": 1.0}
+    resumed = dict(sorted({**fresh, "epoch": 2}.items()))  # as read back from state.json
+    write_history(tmp_path / "h.csv", [fresh, resumed])
+    header = (tmp_path / "h.csv").read_text().splitlines()[0]
+    assert header == "epoch,loss,nll_bits,learning_rate,seconds"
