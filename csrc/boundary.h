@@ -1,8 +1,10 @@
-// Validation of what Python hands the engine: the program (JSON) and named weight arrays.
+// The boundary between Python and the engines: every binding (CPU and CUDA, every family)
+// parses programs (JSON), weight tensors, seeds and index arrays here and nowhere else.
 //
 // Every check raises pybind11::value_error (ValueError in Python) with a message that names
 // the offending key or tensor, so a bad or tampered model gives a clear exception, never a
-// crash. Shared by every engine family's binding.
+// crash. The tensor tables themselves are declared once, in wavenet_program.h and
+// samplernn_program.h.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -10,9 +12,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "samplernn_program.h"
+#include "wavenet_program.h"
 
 namespace pysynth {
 namespace py = pybind11;
@@ -36,17 +42,21 @@ inline py::dict parse_program(const std::string& program_json, const char* famil
   }
   if (!py::isinstance<py::dict>(obj)) throw py::value_error("program must be a JSON object");
   py::dict d = obj.cast<py::dict>();
-  if (!d.contains("family") || py::str(d["family"]).cast<std::string>() != family)
+  if (!d.contains("family")) throw py::value_error("program key 'family' is missing");
+  if (py::str(d["family"]).cast<std::string>() != family)
     throw py::value_error(std::string("program family must be '") + family + "', got " +
-                          (d.contains("family") ? py::repr(d["family"]).cast<std::string>()
-                                                : std::string("none")));
+                          py::repr(d["family"]).cast<std::string>());
   return d;
+}
+
+inline py::object program_key(const py::dict& d, const char* key) {
+  if (!d.contains(key)) throw py::value_error(std::string("program key '") + key + "' is missing");
+  return d[key];
 }
 
 // An integer program key within [lo, hi].
 inline int program_int(const py::dict& d, const char* key, int lo, int hi) {
-  if (!d.contains(key)) throw py::value_error(std::string("program is missing key '") + key + "'");
-  py::object v = d[key];
+  py::object v = program_key(d, key);
   if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v))
     throw py::value_error(std::string("program key '") + key + "' must be an integer, got " +
                           py::repr(v).cast<std::string>());
@@ -59,8 +69,7 @@ inline int program_int(const py::dict& d, const char* key, int lo, int hi) {
 }
 
 inline std::vector<int> program_int_list(const py::dict& d, const char* key, int lo, int hi) {
-  if (!d.contains(key)) throw py::value_error(std::string("program is missing key '") + key + "'");
-  py::object v = d[key];
+  py::object v = program_key(d, key);
   if (!py::isinstance<py::list>(v) && !py::isinstance<py::tuple>(v))
     throw py::value_error(std::string("program key '") + key + "' must be a list of integers");
   std::vector<int> out;
@@ -77,6 +86,27 @@ inline std::vector<int> program_int_list(const py::dict& d, const char* key, int
   }
   if (out.empty()) throw py::value_error(std::string("program key '") + key + "' is empty");
   return out;
+}
+
+inline bool program_bool(const py::dict& d, const char* key) {
+  py::object v = program_key(d, key);
+  if (!py::isinstance<py::bool_>(v))
+    throw py::value_error(std::string("program key '") + key + "' must be true or false, got " +
+                          py::repr(v).cast<std::string>());
+  return v.cast<bool>();
+}
+
+// A string program key, one of `choices`.
+inline std::string program_choice(const py::dict& d, const char* key,
+                                  const std::vector<std::string>& choices) {
+  py::object v = program_key(d, key);
+  const std::string s = py::isinstance<py::str>(v) ? v.cast<std::string>() : std::string();
+  for (const auto& c : choices)
+    if (s == c) return s;
+  std::string names;
+  for (const auto& c : choices) names += (names.empty() ? "'" : ", '") + c + "'";
+  throw py::value_error(std::string("program key '") + key + "' must be one of " + names +
+                        ", got " + py::repr(v).cast<std::string>());
 }
 
 // Fetch tensors[name] as a C-contiguous float32 copy after checking presence, dtype (any
@@ -132,11 +162,12 @@ inline py::array_t<int32_t, py::array::c_style> take_indices(py::object obj, con
   if (!raw) throw py::value_error(std::string(what) + " must be an integer array");
   const char kind = raw.dtype().kind();
   if (kind != 'i' && kind != 'u')
-    throw py::value_error(std::string(what) + " must hold integers, got dtype " +
+    throw py::value_error(std::string(what) + " must be an integer array, got dtype " +
                           py::str(raw.dtype()).cast<std::string>());
   if (raw.ndim() != ndim)
     throw py::value_error(std::string(what) + " must have " + std::to_string(ndim) +
-                          " dimension(s), got " + std::to_string(raw.ndim()));
+                          (ndim == 1 ? " dimension" : " dimensions") + ", got " +
+                          std::to_string(raw.ndim()));
   // Range-check before the cast so int64 values outside int32 are not silently wrapped.
   py::array_t<int64_t, py::array::c_style | py::array::forcecast> wide =
       py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(raw);
@@ -150,6 +181,133 @@ inline py::array_t<int32_t, py::array::c_style> take_indices(py::object obj, con
       throw py::value_error(std::string(what) + " value too large: " + std::to_string(p[i]));
   }
   return py::array_t<int32_t, py::array::c_style | py::array::forcecast>::ensure(raw);
+}
+
+// Every tensor of `table`, checked as take_tensor does.
+inline std::map<std::string, std::vector<float>> take_tensors(const py::dict& tensors,
+                                                             const TensorTable& table) {
+  std::map<std::string, std::vector<float>> out;
+  for (const auto& [name, shape] : table) out[name] = take_tensor(tensors, name, shape);
+  return out;
+}
+
+// The condition of B streams for a model with `classes` conditioning classes (0: none):
+// None for an unconditioned model, else one class id per stream in [0, classes). Empty
+// array when there is no condition.
+inline py::array_t<int32_t, py::array::c_style> take_cond(py::object cond, int classes, int B) {
+  if (cond.is_none()) {
+    if (classes > 0)
+      throw py::value_error("this model is conditioned on " + std::to_string(classes) +
+                            " classes: pass cond, one class id per stream");
+    return py::array_t<int32_t, py::array::c_style>();
+  }
+  if (classes == 0) throw py::value_error("cond was given but this model is not conditioned");
+  auto c = take_indices(cond, "cond", 1, classes);
+  if (c.shape(0) != B)
+    throw py::value_error("cond must have one class id per stream (" + std::to_string(B) +
+                          "), got " + std::to_string(c.shape(0)));
+  return c;
+}
+
+// The streams of a generate() call: at least one non-negative int32 id.
+inline std::vector<uint32_t> take_streams(py::object obj) {
+  auto streams = take_indices(obj, "streams", 1, 0);
+  if (streams.shape(0) < 1) throw py::value_error("streams must name at least one stream");
+  return std::vector<uint32_t>(streams.data(), streams.data() + streams.shape(0));
+}
+
+// The optional prime of a generate() call: None, or (B, P) indices in [0, levels).
+inline py::array_t<int32_t, py::array::c_style> take_prime(py::object obj, int levels, int B) {
+  if (obj.is_none()) return py::array_t<int32_t, py::array::c_style>();
+  auto prime = take_indices(obj, "prime", 2, levels);
+  if (prime.shape(0) != B)
+    throw py::value_error("prime must have one row per stream (" + std::to_string(B) +
+                          "), got " + std::to_string(prime.shape(0)));
+  return prime;
+}
+
+// Ctrl-C and other pending signals abort a long computation between slices of work
+// (called with the GIL released; takes it for the check).
+inline void check_signals() {
+  py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+// The scalar arguments every generate() checks.
+inline void check_generate_args(int64_t n, int64_t chunk, double temperature) {
+  if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
+  if (chunk < 1) throw py::value_error("chunk must be >= 1, got " + std::to_string(chunk));
+  if (!std::isfinite(temperature) || temperature < 0)
+    throw py::value_error("temperature must be a finite number >= 0, got " +
+                          std::to_string(temperature));
+}
+
+// ---- the programs of each family ------------------------------------------------------
+// (Their tensor tables: wavenet_tensor_table, samplernn_tensor_table.)
+
+inline WaveNetProgram parse_wavenet_program(const std::string& json) {
+  py::dict d = parse_program(json, "wavenet");
+  WaveNetProgram p;
+  const int big = 1 << 20;
+  p.levels = program_int(d, "levels", 2, 65536);
+  p.initial_filter_width = program_int(d, "initial_filter_width", 1, 4096);
+  p.filter_width = program_int(d, "filter_width", 1, 64);
+  p.dilations = program_int_list(d, "dilations", 1, big);
+  p.residual_channels = program_int(d, "residual_channels", 1, 65536);
+  p.dilation_channels = program_int(d, "dilation_channels", 1, 65536);
+  p.skip_channels = program_int(d, "skip_channels", 1, 65536);
+  p.output_channels = program_int(d, "output_channels", 1, 65536);
+  p.conditioning_classes =
+      d.contains("conditioning_classes") ? program_int(d, "conditioning_classes", 0, big) : 0;
+  return p;
+}
+
+inline SampleRNNProgram parse_samplernn_program(const std::string& json) {
+  py::dict d = parse_program(json, "samplernn");
+  SampleRNNProgram p;
+  const int big = 1 << 30;
+  p.levels = program_int(d, "levels", 2, big);
+  p.frame_sizes = program_int_list(d, "frame_sizes", 1, big);
+  for (size_t i = 1; i < p.frame_sizes.size(); ++i)
+    if (p.frame_sizes[i] <= p.frame_sizes[i - 1] || p.frame_sizes[i] % p.frame_sizes[i - 1] != 0)
+      throw py::value_error(
+          "program key 'frame_sizes' must ascend, each a multiple of the one before; got " +
+          py::repr(d["frame_sizes"]).cast<std::string>());
+  p.dim = program_int(d, "dim", 1, big);
+  p.lstm = program_choice(d, "rnn_type", {"gru", "lstm"}) == "lstm";
+  if (py::isinstance<py::int_>(program_key(d, "rnn_layers"))) {
+    p.rnn_layers.assign(p.frame_sizes.size(), program_int(d, "rnn_layers", 1, big));
+  } else {
+    p.rnn_layers = program_int_list(d, "rnn_layers", 1, big);
+    if (p.rnn_layers.size() != p.frame_sizes.size())
+      throw py::value_error("program key 'rnn_layers' must have one entry per frame tier");
+  }
+  p.skip_connections = program_bool(d, "skip_connections");
+  p.mlp_layers = program_int(d, "mlp_layers", 0, big);
+  return p;
+}
+
+}  // namespace pysynth
+
+namespace pysynth {
+
+// The tensor table of a program of `family` as {name: shape tuple}, in table order: what
+// _engine.tensor_table returns, so tests can hold the plugins' tensor_shapes to it.
+inline py::dict tensor_table_dict(const std::string& family, const std::string& program_json) {
+  TensorTable table;
+  if (family == "wavenet")
+    table = wavenet_tensor_table(parse_wavenet_program(program_json));
+  else if (family == "samplernn")
+    table = samplernn_tensor_table(parse_samplernn_program(program_json));
+  else
+    throw py::value_error("no engine runs the family '" + family + "'");
+  py::dict out;
+  for (const auto& [name, shape] : table) {
+    py::tuple t(shape.size());
+    for (size_t i = 0; i < shape.size(); ++i) t[i] = py::int_(shape[i]);
+    out[py::str(name)] = t;
+  }
+  return out;
 }
 
 }  // namespace pysynth

@@ -2,9 +2,7 @@
 #include "samplernn.h"
 
 #include <algorithm>
-#include <exception>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 
 #include "common.h"
@@ -15,58 +13,9 @@
 namespace pysynth {
 
 namespace {
-std::string tier_name(int i) { return "tiers." + std::to_string(i); }
-
 // Smallest dim at which a team splits each product by columns. Below it a step's products
 // take a few microseconds and the barriers would cost more than the second core gives.
 constexpr int kSplitMinDim = 512;
-}  // namespace
-
-std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs(
-    const SampleRNNProgram& p) {
-  std::vector<std::pair<std::string, std::vector<int64_t>>> s;
-  const int64_t H = p.dim, G = p.gates(), Q = p.levels;
-  for (int i = 0; i < p.tiers(); ++i) {
-    const std::string t = tier_name(i);
-    s.push_back({t + ".input.weight", {p.frame_sizes[i], H}});
-    s.push_back({t + ".input.bias", {H}});
-    for (int l = 0; l < p.rnn_layers[i]; ++l) {
-      const std::string r = t + ".rnn." + std::to_string(l);
-      s.push_back({r + ".kernel", {H, G * H}});
-      s.push_back({r + ".recurrent_kernel", {H, G * H}});
-      if (p.lstm)
-        s.push_back({r + ".bias", {G * H}});
-      else
-        s.push_back({r + ".bias", {2, G * H}});
-      s.push_back({r + ".h0", {H}});
-      if (p.lstm) s.push_back({r + ".c0", {H}});
-    }
-    s.push_back({t + ".upsample.weight", {H, p.ratio(i) * H}});
-    s.push_back({t + ".upsample.bias", {p.ratio(i) * H}});
-  }
-  s.push_back({"sample.table", {p.frame_sizes[0], Q, H}});
-  s.push_back({"sample.bias", {H}});
-  for (int k = 0; k < p.mlp_layers; ++k) {
-    const std::string h = "sample.hidden." + std::to_string(k);
-    s.push_back({h + ".weight", {H, H}});
-    s.push_back({h + ".bias", {H}});
-  }
-  s.push_back({"sample.output.weight", {H, Q}});
-  s.push_back({"sample.output.bias", {Q}});
-  return s;
-}
-
-namespace {
-// Run body(begin, end) over [0, n) in parts of `grain` on the crew, or in one piece without.
-template <class Body>
-void split(WorkTeam* crew, int n, int grain, Body&& body) {
-  if (!crew || n <= grain) {
-    body(0, n);
-    return;
-  }
-  crew->run((n + grain - 1) / grain,
-            [&](int k) { body(k * grain, std::min(n, (k + 1) * grain)); });
-}
 
 // Column panels per part of a product split across a crew (a multiple of the 4 panels the
 // one-row microkernel sweeps together; 128 columns of 1024 rows is 512 KB of weights).
@@ -75,7 +24,7 @@ constexpr int kGrainPanels = 8;
 // C (+)= A @ W, split by column panels across the crew (in one piece without one).
 void gemm_split(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
                 float* C, std::ptrdiff_t ldc, int M, bool accumulate) {
-  split(crew, W.num_panels(), kGrainPanels, [&](int p0, int p1) {
+  crew_split(crew, W.num_panels(), kGrainPanels, [&](int p0, int p1) {
     gemm_packed_panels(A, lda, W, C, ldc, M, accumulate, p0, p1);
   });
 }
@@ -101,7 +50,7 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     return it->second.data();
   };
   // Check sizes once more (cheap) so a caller that skipped validation cannot read past ends.
-  for (const auto& spec : samplernn_tensor_specs(prog_)) {
+  for (const auto& spec : samplernn_tensor_table(prog_)) {
     int64_t count = 1;
     for (int64_t d : spec.second) count *= d;
     auto it = store_.find(spec.first);
@@ -111,7 +60,7 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   }
   const int H = prog_.dim, G = prog_.gates();
   for (int i = 0; i < prog_.tiers(); ++i) {
-    const std::string t = tier_name(i);
+    const std::string t = samplernn_tier_name(i);
     Tier tier;
     tier.F = prog_.frame_sizes[i];
     tier.r = prog_.ratio(i);
@@ -151,8 +100,7 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   ld_h_ = round_up(H, kPanel);
   ld_g_ = round_up(G * H, kPanel);
   ld_q_ = round_up(prog_.levels, kPanel);
-  if (num_threads <= 0) num_threads = static_cast<int>(std::thread::hardware_concurrency());
-  num_threads_ = std::max(1, num_threads);
+  num_threads_ = resolve_threads(num_threads);
   int cap = 1;
   while (cap < prog_.frame_sizes.back()) cap *= 2;
   hist_mask_ = cap - 1;
@@ -258,7 +206,7 @@ void SampleRNNEngine::step(Group& g, WorkTeam* crew, bool want_logits) const {
       float* h = &g.h[i][size_t(l) * nb * lh];
       float* c = prog_.lstm ? &g.c[i][size_t(l) * nb * lh] : nullptr;
       float* hn = crew ? g.hn.data() : h;
-      split(crew, H, kGrainPanels * kPanel, [&](int u0, int u1) {
+      crew_split(crew, H, kGrainPanels * kPanel, [&](int u0, int u1) {
         auto project = [&](const float* A, const PackedMatrix& W, float* C, bool acc) {
           if (!crew) {
             gemm_packed(A, lh, W, C, lg, nb, acc);
@@ -334,7 +282,7 @@ void SampleRNNEngine::sample_mlp(float* a, float* a2, int M, float* logits,
                                  WorkTeam* crew) const {
   const size_t lh = ld_h_;
   for (const PackedMatrix& w : hidden_) {
-    split(crew, w.num_panels(), kGrainPanels, [&](int p0, int p1) {
+    crew_split(crew, w.num_panels(), kGrainPanels, [&](int p0, int p1) {
       gemm_packed_panels(a, lh, w, a2, lh, M, false, p0, p1);
       const size_t c0 = size_t(p0) * kPanel, c1 = size_t(p1) * kPanel;
       for (size_t r = 0; r < size_t(M); ++r)
@@ -357,41 +305,11 @@ namespace {
 std::vector<std::pair<int, int>> partition(int B, int threads) {
   const int n = std::max(1, std::min(B, threads));
   std::vector<std::pair<int, int>> parts;
-  int b0 = 0;
   for (int k = 0; k < n; ++k) {
-    const int nb = B / n + (k < B % n ? 1 : 0);
-    parts.push_back({b0, nb});
-    b0 += nb;
+    const auto [b0, b1] = split_range(B, n, k);
+    parts.push_back({b0, b1 - b0});
   }
   return parts;
-}
-
-// Run body(k) for k in [0, n) on n threads (k = 0 on the caller); rethrow the first error.
-template <class F>
-void run_parallel(int n, F&& body) {
-  if (n <= 1) {
-    if (n == 1) body(0);
-    return;
-  }
-  std::vector<std::exception_ptr> errors(n);
-  std::vector<std::thread> threads;
-  threads.reserve(n - 1);
-  for (int k = 1; k < n; ++k)
-    threads.emplace_back([&, k] {
-      try {
-        body(k);
-      } catch (...) {
-        errors[k] = std::current_exception();
-      }
-    });
-  try {
-    body(0);
-  } catch (...) {
-    errors[0] = std::current_exception();
-  }
-  for (auto& th : threads) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
 }
 }  // namespace
 
@@ -403,7 +321,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
   if (B <= 0 || T <= 0) return;
   const int Q = prog_.levels;
   const auto parts = partition(B, num_threads_);
-  run_parallel(static_cast<int>(parts.size()), [&](int k) {
+  parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()), [&](int k) {
     const int b0 = parts[k].first, nb = parts[k].second;
     const int64_t block = std::max<int64_t>(16, 1024 / nb);
     Group g;
@@ -432,7 +350,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
   });
 }
 
-void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_t seed,
+void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
                                float temperature, const int32_t* prime, int64_t P, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
@@ -461,7 +379,7 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
       for (int64_t s = 0; s < len; ++s) {
         step(g, crew, true);
         for (int b = 0; b < nb; ++b) {
-          const float u = uniform01(seed, static_cast<uint32_t>(streams[b0 + b]),
+          const float u = uniform01(seed, streams[b0 + b],
                                     static_cast<uint64_t>(g.t));
           col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, temperature, u);
           block[static_cast<size_t>(b0 + b) * len + s] = col[b];
@@ -471,7 +389,7 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
     };
     if (team > 1) {
       WorkTeam crew;  // helpers live for one block; between blocks emit() runs alone
-      run_parallel(team, [&](int w) {
+      parallel_for(team, team, [&](int w) {
         if (w > 0) return crew.help();
         try {
           body(0, &crew);
@@ -482,7 +400,8 @@ void SampleRNNEngine::generate(int64_t n, const int32_t* streams, int B, uint64_
         crew.stop();
       });
     } else {
-      run_parallel(static_cast<int>(parts.size()), [&](int k) { body(k, nullptr); });
+      parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()),
+                   [&](int k) { body(k, nullptr); });
     }
     primed = true;
     emit(block.data(), B, len);

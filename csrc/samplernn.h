@@ -18,32 +18,14 @@
 #include <vector>
 
 #include "gemm.h"
+#include "samplernn_program.h"
 #include "threadpool.h"
 
 namespace pysynth {
 
-struct SampleRNNProgram {
-  int levels = 0;                    // Q
-  std::vector<int> frame_sizes;      // F_0 < F_1 < ... (bottom tier first)
-  int dim = 0;                       // H
-  bool lstm = false;                 // rnn_type: "lstm" (else "gru")
-  std::vector<int> rnn_layers;       // per frame tier
-  bool skip_connections = false;
-  int mlp_layers = 0;
-
-  int tiers() const { return static_cast<int>(frame_sizes.size()); }
-  int gates() const { return lstm ? 4 : 3; }
-  // r_i = F_i / F_{i-1}, r_0 = F_0: rows of upsampled conditioning per step of tier i.
-  int ratio(int i) const { return i == 0 ? frame_sizes[0] : frame_sizes[i] / frame_sizes[i - 1]; }
-};
-
-// Every tensor the program needs, with its expected shape, in a fixed order.
-std::vector<std::pair<std::string, std::vector<int64_t>>> samplernn_tensor_specs(
-    const SampleRNNProgram& p);
-
 class SampleRNNEngine {
  public:
-  // `tensors` must hold every name of samplernn_tensor_specs with exactly that many floats
+  // `tensors` must hold every name of samplernn_tensor_table with exactly that many floats
   // (the binding checks names, shapes and finiteness before calling this).
   SampleRNNEngine(SampleRNNProgram program, std::map<std::string, std::vector<float>> tensors,
                   int num_threads);
@@ -61,7 +43,7 @@ class SampleRNNEngine {
   // per stream are drawn with uniforms keyed (seed, streams[b], t). Output is delivered
   // in blocks of at most `chunk` samples through `emit(block, B, len)` (block is B x len,
   // row-major); emit runs on the calling thread between blocks and may throw to stop.
-  void generate(int64_t n, const int32_t* streams, int B, uint64_t seed, float temperature,
+  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
                 const int32_t* prime, int64_t P, int64_t chunk,
                 const std::function<void(const int32_t*, int, int64_t)>& emit) const;
 

@@ -1,5 +1,6 @@
-// Minimal fork-join parallelism for the engine: run f(0..n_tasks-1) on up to n_threads
-// threads and rethrow the first exception in the caller.
+// The engines' threading primitives, all in one place: parallel_for (fork-join: run
+// f(0..n_tasks-1) on up to n_threads threads, rethrow the first exception in the caller),
+// split_range, and WorkTeam with crew_split (threads sharing one group's products).
 //
 // The engines give each thread a disjoint group of streams for a whole chunk of samples,
 // so threads never synchronise inside a sampling step; spawning per chunk (thousands of
@@ -157,5 +158,19 @@ class WorkTeam {
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
 };
+
+// Run body(begin, end) over [0, n) in parts of `grain` on the crew (each part claimed by
+// whichever of its threads is free), or in one piece without a crew or when n <= grain.
+// The engines split a product's column panels this way; every element is computed by the
+// same arithmetic whichever thread computes it, so the result does not depend on the split.
+template <class Body>
+void crew_split(WorkTeam* crew, int n, int grain, Body&& body) {
+  if (!crew || n <= grain) {
+    body(0, n);
+    return;
+  }
+  crew->run((n + grain - 1) / grain,
+            [&](int k) { body(k * grain, std::min(n, (k + 1) * grain)); });
+}
 
 }  // namespace pysynth

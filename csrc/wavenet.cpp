@@ -11,45 +11,6 @@
 
 namespace pysynth {
 
-int64_t WaveNetProgram::receptive_field() const {
-  int64_t sum = 0;
-  for (int d : dilations) sum += d;
-  return static_cast<int64_t>(filter_width - 1) * sum + initial_filter_width;
-}
-
-double WaveNetProgram::flops_per_sample() const {
-  const double K = filter_width, R = residual_channels, D = dilation_channels,
-               S = skip_channels, H = output_channels, Q = levels, L = layers();
-  const double per_layer = 2.0 * (K * R * 2 * D + D * R + D * S);
-  return L * per_layer + 2.0 * (S * H + H * Q);
-}
-
-std::vector<std::pair<std::string, std::vector<int64_t>>> wavenet_tensor_specs(
-    const WaveNetProgram& p) {
-  const int64_t Q = p.levels, K0 = p.initial_filter_width, K = p.filter_width,
-                R = p.residual_channels, D = p.dilation_channels, S = p.skip_channels,
-                H = p.output_channels, C = p.conditioning_classes;
-  std::vector<std::pair<std::string, std::vector<int64_t>>> specs = {
-      {"input.table", {K0, Q, R}},
-      {"input.bias", {R}},
-  };
-  for (int l = 0; l < p.layers(); ++l) {
-    const std::string pre = "layers." + std::to_string(l) + ".";
-    specs.push_back({pre + "conv.weight", {K, R, 2 * D}});
-    specs.push_back({pre + "conv.bias", {2 * D}});
-    if (C > 0) specs.push_back({pre + "cond.table", {C, 2 * D}});
-    specs.push_back({pre + "res.weight", {D, R}});
-    specs.push_back({pre + "res.bias", {R}});
-    specs.push_back({pre + "skip.weight", {D, S}});
-    specs.push_back({pre + "skip.bias", {S}});
-  }
-  specs.push_back({"out1.weight", {S, H}});
-  specs.push_back({"out1.bias", {H}});
-  specs.push_back({"out2.weight", {H, Q}});
-  specs.push_back({"out2.bias", {Q}});
-  return specs;
-}
-
 WaveNetEngine::WaveNetEngine(WaveNetProgram program,
                              const std::map<std::string, std::vector<float>>& t, int num_threads)
     : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)) {
@@ -112,14 +73,7 @@ void head_product(WorkTeam* crew, const float* A, std::ptrdiff_t lda, const Pack
       for (int m = 0; m < M; ++m)
         vec::relu_inplace(C + m * ldc + p0 * kPanel, (p1 - p0) * kPanel);
   };
-  const int grain = std::max(4, std::min(kGrainPanels, panels / 4));
-  if (!crew || panels <= grain) {
-    part(0, panels);
-    return;
-  }
-  crew->run((panels + grain - 1) / grain, [&](int k) {
-    part(k * grain, std::min(panels, (k + 1) * grain));
-  });
+  crew_split(crew, panels, std::max(4, std::min(kGrainPanels, panels / 4)), part);
 }
 
 // The state of M streams owned by one thread, and the scratch of one step.

@@ -12,36 +12,15 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gemm.h"
+#include "wavenet_program.h"
 
 namespace pysynth {
-
-struct WaveNetProgram {
-  int levels = 0;                // Q
-  int initial_filter_width = 1;  // K0
-  int filter_width = 2;          // K
-  std::vector<int> dilations;    // one per residual layer
-  int residual_channels = 0;     // R
-  int dilation_channels = 0;     // D
-  int skip_channels = 0;         // S
-  int output_channels = 0;       // H
-  int conditioning_classes = 0;  // C (0 = unconditioned)
-
-  int layers() const { return static_cast<int>(dilations.size()); }
-  int64_t receptive_field() const;
-  // Multiply-adds x 2 per generated sample (what the benchmarks divide by).
-  double flops_per_sample() const;
-};
-
-// Every tensor the program needs, with its expected shape, in a fixed order.
-std::vector<std::pair<std::string, std::vector<int64_t>>> wavenet_tensor_specs(
-    const WaveNetProgram& p);
 
 // Weights re-laid out for the engine (immutable after construction, shared by threads).
 struct WaveNetWeights {
@@ -54,14 +33,9 @@ struct WaveNetWeights {
   PackedMatrix out1, out2;              // (S x H), (H x Q)
 };
 
-// Sink of generated indices: a (B x len) row-major block starting at output sample offset.
-using BlockSink = std::function<void(const int32_t* block, int B, int64_t len, int64_t offset)>;
-// Called on the calling thread between slices of work; may throw to abort (Ctrl-C).
-using Poll = std::function<void()>;
-
 class WaveNetEngine {
  public:
-  // `tensors` must hold every name of wavenet_tensor_specs with exactly that many floats
+  // `tensors` must hold every name of wavenet_tensor_table with exactly that many floats
   // (the binding checks names, shapes and finiteness before calling this).
   WaveNetEngine(WaveNetProgram program, const std::map<std::string, std::vector<float>>& tensors,
                 int num_threads);

@@ -1,4 +1,4 @@
-// Launchers of the WaveNet step kernel (wavenet_kernel.cu), used by the module (module.cu).
+// Launchers of the WaveNet step kernel (wavenet_kernel.cu), used by the engine (wavenet_engine.cu).
 #pragma once
 
 #include <string>

@@ -244,7 +244,7 @@ def build(program, tensors):
 def test_missing_tensor_named():
     program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=0)
     del tensors["tiers.1.rnn.1.recurrent_kernel"]
-    with pytest.raises(ValueError, match=r"tiers\.1\.rnn\.1\.recurrent_kernel.*missing"):
+    with pytest.raises(ValueError, match=r"missing tensor 'tiers\.1\.rnn\.1\.recurrent_kernel'"):
         build(program, tensors)
 
 
@@ -295,7 +295,7 @@ def test_bad_program_rejected(key, value, match):
 def test_bad_call_arguments_rejected():
     _program, _, engine = make("2tier-gru")
     s = np.zeros(2, np.int32)
-    with pytest.raises(ValueError, match=r"q values must lie in \[0, 32\)"):
+    with pytest.raises(ValueError, match=r"q values must be in \[0, 32\)"):
         engine.logits(np.array([[0, 32]]))
     with pytest.raises(ValueError, match="q must have 2 dimensions"):
         engine.nll(np.zeros(5, np.int32))
@@ -309,7 +309,7 @@ def test_bad_call_arguments_rejected():
         engine.generate(5, streams=s, seed=0, temperature=-1.0)
     with pytest.raises(ValueError, match="seed"):
         engine.generate(5, streams=s, seed=-3)
-    with pytest.raises(ValueError, match="seed must be an integer"):
+    with pytest.raises(TypeError, match="seed must be an integer"):
         engine.generate(5, streams=s, seed=1.5)
     np.testing.assert_array_equal(engine.generate(5, streams=s, seed=np.int64(4)),
                                   engine.generate(5, streams=s, seed=4))

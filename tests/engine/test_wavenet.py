@@ -271,7 +271,7 @@ def test_bad_inputs_raise_clear_errors():
     cond = np.array([0, 2], np.int32)
     with pytest.raises(ValueError, match="q values must be in"):
         eng.logits(np.full((2, 5), 50, np.int32), cond)
-    with pytest.raises(ValueError, match="must hold integers"):
+    with pytest.raises(ValueError, match="must be an integer array"):
         eng.logits(q.astype(np.float32), cond)
     with pytest.raises(ValueError, match="2 dimension"):
         eng.logits(q[0], cond)

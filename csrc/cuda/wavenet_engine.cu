@@ -1,0 +1,334 @@
+// The CUDA WaveNet engine (wavenet_engine.cuh): device memory, weight packing, and the
+// teacher-forced and generating passes in windows of kernel launches.
+#include "wavenet_engine.cuh"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+#include "common.h"
+#include "wavenet_kernel.h"
+
+namespace pysynth {
+namespace cuda {
+
+using wavenet::Dims;
+using wavenet::StepArgs;
+
+std::string device_problem() {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return cudaGetErrorString(err);
+  }
+  if (count <= 0) return "the CUDA runtime reports 0 devices";
+  return std::string();
+}
+
+namespace {
+void check_cuda(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
+}
+}  // namespace
+
+// A buffer in device memory (cudaMalloc, never managed memory) or, when emulating, in host
+// memory; zeroed, freed on destruction.
+class Buffer {
+ public:
+  Buffer(size_t bytes, bool emulate) : bytes_(bytes), emulate_(emulate) {
+    if (bytes_ == 0) return;
+    if (emulate_) {
+      ptr_ = std::calloc(bytes_, 1);
+      if (ptr_ == nullptr) throw std::bad_alloc();
+    } else {
+      check_cuda(cudaMalloc(&ptr_, bytes_), "cudaMalloc");
+      const cudaError_t err = cudaMemset(ptr_, 0, bytes_);
+      if (err != cudaSuccess) {
+        cudaFree(ptr_);
+        check_cuda(err, "cudaMemset");
+      }
+    }
+  }
+  ~Buffer() {
+    if (ptr_ == nullptr) return;
+    if (emulate_)
+      std::free(ptr_);
+    else
+      cudaFree(ptr_);
+  }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  template <class T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+  void upload(const void* src, size_t bytes, size_t offset = 0) {
+    if (bytes == 0) return;
+    char* dst = static_cast<char*>(ptr_) + offset;
+    if (emulate_)
+      std::memcpy(dst, src, bytes);
+    else
+      check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to device");
+  }
+  void download(void* dst, size_t bytes) const {
+    if (bytes == 0) return;
+    if (emulate_)
+      std::memcpy(dst, ptr_, bytes);
+    else
+      check_cuda(cudaMemcpy(dst, ptr_, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
+  }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_;
+  bool emulate_;
+};
+
+// Device (or emulated) state of one call: rings, input history, per-stream keys, outputs.
+struct CudaWaveNetEngine::State {
+  Buffer rings, qhist, cond, ids, out_q, out_logits;
+  const CudaWaveNetEngine& eng;
+  int B, W;
+  bool has_cond;
+  // cond: (B,) or null; streams: (B,) or null (all keys 0: teacher forcing draws nothing).
+  State(const CudaWaveNetEngine& e, int B_, int W_, const int32_t* cond_ids,
+        const uint32_t* streams, bool want_logits)
+      : rings(sizeof(float) * static_cast<size_t>(B_) * e.ring_stride_, e.emulate_),
+        qhist(sizeof(int32_t) * static_cast<size_t>(B_) * e.dims_.K0, e.emulate_),
+        cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
+        ids(sizeof(uint32_t) * static_cast<size_t>(B_), e.emulate_),
+        out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
+        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.dims_.Q : 0,
+                   e.emulate_),
+        eng(e), B(B_), W(W_), has_cond(cond_ids != nullptr) {
+    if (cond_ids) cond.upload(cond_ids, sizeof(int32_t) * static_cast<size_t>(B_));
+    if (streams) ids.upload(streams, sizeof(uint32_t) * static_cast<size_t>(B_));
+  }
+  StepArgs args(uint64_t seed, float temperature) const {
+    StepArgs a{};
+    a.dims = eng.dims_;
+    a.w = eng.w_;
+    a.dilation = eng.layer_dil_->as<int>();
+    a.ring_offset = eng.layer_off_->as<int64_t>();
+    a.ring_stride = eng.ring_stride_;
+    a.rings = rings.as<float>();
+    a.qhist = qhist.as<int32_t>();
+    a.cond = has_cond ? cond.as<int32_t>() : nullptr;
+    a.stream_ids = ids.as<uint32_t>();
+    a.out_q = out_q.as<int32_t>();
+    a.out_logits = out_logits.as<float>();
+    a.out_ld = W;
+    a.out_col = 0;
+    a.seed = seed;
+    a.temperature = temperature;
+    a.B = B;
+    return a;
+  }
+};
+
+CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
+                                     const std::map<std::string, std::vector<float>>& tensors,
+                                     int device, bool emulate)
+    : prog_(std::move(program)), device_(device), emulate_(emulate) {
+  if (!emulate_) {
+    const std::string why = device_problem();
+    if (!why.empty()) throw std::runtime_error("no CUDA device available: " + why);
+    int count = 0;
+    check_cuda(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
+    if (device < 0 || device >= count)
+      throw std::invalid_argument("device " + std::to_string(device) + " is out of range: " +
+                                  std::to_string(count) + " CUDA device(s)");
+    check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+  }
+  const WaveNetProgram& p = prog_;
+  dims_.Q = p.levels;
+  dims_.K0 = p.initial_filter_width;
+  dims_.K = p.filter_width;
+  dims_.R = p.residual_channels;
+  dims_.D = p.dilation_channels;
+  dims_.S = p.skip_channels;
+  dims_.H = p.output_channels;
+  dims_.C = p.conditioning_classes;
+  dims_.L = p.layers();
+  const size_t smem = wavenet_shared_bytes(dims_);
+  if (smem > 200 * 1024)
+    throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
+                                std::to_string(smem) + " bytes of shared memory (limit 200 KiB)");
+  if (!emulate_) {
+    int optin = 0;
+    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_),
+               "cudaDeviceGetAttribute");
+    if (smem > static_cast<size_t>(optin))
+      throw std::invalid_argument("model too wide for CUDA device " + std::to_string(device_) +
+                                  ": one stream needs " + std::to_string(smem) +
+                                  " bytes of shared memory, the device allows " +
+                                  std::to_string(optin));
+  }
+  std::vector<int64_t> offs;
+  for (int d : p.dilations) {
+    offs.push_back(ring_stride_);
+    ring_stride_ += wavenet::ring_len(dims_, d) * dims_.R;
+  }
+  layer_dil_ = std::make_unique<Buffer>(sizeof(int) * p.dilations.size(), emulate_);
+  layer_dil_->upload(p.dilations.data(), sizeof(int) * p.dilations.size());
+  layer_off_ = std::make_unique<Buffer>(sizeof(int64_t) * offs.size(), emulate_);
+  layer_off_->upload(offs.data(), sizeof(int64_t) * offs.size());
+  load_weights(tensors);
+}
+
+CudaWaveNetEngine::~CudaWaveNetEngine() = default;
+
+// Packs every tensor of the table into one device buffer, by kind: the per-layer tensors of
+// a kind back to back, so that a kind's layer l sits at base + l * size, as wavenet_step.h
+// expects. The kind of "layers.<l>.<kind>" is <kind>; other names are their own kind.
+void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<float>>& tensors) {
+  const std::vector<std::pair<std::string, const float**>> kinds = {
+      {"input.table", &w_.input_table}, {"input.bias", &w_.input_bias},
+      {"conv.weight", &w_.conv_w},      {"conv.bias", &w_.conv_b},
+      {"cond.table", &w_.cond_table},   {"res.weight", &w_.res_w},
+      {"res.bias", &w_.res_b},          {"skip.weight", &w_.skip_w},
+      {"skip.bias", &w_.skip_b},        {"out1.weight", &w_.out1_w},
+      {"out1.bias", &w_.out1_b},        {"out2.weight", &w_.out2_w},
+      {"out2.bias", &w_.out2_b},
+  };
+  auto kind_of = [](const std::string& name) {
+    if (name.rfind("layers.", 0) != 0) return name;
+    return name.substr(name.find('.', 7) + 1);
+  };
+  const TensorTable table = wavenet_tensor_table(prog_);
+  std::vector<std::vector<const std::vector<float>*>> by_kind(kinds.size());
+  size_t total = 0;
+  for (const auto& spec : table) {
+    const std::string kind = kind_of(spec.first);
+    size_t k = 0;
+    while (k < kinds.size() && kinds[k].first != kind) ++k;
+    if (k == kinds.size()) throw std::logic_error("no weight slot for tensor " + spec.first);
+    const auto it = tensors.find(spec.first);
+    if (it == tensors.end()) throw std::invalid_argument("missing tensor '" + spec.first + "'");
+    by_kind[k].push_back(&it->second);
+    total += it->second.size();
+  }
+  weights_ = std::make_unique<Buffer>(sizeof(float) * total, emulate_);
+  const float* base = weights_->as<float>();
+  size_t off = 0;
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    *kinds[k].second = by_kind[k].empty() ? nullptr : base + off;  // no cond.table: nullptr
+    for (const std::vector<float>* v : by_kind[k]) {
+      weights_->upload(v->data(), sizeof(float) * v->size(), sizeof(float) * off);
+      off += v->size();
+    }
+  }
+}
+
+void CudaWaveNetEngine::activate() const {
+  if (!emulate_) check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+}
+
+void CudaWaveNetEngine::run(const StepArgs& a) const {
+  static constexpr int kStepsPerLaunch = 1024;
+  for (int done = 0; done < a.n; done += kStepsPerLaunch) {
+    StepArgs s = a;
+    s.n = std::min(kStepsPerLaunch, a.n - done);
+    s.t0 = a.t0 + done;
+    s.nforced = std::max(0, std::min(a.nforced - done, s.n));
+    s.forced = a.forced != nullptr ? a.forced + done : nullptr;
+    s.out_col = a.out_col + done;
+    std::string err;
+    if (emulate_) {
+      wavenet_emulate(s);
+    } else {
+      const cudaError_t e = cudaSetDevice(device_);
+      err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
+                             : wavenet_launch(s);
+    }
+    if (!err.empty()) throw std::runtime_error("CUDA error in the WaveNet step kernel: " + err);
+  }
+}
+
+void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond,
+                              float* logits, float* nll, const Poll& poll) const {
+  if (B <= 0 || T <= 0) return;
+  activate();
+  const int Q = dims_.Q;
+  // Windows hold at most ~64 MiB of logits.
+  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * Q));
+  const int W = static_cast<int>(std::min<int64_t>({T, cap, int64_t{1} << 20}));
+  State state(*this, B, W, cond, nullptr, true);
+  Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
+  q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
+  StepArgs a = state.args(0, 1.0f);
+  std::vector<float> host(static_cast<size_t>(B) * W * Q);
+  for (int64_t start = 0; start < T; start += W) {
+    a.t0 = start;
+    a.n = static_cast<int>(std::min<int64_t>(W, T - start));
+    a.forced = q_dev.as<int32_t>() + start;
+    a.forced_ld = T;
+    a.nforced = a.n;
+    run(a);
+    state.out_logits.download(host.data(), sizeof(float) * host.size());
+    // host is (B, W, Q) with a.n <= W columns filled.
+    for (int b = 0; b < B; ++b) {
+      const float* lg = host.data() + static_cast<int64_t>(b) * W * Q;
+      const int64_t row = static_cast<int64_t>(b) * T + start;
+      if (logits) std::memcpy(logits + row * Q, lg, sizeof(float) * a.n * Q);
+      if (nll)
+        for (int i = 0; i < a.n; ++i) nll[row + i] = nll_bits(lg + i * Q, Q, q[row + i]);
+    }
+    poll();
+  }
+}
+
+void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
+                                 float temperature, const int32_t* prime, int64_t P,
+                                 const int32_t* cond, int64_t chunk, const BlockSink& sink,
+                                 const Poll& poll) const {
+  if (B <= 0) return;
+  activate();
+  const int W = static_cast<int>(std::min<int64_t>(chunk, std::max<int64_t>(n, 1)));
+  State state(*this, B, W, cond, streams, false);
+  Buffer prime_dev(sizeof(int32_t) * static_cast<size_t>(B) * P, emulate_);
+  if (P > 0) prime_dev.upload(prime, sizeof(int32_t) * static_cast<size_t>(B) * P);
+  StepArgs a = state.args(seed, temperature);
+
+  // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
+  for (int64_t start = 0; start < P; start += W) {
+    a.t0 = start;
+    a.n = static_cast<int>(std::min<int64_t>(W, P - start));
+    a.forced = prime_dev.as<int32_t>() + start;
+    a.forced_ld = P;
+    a.nforced = a.n;
+    run(a);
+    poll();
+  }
+
+  std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
+  for (int64_t done = 0; done < n; done += W) {
+    a.t0 = P + done;
+    a.n = static_cast<int>(std::min<int64_t>(W, n - done));
+    a.forced = nullptr;
+    a.forced_ld = 0;
+    a.nforced = 0;
+    run(a);
+    // The outputs are laid out (B, W); the last window may fill only a.n columns.
+    state.out_q.download(host.data(), sizeof(int32_t) * host.size());
+    const int32_t* out = host.data();
+    if (a.n < W) {
+      block.resize(static_cast<size_t>(B) * a.n);
+      for (int b = 0; b < B; ++b)
+        std::memcpy(block.data() + static_cast<int64_t>(b) * a.n,
+                    host.data() + static_cast<int64_t>(b) * W, sizeof(int32_t) * a.n);
+      out = block.data();
+    }
+    sink(out, B, a.n, done);
+    poll();
+  }
+}
+
+}  // namespace cuda
+}  // namespace pysynth
