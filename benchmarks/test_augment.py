@@ -20,7 +20,7 @@ import pytest
 
 from pysynth.audio import save
 from pysynth.augmentation import augment
-from pysynth.augmenters import (
+from pysynth.augmentation.augmenters import (
     BackgroundNoise,
     Gain,
     Noise,

@@ -8,28 +8,28 @@ import numpy as np
 import pytest
 
 import pysynth
-from pysynth.audio import load, save
+from pysynth.audio import save
 from pysynth.augmentation import augment, build_augmenter, clip_rng, load_recipe
 from pysynth.cli import main
-from pysynth.dataset import Clip, Dataset, audio_checksum, write_dataset
+from pysynth.dataset import Dataset, audio_checksum
 from pysynth.errors import DatasetError, ParameterError, UnknownNameError
 
 SR = 8000
 N = SR // 2  # half-second clips
 
 
-def make_dataset(root, *, amp=0.5, splits=("train", "train", "train", "validation", "test")):
-    t = np.arange(N) / SR
-    clips = []
-    for i, split in enumerate(splits):
-        y = (amp * np.sin(2 * np.pi * (220 + 55 * i) * t)).astype(np.float32)
-        save(root / "clips" / f"c{i}.wav", y, SR)
-        decoded, _ = load(root / "clips" / f"c{i}.wav")
-        clips.append(Clip(f"c{i}", f"clips/c{i}.wav", f"src{i}.wav", 0.0, 0.5, split,
-                          audio_checksum(decoded), label="tones"))
-    write_dataset(root, clips, {"sample_rate": SR, "clip_seconds": 0.5},
-                  rejects=[{"source": "bad.wav", "reason": "undecodable"}])
-    return root
+@pytest.fixture
+def tone_dataset(sine, dataset_of):
+    """``tone_dataset(root, amp=, splits=)``: one half-second sine clip per split given
+    (220, 275, 330... Hz), labelled "tones", with one rejected file."""
+
+    def make(root, *, amp=0.5, splits=("train", "train", "train", "validation", "test")):
+        clips = [(f"c{i}", sine(220 + 55 * i, sr=SR, seconds=N / SR, amp=amp), split, "tones")
+                 for i, split in enumerate(splits)]
+        return dataset_of(root, clips, sr=SR, info={"clip_seconds": 0.5},
+                          rejects=[{"source": "bad.wav", "reason": "undecodable"}])
+
+    return make
 
 
 FAST = [{"name": "gain", "gain_db": [-6, 0]}, {"name": "noise", "snr_db": [20, 30]},
@@ -37,8 +37,8 @@ FAST = [{"name": "gain", "gain_db": [-6, 0]}, {"name": "noise", "snr_db": [20, 3
 
 
 @pytest.fixture
-def dataset(tmp_path):
-    return make_dataset(tmp_path / "in")
+def dataset(tmp_path, tone_dataset):
+    return tone_dataset(tmp_path / "in")
 
 
 def files(root):
@@ -125,8 +125,8 @@ def test_validation_and_test_only_with_the_flag(dataset, tmp_path):
     assert sorted(c.split for c in made) == ["test", "train", "train", "train", "validation"]
 
 
-def test_loud_results_are_scaled_down_not_clipped(tmp_path):
-    src = make_dataset(tmp_path / "in", amp=0.9, splits=("train",))
+def test_loud_results_are_scaled_down_not_clipped(tmp_path, tone_dataset):
+    src = tone_dataset(tmp_path / "in", amp=0.9, splits=("train",))
     ds = augment(src, tmp_path / "o", copies=1, recipe={"name": "gain", "gain_db": 12.0})
     (c,) = [c for c in ds.clips() if c.lineage]
     scale = c.lineage["peak_scale"]
@@ -250,8 +250,8 @@ def test_originals_are_hard_linked_or_copied(dataset, tmp_path):
     assert (tmp_path / "c" / "clips" / "c3.wav").read_bytes() == src.read_bytes()
 
 
-def test_default_recipe_always_changes_the_clip_and_stays_safe(tmp_path):
-    src = make_dataset(tmp_path / "in", amp=0.99, splits=("train",) * 2)
+def test_default_recipe_always_changes_the_clip_and_stays_safe(tmp_path, tone_dataset):
+    src = tone_dataset(tmp_path / "in", amp=0.99, splits=("train",) * 2)
     ds = augment(src, tmp_path / "o", copies=4, seed=2)
     originals = {c.id: ds.load(c) for c in ds.clips() if not c.lineage}
     for c in (c for c in ds.clips() if c.lineage):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from pysynth.audio import save
-from pysynth.augmenters import (
+from pysynth.augmentation.augmenters import (
     BackgroundNoise,
     Compose,
     Gain,
@@ -20,22 +20,23 @@ from pysynth.augmenters import (
     TimeShift,
     TimeStretch,
 )
-from pysynth.augmenters.noise import colored_noise
+from pysynth.augmentation.augmenters.noise import colored_noise
 from pysynth.errors import ParameterError
 from pysynth.registry import augmenters
 
 SR = 16000
 
 
-def sine(freq, seconds=1.0, sr=SR, amp=0.5):
-    t = np.arange(round(seconds * sr)) / sr
-    return (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+@pytest.fixture
+def burst(sine):
+    """``burst(freq, on=1.0, pad=0.75)``: a tone of ``on`` seconds with ``pad`` seconds of
+    silence either side."""
 
+    def make(freq, *, on=1.0, pad=0.75, sr=SR):
+        z = np.zeros(round(pad * sr), dtype=np.float32)
+        return np.concatenate([z, sine(freq, sr=sr, seconds=on), z])
 
-def burst(freq, *, on=1.0, pad=0.75, sr=SR):
-    """A tone of ``on`` seconds with ``pad`` seconds of silence either side."""
-    z = np.zeros(round(pad * sr), dtype=np.float32)
-    return np.concatenate([z, sine(freq, on, sr), z])
+    return make
 
 
 def peak_freq(y, sr=SR):
@@ -87,8 +88,8 @@ def test_every_builtin_is_registered():
 
 @pytest.mark.parametrize(("semitones", "sr"), [(-5, 16000), (-1, 16000), (3, 16000),
                                                (7, 22050), (12, 8000)])
-def test_pitch_shift_moves_a_sine_by_the_semitone_ratio(semitones, sr):
-    y = sine(440.0, 1.0, sr)
+def test_pitch_shift_moves_a_sine_by_the_semitone_ratio(sine, semitones, sr):
+    y = sine(440.0, seconds=1.0, sr=sr)
     out, records = PitchShift(semitones=semitones)(y, sr, rng=rng())
     assert len(out) == len(y)  # tempo kept
     measured = peak_freq(out[sr // 10 : -sr // 10], sr)
@@ -97,8 +98,8 @@ def test_pitch_shift_moves_a_sine_by_the_semitone_ratio(semitones, sr):
     assert records == [{"name": "pitch_shift", "params": {"semitones": float(semitones)}}]
 
 
-def test_pitch_shift_sampled_within_range_and_replayable():
-    y = sine(330.0, 0.5)
+def test_pitch_shift_sampled_within_range_and_replayable(sine):
+    y = sine(330.0, seconds=0.5)
     aug = PitchShift(semitones=(-2.0, 2.0))
     out, [rec] = aug(y, SR, rng=rng(4))
     assert -2.0 <= rec["params"]["semitones"] <= 2.0
@@ -110,7 +111,7 @@ def test_pitch_shift_sampled_within_range_and_replayable():
 
 
 @pytest.mark.parametrize("rate", [0.8, 1.25, 1.5])
-def test_time_stretch_scales_duration_by_inverse_rate_and_keeps_pitch(rate):
+def test_time_stretch_scales_duration_by_inverse_rate_and_keeps_pitch(burst, rate):
     y = burst(440.0)
     out, _ = TimeStretch(rate=rate, keep_length=False)(y, SR, rng=rng())
     assert len(out) == round(len(y) / rate)
@@ -118,7 +119,7 @@ def test_time_stretch_scales_duration_by_inverse_rate_and_keeps_pitch(rate):
     assert peak_freq(middle(out)) == pytest.approx(440.0, rel=0.01)  # pitch unmoved
 
 
-def test_time_stretch_keeps_length_by_default():
+def test_time_stretch_keeps_length_by_default(burst):
     y = burst(440.0)
     for rate in (0.7, 1.4):
         out, _ = TimeStretch(rate=rate)(y, SR, rng=rng())
@@ -129,7 +130,7 @@ def test_time_stretch_keeps_length_by_default():
 
 
 @pytest.mark.parametrize("rate", [0.8, 1.25])
-def test_speed_shift_changes_pitch_and_duration_together(rate):
+def test_speed_shift_changes_pitch_and_duration_together(burst, rate):
     y = burst(440.0)
     out, _ = SpeedShift(rate=rate, keep_length=False)(y, SR, rng=rng())
     assert len(out) == pytest.approx(len(y) / rate, abs=2)
@@ -137,8 +138,8 @@ def test_speed_shift_changes_pitch_and_duration_together(rate):
     assert peak_freq(middle(out)) == pytest.approx(440.0 * rate, rel=0.01)
 
 
-def test_speed_shift_keeps_length_by_default():
-    y = sine(440.0, 1.0)
+def test_speed_shift_keeps_length_by_default(sine):
+    y = sine(440.0, seconds=1.0)
     for rate in (0.8, 1.25):
         out, _ = SpeedShift(rate=rate)(y, SR, rng=rng())
         assert out.shape == y.shape
@@ -149,8 +150,8 @@ def test_speed_shift_keeps_length_by_default():
 
 @pytest.mark.parametrize("color", ["white", "pink", "brown"])
 @pytest.mark.parametrize("target", [0.0, 20.0, 35.0])
-def test_noise_measures_the_requested_snr(color, target):
-    y = sine(440.0, 1.0)
+def test_noise_measures_the_requested_snr(sine, color, target):
+    y = sine(440.0, seconds=1.0)
     out, [rec] = Noise(snr_db=target, color=color)(y, SR, rng=rng(1))
     assert snr_db(y, out) == pytest.approx(target, abs=0.5)
     assert rec["params"]["color"] == color
@@ -175,14 +176,14 @@ def test_noise_on_silence_adds_nothing():
     np.testing.assert_array_equal(out, y)
 
 
-def test_background_noise_mixes_a_file_at_the_snr(tmp_path):
+def test_background_noise_mixes_a_file_at_the_snr(sine, tmp_path):
     folder = tmp_path / "noises"
-    hum = sine(50.0, 0.3, amp=0.2)  # shorter than the clip: must loop
+    hum = sine(50.0, seconds=0.3, amp=0.2)  # shorter than the clip: must loop
     save(folder / "hum.wav", hum, SR, subtype="FLOAT")
     save(folder / "sub" / "hiss.wav", colored_noise(SR, "white", rng(3)) * 0.1, SR,
          subtype="FLOAT")
     (folder / "notes.txt").write_text("not audio")
-    y = sine(440.0, 1.0)
+    y = sine(440.0, seconds=1.0)
     aug = BackgroundNoise(folder, snr_db=(10.0, 10.0))
     seen = set()
     for seed in range(8):
@@ -205,8 +206,8 @@ def test_background_noise_needs_a_folder_of_audio(tmp_path):
 # -- gain and time shift ---------------------------------------------------------------
 
 
-def test_gain_scales_by_decibels():
-    y = sine(440.0, 0.1)
+def test_gain_scales_by_decibels(sine):
+    y = sine(440.0, seconds=0.1)
     out, [rec] = Gain(gain_db=(-6.0, 6.0))(y, SR, rng=rng(7))
     g = rec["params"]["gain_db"]
     assert -6.0 <= g <= 6.0
@@ -231,8 +232,8 @@ def test_time_shift_roll_and_offset():
 # -- probability and composition -------------------------------------------------------
 
 
-def test_probability_zero_and_one():
-    y = sine(440.0, 0.1)
+def test_probability_zero_and_one(sine):
+    y = sine(440.0, seconds=0.1)
     out, records = Gain(gain_db=6.0, p=0.0)(y, SR, rng=rng())
     assert records == []
     np.testing.assert_array_equal(out, y)
@@ -240,8 +241,8 @@ def test_probability_zero_and_one():
     assert 80 < applied < 160  # about 120 of 400
 
 
-def test_compose_runs_all_in_order_or_shuffled():
-    y = sine(440.0, 0.1)
+def test_compose_runs_all_in_order_or_shuffled(sine):
+    y = sine(440.0, seconds=0.1)
     chain = Compose([Gain(gain_db=1.0), TimeShift(shift_s=0.001), Noise(snr_db=40.0)])
     _, records = chain(y, SR, rng=rng())
     assert [r["name"] for r in records] == ["gain", "time_shift", "noise"]
@@ -251,8 +252,8 @@ def test_compose_runs_all_in_order_or_shuffled():
     assert all(sorted(o) == ["gain", "noise", "time_shift"] for o in orders)
 
 
-def test_one_of_applies_exactly_one():
-    y = sine(440.0, 0.1)
+def test_one_of_applies_exactly_one(sine):
+    y = sine(440.0, seconds=0.1)
     one = OneOf([Gain(gain_db=1.0), TimeShift(shift_s=0.001)], weights=[3, 1])
     names = [one(y, SR, rng=rng(s))[1] for s in range(200)]
     assert all(len(r) == 1 for r in names)
@@ -260,8 +261,8 @@ def test_one_of_applies_exactly_one():
     assert 120 < gains < 180  # weights 3:1, about 150
 
 
-def test_some_of_applies_a_count_in_range():
-    y = sine(440.0, 0.1)
+def test_some_of_applies_a_count_in_range(sine):
+    y = sine(440.0, seconds=0.1)
     leaves = [Gain(gain_db=1.0), TimeShift(shift_s=0.001), Noise(snr_db=40.0)]
     some = SomeOf(leaves, n=(1, 2))
     counts = {len(some(y, SR, rng=rng(s))[1]) for s in range(50)}
@@ -273,7 +274,7 @@ def test_some_of_applies_a_count_in_range():
     assert len(SomeOf(leaves, n=3)(y, SR, rng=rng())[1]) == 3
 
 
-def test_same_generator_seed_gives_identical_output():
+def test_same_generator_seed_gives_identical_output(burst):
     y = burst(300.0, on=0.3, pad=0.1)
     chain = SomeOf([Gain(), PitchShift(), TimeStretch(), SpeedShift(), TimeShift(),
                     Noise(color=["white", "pink", "brown"])], n=(2, 4), shuffle=True)
@@ -327,6 +328,18 @@ def test_out_of_range_parameters_raise_value_error_naming_them(make, param):
         make()
 
 
+def test_range_errors_name_the_augmenter_and_the_bounds():
+    with pytest.raises(ParameterError) as info:
+        Gain(gain_db=(-6, 100))
+    assert str(info.value) == ("gain gain_db must be a number or a (min, max) pair of numbers "
+                               ">= -60 and <= 24, got (-6, 100)")
+    with pytest.raises(ParameterError, match=r"^time_stretch rate must be a \(min, max\) pair "
+                                             r"with min <= max, got \(1\.2, 0\.9\)$"):
+        TimeStretch(rate=(1.2, 0.9))
+    with pytest.raises(ParameterError, match=r"^noise p must be a number >= 0 and <= 1, got 2$"):
+        Noise(p=2)
+
+
 def test_good_edge_values_are_accepted():
     Gain(gain_db=(-60, 24), p=0)
     Noise(snr_db=(-20, 120), color=["white", "brown"], p=1)
@@ -340,8 +353,8 @@ def test_stereo_input_is_refused():
         Gain()(np.zeros((2, 100), dtype=np.float32), SR, rng=rng())
 
 
-def test_short_clips_are_shifted_and_stretched_without_warnings():
-    y = sine(440.0, 0.1)  # 1600 samples: shorter than librosa's 2048-sample frame
+def test_short_clips_are_shifted_and_stretched_without_warnings(sine):
+    y = sine(440.0, seconds=0.1)  # 1600 samples: shorter than librosa's 2048-sample frame
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out, _ = PitchShift(semitones=12)(y, SR, rng=rng())
@@ -351,8 +364,11 @@ def test_short_clips_are_shifted_and_stretched_without_warnings():
     assert len(stretched) == len(y) // 2
 
 
-@pytest.mark.parametrize("module", ["pysynth.augmenters.gain", "pysynth.augmenters.noise",
-                                    "pysynth.augmenters.compose", "pysynth.augmentation"])
+@pytest.mark.parametrize("module", ["pysynth.augmentation.augmenters.gain",
+                                    "pysynth.augmentation.augmenters.noise",
+                                    "pysynth.augmentation.augmenters.compose",
+                                    "pysynth.augmentation.augmenters.base",
+                                    "pysynth.augmentation.recipe"])
 def test_docstring_examples_run(module):
     import doctest
     import importlib

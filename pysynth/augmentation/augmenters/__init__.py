@@ -1,6 +1,6 @@
 """Built-in augmenters, registered in pysynth.registry.augmenters when this package is imported.
 
-One module per augmenter, all with the contract of :class:`~pysynth.augmenters.base.Augmenter`
+One module per augmenter, all with the contract of :class:`~pysynth.augmentation.Augmenter`
 (sample parameters from an explicit Generator, then apply; probability ``p``; the parameters
 actually used are returned for the clip's lineage). Composition lives in ``compose``.
 """
@@ -8,7 +8,7 @@ actually used are returned for the clip's lineage). Composition lives in ``compo
 from __future__ import annotations
 
 from .background import BackgroundNoise
-from .base import Augmenter, check_probability, check_range
+from .base import Augmenter, check_range, uniform
 from .compose import Compose, OneOf, SomeOf
 from .gain import Gain
 from .noise import Noise
@@ -29,6 +29,6 @@ __all__ = [
     "SpeedShift",
     "TimeShift",
     "TimeStretch",
-    "check_probability",
     "check_range",
+    "uniform",
 ]

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import load
-from ..errors import ParameterError
-from ..files import AUDIO_EXTENSIONS
-from ..registry import augmenters
+from ...audio import load
+from ...errors import ParameterError
+from ...files import AUDIO_EXTENSIONS, audio_files
+from ...registry import augmenters
 from .base import Augmenter, uniform
 from .noise import check_snr, mix_at_snr
 
@@ -27,7 +27,8 @@ class BackgroundNoise(Augmenter):
     ----------
     folder : path-like
         Folder searched recursively for audio files (sorted, so the choice is
-        reproducible); in a recipe file a relative folder is relative to the recipe.
+        reproducible; hidden files are skipped, see :func:`pysynth.files.audio_files`); in a
+        recipe file a relative folder is relative to the recipe.
     snr_db : (float, float) or float
         Range of the signal-to-noise ratio in dB, within [-20, 120].
     p : float
@@ -52,20 +53,18 @@ class BackgroundNoise(Augmenter):
         self, folder: str | os.PathLike, *, snr_db: Any = (10.0, 30.0), p: float = 1.0
     ) -> None:
         super().__init__(p=p)
-        self.snr_db = check_snr(snr_db)
+        self.snr_db = check_snr(snr_db, self.name)
         root = Path(folder)
         if not root.is_dir():
             raise ParameterError(
-                f"folder must be an existing folder of noise files, got {str(folder)!r}"
+                f"{self.name} folder must be an existing folder of noise files, "
+                f"got {str(folder)!r}"
             )
-        files = sorted(
-            f.relative_to(root).as_posix()
-            for f in root.rglob("*")
-            if f.is_file() and f.suffix.lower() in AUDIO_EXTENSIONS
-        )
+        files = [f.relative_to(root).as_posix() for f in audio_files(root)]
         if not files:
             raise ParameterError(
-                f"folder {str(folder)!r} holds no audio files ({', '.join(AUDIO_EXTENSIONS)})"
+                f"{self.name} folder must hold audio files ({', '.join(AUDIO_EXTENSIONS)}), "
+                f"got {str(folder)!r} with none"
             )
         self.folder = str(folder)
         self._files = files

@@ -10,51 +10,49 @@ done, for the lineage of an augmented clip.
 from __future__ import annotations
 
 import inspect
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ParameterError
+from ...checks import check_number, is_number
+from ...errors import ParameterError
 
 Range = tuple[float, float]
 
 
-def check_range(name: str, value: Any, *, low: float, high: float) -> Range:
+def check_range(name: str, value: Any, *, low: float, high: float,
+                owner: str | None = None) -> Range:
     """Validate a ``(min, max)`` range (or one number, meaning a fixed value).
 
-    Both ends must be finite numbers in ``[low, high]`` with ``min <= max``.
+    Both ends must be finite numbers in ``[low, high]`` with ``min <= max``. The message
+    has the shape of :mod:`pysynth.checks`: ``"{owner} {name} must be ..., got {value}"``.
 
     Raises
     ------
     ParameterError
         Naming ``name`` and the bad value (a ``ValueError``).
+
+    Examples
+    --------
+    >>> check_range("gain_db", [-3, 3], low=-60, high=24)
+    (-3.0, 3.0)
+    >>> check_range("gain_db", 99, low=-60, high=24, owner="gain")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    pysynth.errors.ParameterError: gain gain_db must be a number or ... <= 24, got 99
     """
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        value = (value, value)
+    who = f"{owner} {name}" if owner else name
+    pair = (value, value) if is_number(value) else value
     try:
-        lo, hi = value
-        lo, hi = float(lo), float(hi)
+        lo, hi = pair
     except (TypeError, ValueError):
-        raise ParameterError(
-            f"{name} must be a number or a (min, max) pair of numbers, got {value!r}"
-        ) from None
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise ParameterError(f"{name} must be finite, got {value!r}")
+        lo = hi = None
+    if not (is_number(lo) and is_number(hi) and low <= lo and hi <= high):
+        raise ParameterError(f"{who} must be a number or a (min, max) pair of numbers "
+                             f">= {low:g} and <= {high:g}, got {value!r}")
     if lo > hi:
-        raise ParameterError(f"{name} must be (min, max) with min <= max, got {value!r}")
-    if lo < low or hi > high:
-        raise ParameterError(f"{name} must lie within [{low:g}, {high:g}], got {value!r}")
-    return lo, hi
-
-
-def check_probability(p: Any, name: str = "p") -> float:
-    """Validate a probability in [0, 1]."""
-    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be a number in [0, 1], got {p!r}")
-    if not 0.0 <= float(p) <= 1.0:
-        raise ParameterError(f"{name} must be a number in [0, 1], got {p!r}")
-    return float(p)
+        raise ParameterError(f"{who} must be a (min, max) pair with min <= max, got {value!r}")
+    return float(lo), float(hi)
 
 
 def uniform(rng: np.random.Generator, r: Range) -> float:
@@ -107,7 +105,7 @@ class Augmenter:
     path_params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *, p: float = 1.0) -> None:
-        self.p = check_probability(p)
+        self.p = check_number(p, "p", lo=0, hi=1, owner=self.name)
 
     # -- the contract --------------------------------------------------------------
     def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
@@ -181,7 +179,7 @@ class RateAugmenter(Augmenter):
         self, rate: Any = (0.9, 1.1), *, keep_length: bool = True, p: float = 1.0
     ) -> None:
         super().__init__(p=p)
-        self.rate = check_range("rate", rate, low=0.25, high=4.0)
+        self.rate = check_range("rate", rate, low=0.25, high=4.0, owner=self.name)
         self.keep_length = bool(keep_length)
 
     def change(self, y: np.ndarray, sr: int, rate: float) -> np.ndarray:

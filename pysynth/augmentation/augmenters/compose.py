@@ -11,19 +11,20 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..registry import augmenters
+from ...checks import is_int
+from ...errors import ParameterError
+from ...registry import augmenters
 from .base import Augmenter, as_mono
 
 
-def _check_children(children: Any) -> list[Augmenter]:
+def _check_children(children: Any, owner: str) -> list[Augmenter]:
     if isinstance(children, Augmenter) or not isinstance(children, Sequence) or not children:
         raise ParameterError(
-            f"augmenters must be a non-empty list of augmenters, got {children!r}"
+            f"{owner} augmenters must be a non-empty list of augmenters, got {children!r}"
         )
     for a in children:
         if not callable(a) or isinstance(a, type):
-            raise ParameterError(f"augmenters must hold augmenter instances, got {a!r}")
+            raise ParameterError(f"{owner} augmenters must hold augmenter instances, got {a!r}")
     return list(children)
 
 
@@ -53,7 +54,7 @@ class Compose(Augmenter):
     Examples
     --------
     >>> import numpy as np
-    >>> from pysynth.augmenters import Gain, Noise
+    >>> from pysynth.augmentation.augmenters import Gain, Noise
     >>> chain = Compose([Gain(gain_db=(-3, 3)), Noise(snr_db=30)])
     >>> y, records = chain(np.zeros(100) + 0.1, 8000, rng=np.random.default_rng(1))
     >>> [r["name"] for r in records]
@@ -64,7 +65,7 @@ class Compose(Augmenter):
 
     def __init__(self, augmenters: Sequence[Augmenter], *, shuffle: bool = False, p: float = 1.0):
         super().__init__(p=p)
-        self.augmenters = _check_children(augmenters)
+        self.augmenters = _check_children(augmenters, self.name)
         self.shuffle = bool(shuffle)
 
     def __call__(self, y, sr, *, rng):
@@ -100,13 +101,13 @@ class OneOf(Augmenter):
         p: float = 1.0,
     ):
         super().__init__(p=p)
-        self.augmenters = _check_children(augmenters)
+        self.augmenters = _check_children(augmenters, self.name)
         if weights is not None:
             try:
                 w = np.asarray(weights, dtype=np.float64)
             except (TypeError, ValueError):
                 raise ParameterError(
-                    f"weights must be a list of numbers, got {weights!r}"
+                    f"{self.name} weights must be a list of numbers, got {weights!r}"
                 ) from None
             if (
                 w.shape != (len(self.augmenters),)
@@ -115,7 +116,7 @@ class OneOf(Augmenter):
                 or w.sum() <= 0
             ):
                 raise ParameterError(
-                    f"weights must be {len(self.augmenters)} non-negative numbers, not all "
+                    f"{self.name} weights must be {len(self.augmenters)} non-negative numbers, not all "
                     f"zero, one per augmenter; got {weights!r}"
                 )
             weights = [float(x) for x in w]
@@ -161,20 +162,18 @@ class SomeOf(Augmenter):
         p: float = 1.0,
     ):
         super().__init__(p=p)
-        self.augmenters = _check_children(augmenters)
+        self.augmenters = _check_children(augmenters, self.name)
         k = len(self.augmenters)
-        pair = (n, n) if isinstance(n, (int, np.integer)) and not isinstance(n, bool) else n
+        pair = (n, n) if is_int(n) else n
         try:
             lo, hi = pair
-            ok = all(
-                isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (lo, hi)
-            ) and 0 <= lo <= hi <= k
+            ok = is_int(lo) and is_int(hi) and 0 <= lo <= hi <= k
         except (TypeError, ValueError):
             ok = False
         if not ok:
             raise ParameterError(
-                f"n must be a count or an inclusive (min, max) range of counts within [0, {k}], "
-                f"got {n!r}"
+                f"{self.name} n must be a count or an inclusive (min, max) range of counts "
+                f">= 0 and <= {k}, got {n!r}"
             )
         self.n = (int(lo), int(hi))
         self.shuffle = bool(shuffle)

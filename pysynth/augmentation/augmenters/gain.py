@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import augmenters
+from ...registry import augmenters
 from .base import Augmenter, check_range, uniform
 
 
@@ -33,7 +33,7 @@ class Gain(Augmenter):
 
     def __init__(self, gain_db: Any = (-6.0, 6.0), *, p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.gain_db = check_range("gain_db", gain_db, low=-60.0, high=24.0)
+        self.gain_db = check_range("gain_db", gain_db, low=-60.0, high=24.0, owner=self.name)
 
     def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
         return {"gain_db": uniform(rng, self.gain_db)}

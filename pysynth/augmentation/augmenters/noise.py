@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..registry import augmenters
+from ...checks import check_choice
+from ...errors import ParameterError
+from ...registry import augmenters
 from .base import Augmenter, check_range, uniform
 
 COLORS = ("white", "pink", "brown")
@@ -22,8 +23,7 @@ def colored_noise(n: int, color: str, rng: np.random.Generator) -> np.ndarray:
     ``beta`` is 0 for white, 1 for pink (-3 dB per octave) and 2 for brown (-6 dB per
     octave). Shaped in the frequency domain from white Gaussian noise, DC removed.
     """
-    if color not in COLORS:
-        raise ParameterError(f"color must be one of {COLORS}, got {color!r}")
+    check_choice(color, "color", COLORS)
     white = rng.standard_normal(n)
     if color == "white" or n < 2:
         noise = white
@@ -52,9 +52,9 @@ def mix_at_snr(y: np.ndarray, noise: np.ndarray, snr_db: float) -> np.ndarray:
     return (y.astype(np.float64) + g * noise.astype(np.float64)).astype(np.float32)
 
 
-def check_snr(snr_db: Any) -> tuple[float, float]:
+def check_snr(snr_db: Any, owner: str) -> tuple[float, float]:
     """Validate an SNR range in dB (within [-20, 120])."""
-    return check_range("snr_db", snr_db, low=-20.0, high=120.0)
+    return check_range("snr_db", snr_db, low=-20.0, high=120.0, owner=owner)
 
 
 @augmenters.register("noise")
@@ -86,14 +86,15 @@ class Noise(Augmenter):
         self, snr_db: Any = (20.0, 40.0), *, color: str | list[str] = "white", p: float = 1.0
     ) -> None:
         super().__init__(p=p)
-        self.snr_db = check_snr(snr_db)
+        self.snr_db = check_snr(snr_db, self.name)
         colors = [color] if isinstance(color, str) else color
         if (
             not isinstance(colors, (list, tuple))
             or not colors
             or any(c not in COLORS for c in colors)
         ):
-            raise ParameterError(f"color must be one of {COLORS} or a list of them, got {color!r}")
+            raise ParameterError(f"noise color must be one of {', '.join(map(repr, COLORS))} "
+                                 f"or a list of them, got {color!r}")
         self.color = color if isinstance(color, str) else list(color)
 
     def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:

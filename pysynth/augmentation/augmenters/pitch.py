@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import augmenters
+from ...registry import augmenters
 from .base import Augmenter, check_range, uniform
 from .stretch import stft_size
 
@@ -44,7 +44,8 @@ class PitchShift(Augmenter):
 
     def __init__(self, semitones: Any = (-2.0, 2.0), *, p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.semitones = check_range("semitones", semitones, low=-24.0, high=24.0)
+        self.semitones = check_range("semitones", semitones, low=-24.0, high=24.0,
+                                     owner=self.name)
 
     def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
         return {"semitones": uniform(rng, self.semitones)}

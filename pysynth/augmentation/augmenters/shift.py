@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
-from ..registry import augmenters
+from ...checks import check_choice
+from ...registry import augmenters
 from .base import Augmenter, check_range, uniform
 
 MODES = ("roll", "offset")
@@ -32,10 +32,8 @@ class TimeShift(Augmenter):
 
     def __init__(self, shift_s: Any = (-0.25, 0.25), *, mode: str = "roll", p: float = 1.0) -> None:
         super().__init__(p=p)
-        self.shift_s = check_range("shift_s", shift_s, low=-60.0, high=60.0)
-        if mode not in MODES:
-            raise ParameterError(f"mode must be one of {MODES}, got {mode!r}")
-        self.mode = mode
+        self.shift_s = check_range("shift_s", shift_s, low=-60.0, high=60.0, owner=self.name)
+        self.mode = check_choice(mode, "mode", MODES, owner=self.name)
 
     def sample(self, y: np.ndarray, sr: int, rng: np.random.Generator) -> dict[str, Any]:
         n = len(y)

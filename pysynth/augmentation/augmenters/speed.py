@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import augmenters
+from ...registry import augmenters
 from .base import RateAugmenter
 
 
