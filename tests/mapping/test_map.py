@@ -42,7 +42,7 @@ def three_kinds(root, dataset_of, sine, n_per=4, seconds=0.5, seed=0):
     return dataset_of(root, clips, sr=SR, info={"clip_seconds": seconds})
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dataset(tmp_path_factory, dataset_of, sine):
     return three_kinds(tmp_path_factory.mktemp("map") / "ds", dataset_of, sine)
 
@@ -194,10 +194,14 @@ def test_one_clip_and_empty_dataset_are_clear_errors(tmp_path, dataset_of):
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"color_by": "mood"}, "color_by"), ({"cluster": "spectral"}, "cluster"),
-     ({"k": 0}, "k must"), ({"audio": "mp3"}, "audio"), ({"features": "chroma"}, "features"),
-     ({"n_clusters": 0}, "n_clusters"), ({"pca_dims": 1}, "pca_dims"),
-     ({"split": "dev"}, "split"), ({"seed": 1.5}, "seed"),
+    [({"color_by": "mood"}, "map color_by must be one of 'auto', .*, got 'mood'"),
+     ({"cluster": "spectral"}, "map cluster must be one of 'kmeans', 'dbscan', None, got 'spectral'"),
+     ({"k": 0}, "map k must be an integer >= 1, got 0"),
+     ({"audio": "mp3"}, "map audio must be one of 'inline', 'relative', 'none', got 'mp3'"),
+     ({"features": "chroma"}, "map features must be one of 'mfcc', .*, got 'chroma'"),
+     ({"n_clusters": 0}, "map n_clusters must be an integer >= 1, got 0"),
+     ({"pca_dims": 1}, "map pca_dims must be an integer >= 2, got 1"),
+     ({"split": "dev"}, "split"), ({"seed": 1.5}, "map seed must be an integer, got 1.5"),
      ({"reducer_params": {"perplexity": 5}}, "reducer_params for reducer 'pca'")],
 )
 def test_bad_parameters_are_named(dataset, kwargs, match):
