@@ -14,7 +14,7 @@
 
 Run (a few minutes on two cores):
 
-    /work/venv/bin/pytest benchmarks/test_engine_samplernn.py --benchmark-only \\
+    python -m pytest benchmarks/test_engine_samplernn.py --benchmark-only \\
         -p no:cacheprovider -o addopts= --benchmark-columns=median,rounds
 
 FLOPs per sample are the engine's ``flops_per_sample`` (2 x multiply-adds of every

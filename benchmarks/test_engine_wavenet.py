@@ -12,7 +12,7 @@
 
 Run (about 2-3 minutes on two cores):
 
-    /work/venv/bin/pytest benchmarks/test_engine_wavenet.py --benchmark-only \\
+    python -m pytest benchmarks/test_engine_wavenet.py --benchmark-only \\
         -p no:cacheprovider -o addopts= --benchmark-columns=median,rounds
 
 FLOPs per sample are the engine's ``flops_per_sample`` (2 x multiply-adds of every
