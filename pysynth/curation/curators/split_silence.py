@@ -13,7 +13,7 @@ import numpy as np
 from ...checks import check_number
 from ...registry import curators
 from .base import Curator, Rejected, Segment
-from .trim import loud_frames
+from .trim import check_levels, loud_frames
 
 
 @curators.register("split_silence")
@@ -44,20 +44,14 @@ class SplitSilence(Curator):
     frame_seconds: float = 0.01
 
     def __post_init__(self) -> None:
-        owner = "split_silence"
-        check_number(self.split_db, "split_db", lo=0, lo_open=True, owner=owner)
-        check_number(self.floor_db, "floor_db", hi=0, owner=owner)
+        check_levels("split_silence", "split_db", self.split_db, self.floor_db,
+                     self.frame_seconds)
         check_number(self.min_silence_seconds, "min_silence_seconds", lo=0, lo_open=True,
-                     owner=owner)
-        check_number(self.min_seconds, "min_seconds", lo=0, owner=owner)
-        check_number(self.frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True,
-                     owner=owner)
+                     owner="split_silence")
+        check_number(self.min_seconds, "min_seconds", lo=0, owner="split_silence")
 
     def apply(self, seg: Segment) -> list[Segment]:
-        frame = max(1, round(self.frame_seconds * seg.sr))
-        loud = loud_frames(seg.y, frame, self.split_db, self.floor_db)
-        if not loud.any():
-            raise Rejected("silent", "nothing above the split threshold")
+        frame, loud = loud_frames(seg, self.frame_seconds, self.split_db, self.floor_db, "split")
         min_gap = max(1, round(self.min_silence_seconds * seg.sr / frame))
         # runs of loud frames, merging runs separated by gaps shorter than min_gap
         edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))

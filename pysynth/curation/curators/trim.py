@@ -37,16 +37,10 @@ class Trim(Curator):
     frame_seconds: float = 0.01
 
     def __post_init__(self) -> None:
-        check_number(self.trim_db, "trim_db", lo=0, lo_open=True, owner="trim")
-        check_number(self.floor_db, "floor_db", hi=0, owner="trim")
-        check_number(self.frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True,
-                     owner="trim")
+        check_levels("trim", "trim_db", self.trim_db, self.floor_db, self.frame_seconds)
 
     def apply(self, seg: Segment) -> list[Segment]:
-        frame = max(1, round(self.frame_seconds * seg.sr))
-        loud = loud_frames(seg.y, frame, self.trim_db, self.floor_db)
-        if not loud.any():
-            raise Rejected("silent", "nothing above the trim threshold")
+        frame, loud = loud_frames(seg, self.frame_seconds, self.trim_db, self.floor_db, "trim")
         idx = np.flatnonzero(loud)
         start, stop = idx[0] * frame, min(len(seg.y), (idx[-1] + 1) * frame)
         if start == 0 and stop == len(seg.y):
@@ -56,9 +50,21 @@ class Trim(Curator):
         return [out]
 
 
-def loud_frames(y: np.ndarray, frame: int, rel_db: float, floor_db: float) -> np.ndarray:
-    """Boolean mask of the frames that are not silence (shared with split_silence)."""
-    db = frame_rms_db(y, frame)
-    if len(db) == 0:
-        return np.zeros(0, dtype=bool)
-    return (db >= db.max() - rel_db) & (db >= floor_db)
+def check_levels(owner: str, rel_name: str, rel_db: float, floor_db: float,
+                 frame_seconds: float) -> None:
+    """Check the parameters of :func:`loud_frames` (shared with split_silence)."""
+    check_number(rel_db, rel_name, lo=0, lo_open=True, owner=owner)
+    check_number(floor_db, "floor_db", hi=0, owner=owner)
+    check_number(frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True, owner=owner)
+
+
+def loud_frames(seg: Segment, frame_seconds: float, rel_db: float, floor_db: float,
+                what: str) -> tuple[int, np.ndarray]:
+    """The frame length in samples and the boolean mask of the frames of ``seg`` that are
+    not silence (shared with split_silence); :class:`Rejected` ``silent`` if there are none."""
+    frame = max(1, round(frame_seconds * seg.sr))
+    db = frame_rms_db(seg.y, frame)
+    loud = (db >= db.max() - rel_db) & (db >= floor_db) if len(db) else np.zeros(0, dtype=bool)
+    if not loud.any():
+        raise Rejected("silent", f"nothing above the {what} threshold")
+    return frame, loud
