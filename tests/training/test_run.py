@@ -91,6 +91,23 @@ def test_resume_knows_its_architecture_and_refuses_another(tones, tiny, tmp_path
     assert result["epochs"] == 2
 
 
+def test_a_run_from_before_a_key_rename_resumes(tones, tiny, tmp_path):
+    """WaveNet's ``window`` became ``seq_len`` (``config_aliases``): a run folder whose
+    config.json still says ``window`` resumes, with or without config options."""
+    from pysynth.training import train
+
+    run = tmp_path / "run-old"
+    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0}
+    train(tones, arch="wavenet", run=run, overrides=config, epochs=1, verbose=0)
+    saved = json.loads((run / "config.json").read_text())
+    saved["model"]["window"] = saved["model"].pop("seq_len")
+    (run / "config.json").write_text(json.dumps(saved))
+    assert train(tones, run=run, resume=True, epochs=2, verbose=0)["epochs"] == 2
+    assert train(tones, run=run, overrides=config, resume=True, epochs=3,
+                 verbose=0)["epochs"] == 3
+    assert json.loads((run / "config.json").read_text())["model"]["seq_len"] == 128
+
+
 def test_early_stopping_rule():
     pytest.importorskip("keras")
     from pysynth.training.callbacks import should_stop
