@@ -32,7 +32,7 @@ def _setup(preset: str, batch: int, window: int):
     from pysynth.training.loop import compile_model
 
     arch = WaveNet()
-    config = arch.make_config({"window": window}, preset=preset)
+    config = arch.make_config({"seq_len": window}, preset=preset)
     keras.utils.set_random_seed(0)
     model = arch.build(config)
     compile_model(model, TrainConfig())

@@ -47,7 +47,7 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
             samplernn={"frame_sizes": [4, 16], "dim": 32, "seq_len": 64},
             wavenet={"dilations": [1, 2, 4, 8, 16, 1, 2, 4, 8, 16], "residual_channels": 16,
                      "dilation_channels": 16, "skip_channels": 32, "output_channels": 32,
-                     "window": 512},
+                     "seq_len": 512},
         )
     return DemoSettings(
         per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,
