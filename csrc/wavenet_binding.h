@@ -91,11 +91,15 @@ class WaveNetBinding {
       }
       return std::move(out);
     }
-    BlockSink sink = [&callback](const int32_t* block, int b, int64_t len, int64_t) {
+    // A raw pointer (kept alive by `callback`): a lambda capturing a pybind11 type would
+    // have greater visibility than its field, which -Wattributes flags.
+    PyObject* cb = callback.ptr();
+    BlockSink sink = [cb](const int32_t* block, int b, int64_t len, int64_t) {
       py::gil_scoped_acquire gil;
       py::array_t<int32_t> arr({static_cast<py::ssize_t>(b), static_cast<py::ssize_t>(len)});
       std::memcpy(arr.mutable_data(), block, sizeof(int32_t) * b * len);
-      callback(arr);
+      py::handle fn(cb);
+      fn(arr);
     };
     {
       py::gil_scoped_release nogil;
