@@ -43,11 +43,13 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
     if quick:
         return DemoSettings(
             per_instrument=4, clip_seconds=0.5, copies=1, reducer="pca", train_minutes=0.0,
-            steps_per_epoch=3, validation_steps=1, n_samples=4, sample_seconds=0.25,
-            samplernn={"frame_sizes": [4, 16], "dim": 32, "seq_len": 64},
+            # enough steps, at a high rate, that both models measurably beat chance (about
+            # 7.4 and 6.7 bits against 8) for a few seconds more than one bare step
+            steps_per_epoch=60, validation_steps=1, n_samples=4, sample_seconds=0.25,
+            samplernn={"frame_sizes": [4, 16], "dim": 32, "seq_len": 64, "learning_rate": 0.006},
             wavenet={"dilations": [1, 2, 4, 8, 16, 1, 2, 4, 8, 16], "residual_channels": 16,
                      "dilation_channels": 16, "skip_channels": 32, "output_channels": 32,
-                     "seq_len": 512},
+                     "seq_len": 512, "learning_rate": 0.006},
         )
     return DemoSettings(
         per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,

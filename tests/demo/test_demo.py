@@ -58,8 +58,13 @@ def test_quick_demo_end_to_end(tmp_path):
         assert (out / "models" / f"{arch}.pysynth").exists()
         wavs = sorted((out / "generated").glob(f"{arch}-*.wav"))
         assert len(wavs) == 4
-        assert 0 < info["validation_nll_bits"] < 12
-        assert info["realtime_factor"] > 0
+        # even the quick demo's models must have learned something: 8 bits is chance
+        assert 0 < info["validation_nll_bits"] < 7.8, (arch, info)
+        assert info["val_nll_bits"] < 7.8, (arch, info)  # what training reported
+        # a measured figure: audio seconds over wall seconds, and tiny models run far
+        # faster than real time
+        assert np.isfinite(info["realtime_factor"]), info
+        assert info["realtime_factor"] > 1.0, info
     # the generated clips are real audio, not silence or NaN
     from pysynth.audio import load
 
