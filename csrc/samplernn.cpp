@@ -388,17 +388,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
       }
     };
     if (team > 1) {
-      WorkTeam crew;  // helpers live for one block; between blocks emit() runs alone
-      parallel_for(team, team, [&](int w) {
-        if (w > 0) return crew.help();
-        try {
-          body(0, &crew);
-        } catch (...) {
-          crew.stop();
-          throw;
-        }
-        crew.stop();
-      });
+      run_team(team, [&](WorkTeam* crew) { body(0, crew); });  // one block; then emit()
     } else {
       parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()),
                    [&](int k) { body(k, nullptr); });

@@ -1,6 +1,7 @@
 // The engines' threading primitives, all in one place: parallel_for (fork-join: run
 // f(0..n_tasks-1) on up to n_threads threads, rethrow the first exception in the caller),
-// split_range, and WorkTeam with crew_split (threads sharing one group's products).
+// split_range, and WorkTeam with run_team and crew_split (threads sharing one group's
+// products).
 //
 // The engines give each thread a disjoint group of streams for a whole chunk of samples,
 // so threads never synchronise inside a sampling step; spawning per chunk (thousands of
@@ -158,6 +159,24 @@ class WorkTeam {
   std::atomic<int> done_{0};
   std::atomic<bool> stop_{false};
 };
+
+// Run lead(&crew) on one thread while team - 1 helper threads serve its crew, and return
+// when lead does (the helpers stop then, also when lead throws). The crew lives for this
+// call only, so between calls the caller runs alone (delivers blocks, polls for Ctrl-C).
+template <class Lead>
+void run_team(int team, Lead&& lead) {
+  WorkTeam crew;
+  parallel_for(team, team, [&](int w) {
+    if (w > 0) return crew.help();
+    try {
+      lead(&crew);
+    } catch (...) {
+      crew.stop();
+      throw;
+    }
+    crew.stop();
+  });
+}
 
 // Run body(begin, end) over [0, n) in parts of `grain` on the crew (each part claimed by
 // whichever of its threads is free), or in one piece without a crew or when n <= grain.

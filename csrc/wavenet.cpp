@@ -235,17 +235,7 @@ void run_slice(Groups& groups, int num_threads, int team, int64_t s0, int64_t s1
                  [&](int g) { advance(g, nullptr); });
     return;
   }
-  WorkTeam crew;  // helpers live for one slice; between slices poll() runs alone
-  parallel_for(team, team, [&](int w) {
-    if (w > 0) return crew.help();
-    try {
-      advance(0, &crew);
-    } catch (...) {
-      crew.stop();
-      throw;
-    }
-    crew.stop();
-  });
+  run_team(team, [&](WorkTeam* crew) { advance(0, crew); });  // one slice; then poll()
 }
 
 // One contiguous group of streams per thread (fewer groups than threads when B is small).

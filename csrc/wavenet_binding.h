@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "boundary.h"
 #include "wavenet_program.h"
@@ -32,34 +33,11 @@ class WaveNetBinding {
   const WaveNetProgram& program() const { return engine_->program(); }
 
   py::array_t<float> logits(py::object q_obj, py::object cond_obj) const {
-    auto [q, c] = prepare(q_obj, cond_obj);
-    const int B = static_cast<int>(q.shape(0));
-    const int64_t T = q.shape(1);
-    py::array_t<float> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(T),
-                            static_cast<py::ssize_t>(program().levels)});
-    float* dst = out.mutable_data();
-    const int32_t* qp = q.data();
-    const int32_t* cp = c.size() ? c.data() : nullptr;
-    {
-      py::gil_scoped_release nogil;
-      engine_->score(qp, B, T, cp, dst, nullptr, check_signals);
-    }
-    return out;
+    return score(q_obj, cond_obj, true);
   }
 
   py::array_t<float> nll(py::object q_obj, py::object cond_obj) const {
-    auto [q, c] = prepare(q_obj, cond_obj);
-    const int B = static_cast<int>(q.shape(0));
-    const int64_t T = q.shape(1);
-    py::array_t<float> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(T)});
-    float* dst = out.mutable_data();
-    const int32_t* qp = q.data();
-    const int32_t* cp = c.size() ? c.data() : nullptr;
-    {
-      py::gil_scoped_release nogil;
-      engine_->score(qp, B, T, cp, nullptr, dst, check_signals);
-    }
-    return out;
+    return score(q_obj, cond_obj, false);
   }
 
   py::object generate(int64_t n, py::object streams_obj, py::object seed_obj, double temperature,
@@ -109,11 +87,25 @@ class WaveNetBinding {
   }
 
  private:
-  std::pair<IndexArray, IndexArray> prepare(py::object q_obj, py::object cond_obj) const {
+  // Teacher-forced logits (B, T, Q), or with want_logits false the NLL in bits (B, T).
+  py::array_t<float> score(py::object q_obj, py::object cond_obj, bool want_logits) const {
     auto q = take_indices(q_obj, "q", 2, program().levels);
     if (q.shape(0) < 1) throw py::value_error("q must hold at least one sequence");
-    auto c = take_cond(cond_obj, program().conditioning_classes, static_cast<int>(q.shape(0)));
-    return {q, c};
+    const int B = static_cast<int>(q.shape(0));
+    const int64_t T = q.shape(1);
+    IndexArray c = take_cond(cond_obj, program().conditioning_classes, B);
+    std::vector<py::ssize_t> shape = {B, static_cast<py::ssize_t>(T)};
+    if (want_logits) shape.push_back(program().levels);
+    py::array_t<float> out(shape);
+    float* dst = out.mutable_data();
+    const int32_t* qp = q.data();
+    const int32_t* cp = c.size() ? c.data() : nullptr;
+    {
+      py::gil_scoped_release nogil;
+      engine_->score(qp, B, T, cp, want_logits ? dst : nullptr, want_logits ? nullptr : dst,
+                     check_signals);
+    }
+    return out;
   }
 
   std::unique_ptr<Engine> engine_;

@@ -31,6 +31,16 @@ std::string device_problem() {
 }
 
 namespace {
+// Point `a` at steps t0 .. t0 + n - 1: teacher-forced from `forced` (row stride ld) when it
+// is not null, else sampled.
+void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
+  a.t0 = t0;
+  a.n = n;
+  a.forced = forced;
+  a.forced_ld = ld;
+  a.nforced = forced ? n : 0;
+}
+
 void check_cuda(cudaError_t err, const char* what) {
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
@@ -265,11 +275,8 @@ void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t*
   StepArgs a = state.args(0, 1.0f);
   std::vector<float> host(static_cast<size_t>(B) * W * Q);
   for (int64_t start = 0; start < T; start += W) {
-    a.t0 = start;
-    a.n = static_cast<int>(std::min<int64_t>(W, T - start));
-    a.forced = q_dev.as<int32_t>() + start;
-    a.forced_ld = T;
-    a.nforced = a.n;
+    window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
+           q_dev.as<int32_t>() + start, T);
     run(a);
     state.out_logits.download(host.data(), sizeof(float) * host.size());
     // host is (B, W, Q) with a.n <= W columns filled.
@@ -298,22 +305,15 @@ void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint
 
   // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
   for (int64_t start = 0; start < P; start += W) {
-    a.t0 = start;
-    a.n = static_cast<int>(std::min<int64_t>(W, P - start));
-    a.forced = prime_dev.as<int32_t>() + start;
-    a.forced_ld = P;
-    a.nforced = a.n;
+    window(a, start, static_cast<int>(std::min<int64_t>(W, P - start)),
+           prime_dev.as<int32_t>() + start, P);
     run(a);
     poll();
   }
 
   std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
   for (int64_t done = 0; done < n; done += W) {
-    a.t0 = P + done;
-    a.n = static_cast<int>(std::min<int64_t>(W, n - done));
-    a.forced = nullptr;
-    a.forced_ld = 0;
-    a.nforced = 0;
+    window(a, P + done, static_cast<int>(std::min<int64_t>(W, n - done)), nullptr, 0);
     run(a);
     // The outputs are laid out (B, W); the last window may fill only a.n columns.
     state.out_q.download(host.data(), sizeof(int32_t) * host.size());
