@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .checks import check_choice, check_int
 from .errors import AudioFileError, ParameterError
 from .files import atomic_write_with
 
@@ -20,8 +21,8 @@ QUANTIZATIONS = ("mu-law", "linear")
 
 
 def _check_sr(sr: int | None, name: str = "sr") -> None:
-    if sr is not None and (not isinstance(sr, (int, np.integer)) or sr < 100 or sr > 768_000):
-        raise ParameterError(f"{name} must be an integer sample rate in [100, 768000] Hz, got {sr!r}")
+    if sr is not None:
+        check_int(sr, name, lo=100, hi=768_000)
 
 
 def info(path: str | os.PathLike) -> tuple[int, int, int]:
@@ -160,8 +161,7 @@ def save(
 
 
 def _check_levels(levels: int) -> None:
-    if not isinstance(levels, (int, np.integer)) or levels < 2 or levels > 65536:
-        raise ParameterError(f"levels must be an integer in [2, 65536], got {levels!r}")
+    check_int(levels, "levels", lo=2, hi=65536)
 
 
 def mu_law_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
@@ -209,20 +209,17 @@ def linear_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
 
 def quantize(x: np.ndarray, levels: int = 256, kind: str = "mu-law") -> np.ndarray:
     """Quantize audio with ``kind`` in {"mu-law", "linear"} to int32 indices."""
-    if kind == "mu-law":
-        return mu_law_encode(x, levels)
-    if kind == "linear":
-        return linear_encode(x, levels)
-    raise ParameterError(f"quantization must be one of {QUANTIZATIONS}, got {kind!r}")
+    encode, _ = _CODECS[check_choice(kind, "quantization", QUANTIZATIONS)]
+    return encode(x, levels)
 
 
 def dequantize(q: np.ndarray, levels: int = 256, kind: str = "mu-law") -> np.ndarray:
     """Map indices back to float32 audio with ``kind`` in {"mu-law", "linear"}."""
-    if kind == "mu-law":
-        return mu_law_decode(q, levels)
-    if kind == "linear":
-        return linear_decode(q, levels)
-    raise ParameterError(f"quantization must be one of {QUANTIZATIONS}, got {kind!r}")
+    _, decode = _CODECS[check_choice(kind, "quantization", QUANTIZATIONS)]
+    return decode(q, levels)
+
+
+_CODECS = {"mu-law": (mu_law_encode, mu_law_decode), "linear": (linear_encode, linear_decode)}
 
 
 def level_table(levels: int = 256, kind: str = "mu-law") -> np.ndarray:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .checks import check_choice, check_int
 from .errors import DatasetError, ParameterError
 from .files import atomic_write_bytes
 
@@ -177,16 +178,13 @@ def write_dataset(
         ``None`` leaves an existing rejects file as it is.
     """
     root = Path(root)
-    sr = info.get("sample_rate")
-    if not isinstance(sr, (int, np.integer)) or sr <= 0:
-        raise ParameterError(f"info['sample_rate'] must be a positive integer, got {sr!r}")
+    check_int(info.get("sample_rate"), "sample_rate", lo=1, owner="dataset info")
     ids = set()
     for c in clips:
         if c.id in ids:
             raise ParameterError(f"clips: duplicate clip id {c.id!r}")
         ids.add(c.id)
-        if c.split not in SPLITS:
-            raise ParameterError(f"clip {c.id!r}: split must be one of {SPLITS}, got {c.split!r}")
+        check_choice(c.split, "split", SPLITS, owner=f"clip {c.id!r}")
     info = {"format": FORMAT, "version": VERSION, **info}
     root.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(root / INFO, (json.dumps(info, indent=2) + "\n").encode("utf-8"))
@@ -261,8 +259,7 @@ class Dataset:
         """The clips of one split (``None``: all of them), in manifest order."""
         if split is None:
             return list(self._clips)
-        if split not in SPLITS:
-            raise ParameterError(f"split must be one of {SPLITS} or None, got {split!r}")
+        check_choice(split, "split", SPLITS)
         return [c for c in self._clips if c.split == split]
 
     def __len__(self) -> int:
