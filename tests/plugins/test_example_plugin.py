@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pysynth-example-plugin"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pysynth-example-plugin"
 
 
 def fake_install(site: Path, name: str, version: str, entry_points: dict) -> None:
