@@ -9,11 +9,15 @@ before anything imports pysynth.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parents[1]
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _ROOT]
+# The same for the Python processes the tests start (`python -m pysynth ...`, `python -c`):
+# without this they would put their working folder, often the repository root, first.
+os.environ["PYTHONSAFEPATH"] = "1"
 
 import numpy as np  # noqa: E402 - after the path fix above
 import pytest  # noqa: E402

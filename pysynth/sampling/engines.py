@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from ..checks import check_choice, check_int
-from ..errors import ModelFileError, ParameterError
+from ..errors import ModelFileError, ParameterError, PysynthError
 from ..modelfile import ModelFile, load_model
 
 #: program family -> class name in pysynth._engine / pysynth._engine_cuda
@@ -83,11 +84,30 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
                 f"device='cuda': the CUDA engine does not run the {mf.family!r} family; "
                 "use device='cpu'"
             )
-    from .. import _engine
-
+    _engine = compiled_engine()
     if cls_name is None or not hasattr(_engine, cls_name):
         return None
     return _construct(getattr(_engine, cls_name), mf, program_json, threads)
+
+
+def compiled_engine():
+    """The compiled CPU engine module ``pysynth._engine``, or a clear error without it.
+
+    It is missing when pysynth is imported from its source folder instead of from an
+    installation (``python -m pysynth`` run in a clone of the repository puts the clone first
+    on ``sys.path``); the message says so rather than showing a bare ImportError.
+    """
+    try:
+        from .. import _engine
+    except ImportError:
+        import pysynth
+
+        raise PysynthError(
+            f"pysynth's compiled engine is missing from {Path(pysynth.__file__).parent}: this "
+            "is the source folder, not an installation. Install it (pip install . or "
+            "pip install -e .) and run from another folder, or use the `pysynth` command"
+        ) from None
+    return _engine
 
 
 def _construct(cls, mf: ModelFile, program_json: str, *args):

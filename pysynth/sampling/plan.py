@@ -61,8 +61,9 @@ class Plan:
                 prime=self.prime, cond=self.cond, chunk=chunk, callback=deliver,
             )
             return
-        from .. import _engine
+        from .engines import compiled_engine
 
+        _engine = compiled_engine()
         # the engine's counter-based uniforms, so a plugin family samples reproducibly too
         p = 0 if self.prime is None else self.prime.shape[1]
         u = _engine.uniforms(self.seed, streams, p, self.samples)

@@ -92,3 +92,15 @@ def test_warnings_print_as_one_line_without_source(capsys):
         warnings.showwarning = original
     err = capsys.readouterr().err
     assert err == "pysynth train: warning: no validation clips\n"
+
+
+def test_a_missing_compiled_engine_is_a_clear_error(monkeypatch):
+    # what `python -m pysynth` in a clone of the repository meets: the source folder first on
+    # sys.path, and no compiled module in it
+    from pysynth.errors import PysynthError
+    from pysynth.sampling.engines import compiled_engine
+
+    monkeypatch.setitem(sys.modules, "pysynth._engine", None)
+    monkeypatch.delattr(pysynth, "_engine", raising=False)
+    with pytest.raises(PysynthError, match=r"compiled engine is missing.*not an installation"):
+        compiled_engine()
