@@ -25,25 +25,6 @@ def _check_sr(sr: int | None, name: str = "sr") -> None:
         check_int(sr, name, lo=100, hi=768_000)
 
 
-def info(path: str | os.PathLike) -> tuple[int, int, int]:
-    """Return ``(sample_rate, channels, frames)`` of an audio file without decoding it.
-
-    Raises
-    ------
-    AudioFileError
-        If the file is missing, empty, or not a readable audio file.
-    """
-    import soundfile as sf
-
-    path = Path(path)
-    _check_readable(path)
-    try:
-        i = sf.info(str(path))
-    except Exception as exc:
-        raise AudioFileError(f"{path}: not a readable audio file ({_short(exc)})") from None
-    return int(i.samplerate), int(i.channels), int(i.frames)
-
-
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
@@ -226,11 +207,3 @@ def level_table(levels: int = 256, kind: str = "mu-law") -> np.ndarray:
     """The audio value of every index, float32 of shape ``(levels,)``: what the engine uses."""
     return dequantize(np.arange(levels), levels, kind)
 
-
-def index_to_unit(q: np.ndarray, levels: int) -> np.ndarray:
-    """Scale indices linearly to [-1, 1] (``2 q/(levels-1) - 1``), whatever the quantization.
-
-    This is how SampleRNN's frame tiers see past samples as real-valued input; it is
-    defined once here so Keras, the numpy reference and the engine agree.
-    """
-    return linear_decode(q, levels)
