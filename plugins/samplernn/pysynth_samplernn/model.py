@@ -195,12 +195,6 @@ class SampleRNNModel(keras.Model):
             reset = ops.ones((ops.shape(q)[0],))
         return self._forward(q, reset, carry=carry)
 
-    def reset_kept_states(self) -> None:
-        """Zero the carried states (they are ignored anyway where ``reset`` is 1)."""
-        for tier in self.kept:
-            for v in tier:
-                v.assign(ops.zeros(v.shape))
-
     def get_config(self):
         return {"config": self.config.to_dict(), "name": self.name}
 
