@@ -20,6 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from pysynth.audio import quantize
+from pysynth.checks import check_int
 from pysynth.errors import DatasetError, ParameterError
 
 from .config import SampleRNNConfig, make_config
@@ -134,8 +135,7 @@ def dataset(
             f"batch_size={b} differs from the samplernn config's batch_size="
             f"{config.batch_size}; set batch_size once (it configures both)"
         )
-    if not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise ParameterError(f"steps must be a positive integer, got {steps!r}")
+    steps = check_int(steps, "steps", lo=1, owner="samplernn")
     if clips is None:
         clips = load_clips(ds, config, split)
     seqs = [np.asarray(c, dtype=np.int32) for c in clips]
