@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from pysynth.arch import ReferenceModel
+from pysynth.checks import check_int
 from pysynth.errors import ParameterError
 
 from .config import (
@@ -126,8 +127,7 @@ class WaveNetReference(ReferenceModel):
 
     # -- one sample at a time ------------------------------------------------------------
     def start(self, batch: int, cond: np.ndarray | None = None) -> WaveNetState:
-        if not isinstance(batch, (int, np.integer)) or batch < 1:
-            raise ParameterError(f"batch must be an integer >= 1, got {batch!r}")
+        batch = check_int(batch, "batch", lo=1, owner="wavenet")
         cond = self._check_cond(batch, cond)
         queues = [np.zeros((batch, (self.k - 1) * d + 1, self.r)) for d in self.dilations]
         cond_bias = None if cond is None else [lay["cond"][cond] for lay in self._layers]
