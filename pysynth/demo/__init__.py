@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..checks import check_number
 from .output import Reporter, prepare_out, write_broken_inputs
 
 
@@ -99,8 +99,7 @@ def demo(
 
     from .corpus import make_corpus
 
-    if not (minutes > 0):
-        raise ParameterError(f"minutes must be > 0, got {minutes!r}")
+    minutes = check_number(minutes, "minutes", lo=0, lo_open=True, owner="demo")
     out = Path(out)
     s = settings(quick=quick, minutes=minutes)
     prepare_out(out)
