@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-
+from ..checks import is_int
 from ..errors import ParameterError, PysynthError
 from .config import get_architecture
 from .run import checkpoint_name, load_checkpoint, read_run_config, read_state
@@ -18,7 +17,7 @@ def _chosen_epoch(state: dict, checkpoint: str | int) -> int:
         return state["best_epoch"] or state["epoch"]
     if checkpoint == "last":
         return state["epoch"]
-    if isinstance(checkpoint, (int, np.integer)) and not isinstance(checkpoint, bool):
+    if is_int(checkpoint):
         return int(checkpoint)
     raise ParameterError(f"checkpoint must be 'best', 'last' or an epoch, got {checkpoint!r}")
 
