@@ -29,8 +29,9 @@ def add_parser(sub):
     p = sub.add_parser(
         "train",
         help="train an architecture (wavenet, samplernn, plugins) on a dataset",
-        description="Train on the dataset's train split (random windows) and score the "
-        "validation split every epoch (NLL in bits per sample). RUN gets config.json, "
+        description="Train on the dataset's train split (random windows for WaveNet, "
+        "consecutive chunks of each clip for SampleRNN) and score the validation split every "
+        "epoch (NLL in bits per sample). RUN gets config.json, "
         "state.json, history.csv, checkpoints/ (last K and best), logs/ (TensorBoard) and "
         "samples/epoch-NNN/. Hyperparameters: --preset, then --config FILE, then --set "
         "key=value (architecture or training keys; see docs/training.md).",
