@@ -26,7 +26,7 @@ import numpy as np
 
 from .checks import check_choice, check_int
 from .errors import DatasetError, ParameterError
-from .files import atomic_write_bytes
+from .files import atomic_write_bytes, write_json
 
 FORMAT = "pysynth-dataset"
 VERSION = 1
@@ -187,7 +187,7 @@ def write_dataset(
         check_choice(c.split, "split", SPLITS, owner=f"clip {c.id!r}")
     info = {"format": FORMAT, "version": VERSION, **info}
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(root / INFO, (json.dumps(info, indent=2) + "\n").encode("utf-8"))
+    write_json(root / INFO, info, sort_keys=False)
     if rejects is not None:
         atomic_write_bytes(root / REJECTS, _jsonl(rejects))
     atomic_write_bytes(root / MANIFEST, _jsonl(c.to_dict() for c in clips))
