@@ -23,6 +23,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ...checks import check_number
+
 
 class Rejected(Exception):
     """Raised by a curator to reject the segment (or, from decode, the whole file).
@@ -161,3 +163,23 @@ def frame_rms_db(y: np.ndarray, frame: int) -> np.ndarray:
     if pad:  # mean over the real samples only
         power[-1] *= frame / (frame - pad)
     return 10.0 * np.log10(np.maximum(power, 1e-20))
+
+
+def check_levels(owner: str, rel_name: str, rel_db: float, floor_db: float,
+                 frame_seconds: float) -> None:
+    """Check the parameters of :func:`loud_frames` (trim and split_silence)."""
+    check_number(rel_db, rel_name, lo=0, lo_open=True, owner=owner)
+    check_number(floor_db, "floor_db", hi=0, owner=owner)
+    check_number(frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True, owner=owner)
+
+
+def loud_frames(seg: Segment, frame_seconds: float, rel_db: float, floor_db: float,
+                what: str) -> tuple[int, np.ndarray]:
+    """The frame length in samples and the boolean mask of the frames of ``seg`` that are
+    not silence (trim and split_silence); :class:`Rejected` ``silent`` if there are none."""
+    frame = max(1, round(frame_seconds * seg.sr))
+    db = frame_rms_db(seg.y, frame)
+    loud = (db >= db.max() - rel_db) & (db >= floor_db) if len(db) else np.zeros(0, dtype=bool)
+    if not loud.any():
+        raise Rejected("silent", f"nothing above the {what} threshold")
+    return frame, loud

@@ -12,8 +12,7 @@ import numpy as np
 
 from ...checks import check_number
 from ...registry import curators
-from .base import Curator, Rejected, Segment
-from .trim import check_levels, loud_frames
+from .base import Curator, Rejected, Segment, check_levels, loud_frames
 
 
 @curators.register("split_silence")

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...checks import check_number
 from ...registry import curators
-from .base import Curator, Rejected, Segment, frame_rms_db
+from .base import Curator, Segment, check_levels, loud_frames
 
 
 @curators.register("trim")
@@ -48,23 +47,3 @@ class Trim(Curator):
         out = seg.sub(start, stop)
         out.meta["trimmed"] = [start / seg.sr, (len(seg.y) - stop) / seg.sr]
         return [out]
-
-
-def check_levels(owner: str, rel_name: str, rel_db: float, floor_db: float,
-                 frame_seconds: float) -> None:
-    """Check the parameters of :func:`loud_frames` (shared with split_silence)."""
-    check_number(rel_db, rel_name, lo=0, lo_open=True, owner=owner)
-    check_number(floor_db, "floor_db", hi=0, owner=owner)
-    check_number(frame_seconds, "frame_seconds", lo=0, hi=1, lo_open=True, owner=owner)
-
-
-def loud_frames(seg: Segment, frame_seconds: float, rel_db: float, floor_db: float,
-                what: str) -> tuple[int, np.ndarray]:
-    """The frame length in samples and the boolean mask of the frames of ``seg`` that are
-    not silence (shared with split_silence); :class:`Rejected` ``silent`` if there are none."""
-    frame = max(1, round(frame_seconds * seg.sr))
-    db = frame_rms_db(seg.y, frame)
-    loud = (db >= db.max() - rel_db) & (db >= floor_db) if len(db) else np.zeros(0, dtype=bool)
-    if not loud.any():
-        raise Rejected("silent", f"nothing above the {what} threshold")
-    return frame, loud
