@@ -45,6 +45,17 @@ def check_config_keys(keys, known, *, owner: str) -> None:
     )
 
 
+def current_names(values: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
+    """``values`` with old key names (``aliases``: old -> current, an architecture's
+    ``config_aliases``) renamed; a value given under its current name wins."""
+    values = dict(values)
+    for old, new in aliases.items():
+        if old in values:
+            value = values.pop(old)
+            values.setdefault(new, value)
+    return values
+
+
 def make_config(config_class: type, overrides=None, *, preset: str | None = None,
                 presets: dict[str, dict[str, Any]], owner: str,
                 aliases: dict[str, str] | None = None):
@@ -71,12 +82,7 @@ def make_config(config_class: type, overrides=None, *, preset: str | None = None
                 f"unknown {owner} preset {preset!r}{hint}; known: {', '.join(sorted(presets))}"
             )
         values.update(presets[preset])
-    overrides = dict(overrides or {})
-    for old, new in (aliases or {}).items():
-        if old in overrides:
-            value = overrides.pop(old)
-            overrides.setdefault(new, value)
-    values.update(overrides)
+    values.update(current_names(overrides or {}, aliases or {}))
     check_config_keys(values, {f.name for f in dataclasses.fields(config_class)}, owner=owner)
     return _validated(config_class(**values))
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..arch import check_config_keys
+from ..arch import check_config_keys, current_names
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import read_json_or_yaml
@@ -123,17 +123,6 @@ def _flatten(values: dict[str, Any]) -> dict[str, Any]:
         flat.update(values.get("train") or {})
         return flat
     return dict(values)
-
-
-def current_names(values: dict[str, Any], aliases: dict[str, str]) -> dict[str, Any]:
-    """``values`` with old key names (``aliases``: old -> current, an architecture's
-    ``config_aliases``) renamed; a value given under its current name wins."""
-    values = dict(values)
-    for old, new in aliases.items():
-        if old in values:
-            value = values.pop(old)
-            values.setdefault(new, value)
-    return values
 
 
 def resolve_config(
