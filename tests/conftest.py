@@ -54,19 +54,6 @@ def make_dataset(root, clips, *, sr: int = SR, info: dict | None = None, rejects
     return root
 
 
-def tones_dataset(root, *, seconds: float = 1.0, sr: int = SR, labels: bool = True):
-    """Four sine clips, 200 Hz ("low") and 500 Hz ("high"), one of each in train and in
-    validation: a signal both model families learn exactly in a few epochs."""
-    clips = []
-    for i, (split, label) in enumerate(
-        [("train", "low"), ("train", "high"), ("validation", "low"), ("validation", "high")]
-    ):
-        freq = 200.0 if label == "low" else 500.0
-        clips.append((f"c{i}", make_sine(freq, sr=sr, seconds=seconds, amp=0.6), split,
-                      label if labels else None))
-    return make_dataset(root, clips, sr=sr)
-
-
 @pytest.fixture(scope="session")
 def sine():
     """The :func:`make_sine` function (fixtures are how test modules share helpers here).
@@ -83,8 +70,13 @@ def dataset_of():
 
 @pytest.fixture(scope="session")
 def tones(tmp_path_factory):
-    """A session-wide :func:`tones_dataset` (1 s clips at 16 kHz). Read-only: copy it to change it."""
-    return tones_dataset(tmp_path_factory.mktemp("tones") / "dataset")
+    """Four sine clips, 200 Hz ("low") and 500 Hz ("high"), one of each in train and in
+    validation (1 s at 16 kHz): a signal both model families learn exactly in a few epochs.
+    The contract harness's resume check writes the same clips, 0.5 s at 8 kHz. Session-wide
+    and read-only: copy it to change it."""
+    from pysynth.contract import write_tones_dataset
+
+    return write_tones_dataset(tmp_path_factory.mktemp("tones") / "dataset", sr=SR, seconds=1.0)
 
 
 # -- tiny trained runs ----------------------------------------------------------------------
