@@ -202,6 +202,10 @@ class Architecture:
         family's tensor table, docs/architecture.md)."""
         raise NotImplementedError
 
+    def exported_parameters(self, config) -> int:
+        """How many numbers a model file of this config holds (for :meth:`describe`)."""
+        return int(sum(int(np.prod(s)) for s in self.tensor_shapes(self.program(config)).values()))
+
     def random_program(self, config, *, seed: int = 0) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(program, tensors)`` with random weights of the declared shapes: what the
         contract harness (:mod:`pysynth.contract`) tests the reference and the engine on."""

@@ -62,11 +62,10 @@ class SampleRNN(Architecture):
     presets = PRESETS
 
     def describe(self, config: SampleRNNConfig) -> dict[str, Any]:
-        shapes = tensor_shapes(program_from_config(config))
         return {
             "tiers": len(config.frame_sizes) + 1,
             "frame_sizes": list(config.frame_sizes),
-            "exported_parameters": int(sum(int(np.prod(s)) for s in shapes.values())),
+            "exported_parameters": self.exported_parameters(config),
             "seq_len": config.seq_len,
         }
 

@@ -73,8 +73,7 @@ class WaveNet(Architecture):
             "layers": len(config.dilations),
         }
         if config.conditioning_classes >= 0:
-            shapes = tensor_shapes(program_from_config(config))
-            info["exported_parameters"] = int(sum(int(np.prod(s)) for s in shapes.values()))
+            info["exported_parameters"] = self.exported_parameters(config)
         return info
 
     def conditioning_classes(self, config: WaveNetConfig) -> int:
