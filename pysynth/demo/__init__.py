@@ -134,36 +134,37 @@ def demo(
                                      overrides, s, per_model, seed)
         models[arch] = {"epochs": result["epochs"], "val_nll_bits": result["best_val_nll_bits"]}
 
+    loaded = {}  # each model file read and verified once, for sampling and both scores
     with rep.step("exporting both models"):
         for arch in models:
             path = pysynth.export(out / "runs" / arch, out / "models" / f"{arch}.pysynth")
             models[arch]["model"] = str(path)
-
+            loaded[arch] = pysynth.load_model(path)
 
     with rep.step(f"sampling {s.n_samples} variations of {s.sample_seconds:g} s from each"):
         for arch, info in models.items():
             t0 = time.perf_counter()
-            y = pysynth.sample(info["model"], n=s.n_samples, seconds=s.sample_seconds, seed=seed)
+            y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed)
             wall = time.perf_counter() - t0
             gen = out / "generated"
             for i, clip in enumerate(y):
                 pysynth.audio.save(gen / f"{arch}-{i:02d}.wav", clip, 16000)
             info["generated"] = str(gen / f"{arch}-*.wav")
             info["realtime_factor"] = (s.n_samples * s.sample_seconds) / wall
-            info["generated_nll_bits"] = float(np.mean(pysynth.score(info["model"], y)))
+            info["generated_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], y)))
 
     with rep.step("placing the generated clips on the dataset's map"):
         pysynth.map(out / "dataset-aug", html=out / "map-generated.html",
-                          png=out / "map-generated.png", reducer=s.reducer, seed=seed,
+                    png=out / "map-generated.png", reducer=s.reducer, seed=seed,
                     overlay=out / "generated", csv_path=out / "neighbours.csv")
 
     with rep.step("scoring the validation clips with each model"):
         from ..dataset import Dataset
 
         ds = Dataset.open(out / "dataset")
-        val = [ds.load(c) for c in ds.clips("validation")] or [ds.load(c) for c in ds.clips()][:4]
-        for info in models.values():
-            info["validation_nll_bits"] = float(np.mean(pysynth.score(info["model"], val)))
+        val = [ds.load(c) for c in ds.clips("validation")] or [ds.load(c) for c in ds.clips()[:4]]
+        for arch, info in models.items():
+            info["validation_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], val)))
 
     summary["models"] = models
     summary["map"] = str((out / "map.html").resolve())
