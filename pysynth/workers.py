@@ -24,7 +24,7 @@ def run_jobs(
     unit: str,
     total: int | None = None,
     advance: Callable[[Any], int] = lambda result: 1,
-    postfix: Callable[[Any], dict] | None = None,
+    counts: Callable[[Any], dict[str, int]] | None = None,
     warm_up: Callable[[], None] | None = None,
 ) -> list[Any]:
     """Return ``[fn(*job) for job in jobs]``, computed by up to ``workers`` processes.
@@ -42,9 +42,9 @@ def run_jobs(
         number of jobs.
     advance : callable
         How far one result moves the bar (e.g. the number of clips it made).
-    postfix : callable, optional
-        Called with the list of results so far (finished ones only), returns the bar's
-        postfix fields (e.g. ``{"clips": 12}``).
+    counts : callable, optional
+        Called with each result as it finishes; returns counts (e.g. ``{"clips": 3}``) that
+        are added up and shown after the bar (``clips=12``).
     warm_up : callable, optional
         Called once in this process before forking workers, so that lazy imports and JIT
         compilation happen once and the workers inherit them.
@@ -54,13 +54,14 @@ def run_jobs(
     bar = tqdm(total=len(jobs) if total is None else total, desc=desc, unit=unit,
                file=sys.stderr, disable=not progress, dynamic_ncols=True)
     results: list[Any] = [None] * len(jobs)
-    done: list[Any] = []
+    totals: dict[str, int] = {}
 
     def finished(i: int, result: Any) -> None:
         results[i] = result
-        done.append(result)
-        if postfix is not None:
-            bar.set_postfix(postfix(done), refresh=False)
+        if counts is not None:
+            for key, value in counts(result).items():
+                totals[key] = totals.get(key, 0) + value
+            bar.set_postfix(totals, refresh=False)
         bar.update(advance(result))
 
     try:

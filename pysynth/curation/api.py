@@ -15,7 +15,7 @@ from ..workers import run_jobs
 from .curators.cut import Cut
 from .inputs import as_list, find_inputs
 from .output import check_out, steps_info, write_output
-from .per_file import FileResult, curate_file
+from .per_file import curate_file
 from .recipe import UNSET, build_pipeline, default_steps, load_recipe
 from .results import collect, reject_lines
 from .summary import CurateSummary, summarize
@@ -138,7 +138,7 @@ def curate(
 
     results = run_jobs(curate_file, [(item, pipeline, str(clips_dir)) for item in inputs],
                        workers=workers, progress=progress, desc="curate", unit="file",
-                       postfix=_clip_count())
+                       counts=lambda r: {"clips": len(r.clips)})
     clips, file_lines, clip_lines = collect(results, pipeline, out)
     summary = summarize(out, results, clips, file_lines, clip_lines)
     cut = next((c for c in pipeline if isinstance(c, Cut)), None)
@@ -154,16 +154,3 @@ def curate(
     }
     write_output(out, clips, info, reject_lines(file_lines, clip_lines))
     return summary
-
-
-def _clip_count():
-    """The progress bar's postfix: clips written so far (counted once per finished file)."""
-    seen, clips = 0, 0
-
-    def postfix(done: list[FileResult]) -> dict[str, int]:
-        nonlocal seen, clips
-        clips += sum(len(r.clips) for r in done[seen:])
-        seen = len(done)
-        return {"clips": clips}
-
-    return postfix

@@ -59,7 +59,7 @@ def test_two_workers_keep_the_order_of_the_jobs(bar):
     jobs = [(0, 1.0), (1, 0.0), (2, 0.0), (3, 0.0)]
     finished: list[int] = []
     results = run_jobs(_slow_square, jobs, workers=2, progress=False, desc="t", unit="job",
-                       postfix=lambda done: finished.append(done[-1][0]) or {})
+                       counts=lambda result: finished.append(result[0]) or {})
     assert finished[-1] == 0  # finishing order: the slow job last...
     assert [r[0] for r in results] == [0, 1, 4, 9]  # ...results: the order of the jobs
     assert os.getpid() not in {r[1] for r in results}  # they ran in other processes
@@ -77,7 +77,7 @@ def test_progress_total_and_steps(bar, workers):
     jobs = [(x, 0.0) for x in range(5)]
     run_jobs(_slow_square, jobs, workers=workers, progress=True, desc="curate", unit="file",
              total=20, advance=lambda result: 4,
-             postfix=lambda done: {"done": len(done)})
+             counts=lambda result: {"done": 1})
     (b,) = bar
     assert (b.total, b.desc, b.unit, b.disable) == (20, "curate", "file", False)
     assert b.steps == [4] * 5
