@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <string>
@@ -226,6 +227,23 @@ inline py::array_t<int32_t, py::array::c_style> take_prime(py::object obj, int l
   return prime;
 }
 
+// Copy a (b, len) row-major block of generated indices into columns [offset, offset + len)
+// of the (b, n) result of a generate() call.
+inline void copy_block(int32_t* dst, int64_t n, const int32_t* block, int b, int64_t len,
+                       int64_t offset) {
+  for (int i = 0; i < b; ++i)
+    std::memcpy(dst + static_cast<size_t>(i) * n + offset, block + static_cast<size_t>(i) * len,
+                sizeof(int32_t) * len);
+}
+
+// A (b, len) block of generated indices as a new int32 array, for a generate() callback
+// (the engine reuses its block, so the callback gets a copy). Needs the GIL.
+inline py::array_t<int32_t> block_array(const int32_t* block, int b, int64_t len) {
+  py::array_t<int32_t> arr({static_cast<py::ssize_t>(b), static_cast<py::ssize_t>(len)});
+  std::memcpy(arr.mutable_data(), block, sizeof(int32_t) * b * len);
+  return arr;
+}
+
 // Ctrl-C and other pending signals abort a long computation between slices of work
 // (called with the GIL released; takes it for the check).
 inline void check_signals() {
@@ -286,10 +304,6 @@ inline SampleRNNProgram parse_samplernn_program(const std::string& json) {
   p.mlp_layers = program_int(d, "mlp_layers", 0, big);
   return p;
 }
-
-}  // namespace pysynth
-
-namespace pysynth {
 
 // The tensor table of a program of `family` as {name: shape tuple}, in table order: what
 // _engine.tensor_table returns, so tests can hold the plugins' tensor_shapes to it.

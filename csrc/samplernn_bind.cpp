@@ -7,8 +7,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <cstring>
 #include <memory>
+#include <vector>
 
 #include "boundary.h"
 #include "samplernn.h"
@@ -37,35 +37,11 @@ class PySampleRNN {
   const SampleRNNEngine& eng() const { return *engine_; }
 
   py::array_t<float> logits(const py::object& q_obj, const py::object& cond) const {
-    reject_cond(cond);
-    auto q = take_indices(q_obj, "q", 2, eng().program().levels);
-    const int B = static_cast<int>(q.shape(0));
-    const int64_t T = q.shape(1);
-    const int Q = eng().program().levels;
-    py::array_t<float> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(T),
-                            static_cast<py::ssize_t>(Q)});
-    const int32_t* qd = q.data();
-    float* od = out.mutable_data();
-    {
-      py::gil_scoped_release release;
-      eng().score(qd, B, T, od, nullptr);
-    }
-    return out;
+    return score(q_obj, cond, true);
   }
 
   py::array_t<float> nll(const py::object& q_obj, const py::object& cond) const {
-    reject_cond(cond);
-    auto q = take_indices(q_obj, "q", 2, eng().program().levels);
-    const int B = static_cast<int>(q.shape(0));
-    const int64_t T = q.shape(1);
-    py::array_t<float> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(T)});
-    const int32_t* qd = q.data();
-    float* od = out.mutable_data();
-    {
-      py::gil_scoped_release release;
-      eng().score(qd, B, T, nullptr, od);
-    }
-    return out;
+    return score(q_obj, cond, false);
   }
 
   py::object generate(long long n, const py::object& streams_obj, const py::object& seed_obj,
@@ -89,19 +65,11 @@ class PySampleRNN {
     }
     int64_t done = 0;
     auto emit = [&](const int32_t* block, int nb, int64_t len) {
-      if (rd) {
-        for (int b = 0; b < nb; ++b)
-          std::memcpy(rd + static_cast<size_t>(b) * n + done, block + static_cast<size_t>(b) * len,
-                      sizeof(int32_t) * len);
-      }
+      if (rd) pysynth::copy_block(rd, n, block, nb, len, done);
       done += len;
       py::gil_scoped_acquire acquire;
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-      if (has_cb) {
-        py::array_t<int32_t> out({static_cast<py::ssize_t>(nb), static_cast<py::ssize_t>(len)});
-        std::memcpy(out.mutable_data(), block, sizeof(int32_t) * nb * len);
-        callback(out);
-      }
+      if (has_cb) callback(pysynth::block_array(block, nb, len));
     };
     {
       py::gil_scoped_release release;
@@ -112,6 +80,25 @@ class PySampleRNN {
   }
 
  private:
+  // Teacher-forced logits (B, T, Q), or with want_logits false the NLL in bits (B, T).
+  py::array_t<float> score(const py::object& q_obj, const py::object& cond,
+                           bool want_logits) const {
+    reject_cond(cond);
+    auto q = take_indices(q_obj, "q", 2, eng().program().levels);
+    const int B = static_cast<int>(q.shape(0));
+    const int64_t T = q.shape(1);
+    std::vector<py::ssize_t> shape = {B, static_cast<py::ssize_t>(T)};
+    if (want_logits) shape.push_back(eng().program().levels);
+    py::array_t<float> out(shape);
+    const int32_t* qd = q.data();
+    float* od = out.mutable_data();
+    {
+      py::gil_scoped_release release;
+      eng().score(qd, B, T, want_logits ? od : nullptr, want_logits ? nullptr : od);
+    }
+    return out;
+  }
+
   std::unique_ptr<SampleRNNEngine> engine_;
 };
 

@@ -11,7 +11,6 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
-#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -60,8 +59,7 @@ class WaveNetBinding {
       py::array_t<int32_t> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(n)});
       int32_t* dst = out.mutable_data();
       BlockSink sink = [dst, n](const int32_t* block, int b, int64_t len, int64_t offset) {
-        for (int i = 0; i < b; ++i)
-          std::memcpy(dst + i * n + offset, block + i * len, sizeof(int32_t) * len);
+        copy_block(dst, n, block, b, len, offset);
       };
       {
         py::gil_scoped_release nogil;
@@ -74,10 +72,8 @@ class WaveNetBinding {
     PyObject* cb = callback.ptr();
     BlockSink sink = [cb](const int32_t* block, int b, int64_t len, int64_t) {
       py::gil_scoped_acquire gil;
-      py::array_t<int32_t> arr({static_cast<py::ssize_t>(b), static_cast<py::ssize_t>(len)});
-      std::memcpy(arr.mutable_data(), block, sizeof(int32_t) * b * len);
       py::handle fn(cb);
-      fn(arr);
+      fn(block_array(block, b, len));
     };
     {
       py::gil_scoped_release nogil;
