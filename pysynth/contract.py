@@ -42,26 +42,17 @@ def _skip_without_tensorflow() -> None:
 def write_tones_dataset(root, *, sr: int = 8000, seconds: float = 0.5):
     """A dataset folder of four sine clips (200 Hz "low", 500 Hz "high"; one of each in the
     train and validation splits): what the resume check trains on. Returns ``root``."""
-    from pathlib import Path
+    from .dataset import write_clips
 
-    from .audio import load, save
-    from .dataset import Clip, audio_checksum, write_dataset
-
-    root = Path(root)
     t = np.arange(round(sr * seconds)) / sr
-    records = []
+    clips = []
     for i, (split, label) in enumerate(
         [("train", "low"), ("train", "high"), ("validation", "low"), ("validation", "high")]
     ):
         freq = 200.0 if label == "low" else 500.0
-        rel = f"clips/c{i}.wav"
-        save(root / rel, (0.6 * np.sin(2 * np.pi * freq * t)).astype(np.float32), sr)
-        decoded, _ = load(root / rel)
-        records.append(Clip(id=f"c{i}", path=rel, source=f"{label}/c{i}.wav", offset=0.0,
-                            duration=seconds, split=split, checksum=audio_checksum(decoded),
-                            label=label))
-    write_dataset(root, records, {"sample_rate": sr})
-    return root
+        y = (0.6 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+        clips.append((f"c{i}", y, split, label))
+    return write_clips(root, clips, sr=sr)
 
 
 class ArchitectureContract:

@@ -193,6 +193,34 @@ def write_dataset(
     atomic_write_bytes(root / MANIFEST, _jsonl(c.to_dict() for c in clips))
 
 
+def write_clips(
+    root: str | os.PathLike,
+    clips,
+    *,
+    sr: int,
+    info: dict[str, Any] | None = None,
+    rejects: list[dict[str, Any]] | None = None,
+) -> Path:
+    """Write a dataset folder from audio in memory: ``clips`` are ``(id, y, split, label)``
+    tuples (``label`` may be None). Each clip is saved as 16-bit WAV under ``clips/`` and its
+    checksum taken from the decoded file, exactly as curate does; then :func:`write_dataset`.
+    Returns ``root``. For tests, examples and scripts that make their own sounds.
+    """
+    from .audio import load, save
+
+    root = Path(root)
+    records = []
+    for cid, y, split, label in clips:
+        rel = f"{CLIPS_DIR}/{cid}.wav"
+        save(root / rel, y, sr)
+        decoded, _ = load(root / rel)
+        records.append(Clip(id=cid, path=rel, source=f"{label or 'src'}/{cid}.wav", offset=0.0,
+                            duration=len(y) / sr, split=split, checksum=audio_checksum(decoded),
+                            label=label))
+    write_dataset(root, records, {"sample_rate": sr, **(info or {})}, rejects=rejects)
+    return root
+
+
 class Dataset:
     """A curated dataset folder, opened for reading.
 

@@ -33,25 +33,11 @@ def make_sine(freq: float = 440.0, *, sr: int = SR, seconds: float = 0.5, amp: f
 
 
 def make_dataset(root, clips, *, sr: int = SR, info: dict | None = None, rejects=None):
-    """Write a dataset folder from ``clips``: ``(id, y, split, label)`` tuples (label may be
-    None). Each clip is saved as 16-bit WAV and its checksum taken from the decoded file,
-    exactly as curate does. Returns ``root``."""
-    from pathlib import Path
+    """:func:`pysynth.dataset.write_clips`: a dataset folder from ``(id, y, split, label)``
+    tuples, 16 kHz unless ``sr`` says otherwise. Returns ``root``."""
+    from pysynth.dataset import write_clips
 
-    from pysynth.audio import load, save
-    from pysynth.dataset import Clip, audio_checksum, write_dataset
-
-    root = Path(root)
-    records = []
-    for cid, y, split, label in clips:
-        rel = f"clips/{cid}.wav"
-        save(root / rel, y, sr)
-        decoded, _ = load(root / rel)
-        records.append(Clip(id=cid, path=rel, source=f"{label or 'src'}/{cid}.wav", offset=0.0,
-                            duration=len(y) / sr, split=split, checksum=audio_checksum(decoded),
-                            label=label))
-    write_dataset(root, records, {"sample_rate": sr, **(info or {})}, rejects=rejects)
-    return root
+    return write_clips(root, clips, sr=sr, info=info, rejects=rejects)
 
 
 @pytest.fixture(scope="session")
