@@ -17,9 +17,9 @@ namespace py = pybind11;
 #endif
 
 namespace pysynth {
-void bind_wavenet(py::module_& m);
+void bind_wavenet(py::module_& m);    // wavenet_bind.cpp
+void bind_samplernn(py::module_& m);  // samplernn_bind.cpp
 }  // namespace pysynth
-void bind_samplernn(py::module_& m);  // csrc/samplernn_bind.cpp
 
 namespace {
 // A trivial check that the module was built and loads: sums 0..n-1 in C++.
@@ -41,5 +41,5 @@ PYBIND11_MODULE(_engine, m) {
         "The tensors a program of the family needs, {name: shape}, in the engine's order "
         "(validates the program like the engine constructors).");
   pysynth::bind_wavenet(m);
-  bind_samplernn(m);
+  pysynth::bind_samplernn(m);
 }

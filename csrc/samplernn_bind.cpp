@@ -104,6 +104,8 @@ class PySampleRNN {
 
 }  // namespace
 
+namespace pysynth {
+
 void bind_samplernn(py::module_& m) {
   py::class_<PySampleRNN>(m, "SampleRNNEngine",
                           "Compiled CPU sampler for 'samplernn' programs (docs/architecture.md).")
@@ -129,3 +131,5 @@ void bind_samplernn(py::module_& m) {
            "Generate n new samples per stream after the (teacher-forced) prime; int32 (B, n), "
            "or None when each completed block is passed to callback instead.");
 }
+
+}  // namespace pysynth
