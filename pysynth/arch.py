@@ -242,3 +242,15 @@ class Architecture:
     def reference(self, program: dict[str, Any], tensors: dict[str, np.ndarray]) -> ReferenceModel:
         """Return the numpy reference model for an exported program."""
         raise NotImplementedError
+
+
+def get_architecture(arch) -> Architecture:
+    """The architecture instance for a registry name, a class or an instance (passed
+    through): registries and config files may hold any of the three."""
+    if isinstance(arch, str):
+        from .registry import architectures
+
+        arch = architectures.get(arch)
+    if isinstance(arch, type):
+        arch = arch()
+    return arch

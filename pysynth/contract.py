@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .arch import Architecture, ReferenceModel
+from .arch import Architecture, ReferenceModel, get_architecture
 
 
 def _skip_without_tensorflow() -> None:
@@ -78,7 +78,7 @@ class ArchitectureContract:
 
     # -- helpers ----------------------------------------------------------------------------
     def architecture(self) -> Architecture:
-        return self.arch() if isinstance(self.arch, type) else self.arch
+        return get_architecture(self.arch)
 
     def sequences(self, config, levels: int, seed: int = 0):
         """Random ``q (batch, length)`` and, for a conditioned config, class ids ``cond``."""
@@ -181,9 +181,8 @@ class ArchitectureContract:
             "import json, sys\n"
             "sys.modules['tensorflow'] = None; sys.modules['keras'] = None\n"
             f"import {type(arch).__module__.split('.')[0]}\n"
-            "from pysynth.registry import architectures\n"
-            f"arch = architectures.get({arch.name!r})\n"
-            "arch = arch() if isinstance(arch, type) else arch\n"
+            "from pysynth.arch import get_architecture\n"
+            f"arch = get_architecture({arch.name!r})\n"
             f"cfg = arch.make_config(json.loads({json.dumps(overrides)!r}))\n"
             "ref = arch.reference(*arch.random_program(cfg, seed=0))\n"
             "cond = [0] if arch.conditioning_classes(cfg) > 0 else None\n"

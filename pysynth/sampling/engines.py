@@ -122,15 +122,13 @@ def _construct(cls, mf: ModelFile, program_json: str, *args):
 def reference_model(model: str | os.PathLike | ModelFile):
     """The numpy reference model of ``model`` from the architecture whose ``family``
     matches the program's (looked up in :data:`pysynth.registry.architectures`)."""
+    from ..arch import get_architecture
     from ..registry import architectures
 
     mf = load(model)
     for entry in architectures.entries():
-        arch = entry.obj
-        if getattr(arch, "family", None) == mf.family:
-            if isinstance(arch, type):
-                arch = arch()
-            return arch.reference(mf.program, mf.tensors)
+        if getattr(entry.obj, "family", None) == mf.family:
+            return get_architecture(entry.obj).reference(mf.program, mf.tensors)
     raise ParameterError(
         f"no installed architecture plugin runs the {mf.family!r} family "
         f"(known architectures: {', '.join(architectures.names()) or 'none'})"

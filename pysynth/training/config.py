@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..arch import check_config_keys, current_names
+from ..arch import check_config_keys, current_names, get_architecture
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import read_json_or_yaml
@@ -96,17 +96,6 @@ class TrainConfig:
             setattr(self, name, check_number(getattr(self, name), name, lo=0.0, owner="train"))
         self.tensorboard = check_bool(self.tensorboard, "tensorboard", owner="train")
         return self
-
-
-def get_architecture(arch):
-    """The architecture instance for a registry name (or an instance/class passed through)."""
-    if isinstance(arch, str):
-        from ..registry import architectures
-
-        arch = architectures.get(arch)
-    if isinstance(arch, type):
-        arch = arch()
-    return arch
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..arch import get_architecture
 from ..checks import is_int
 from ..errors import ParameterError, PysynthError
-from .config import get_architecture
 from .run import checkpoint_name, load_checkpoint, read_run_config, read_state
 
 

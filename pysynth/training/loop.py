@@ -15,9 +15,10 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..arch import current_names, get_architecture
 from ..checks import check_int
 from ..errors import DatasetError, ParameterError
-from .config import TrainConfig, current_names, get_architecture, model_dict, resolve_config
+from .config import TrainConfig, model_dict, resolve_config
 from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
 
 LN2 = math.log(2.0)
