@@ -60,7 +60,6 @@ def test_quick_demo_end_to_end(tmp_path):
         assert len(wavs) == 4
         # even the quick demo's models must have learned something: 8 bits is chance
         assert 0 < info["validation_nll_bits"] < 7.8, (arch, info)
-        assert info["val_nll_bits"] < 7.8, (arch, info)  # what training reported
         # a measured figure: audio seconds over wall seconds, and tiny models run far
         # faster than real time
         assert np.isfinite(info["realtime_factor"]), info
