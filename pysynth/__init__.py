@@ -8,6 +8,7 @@ The top-level functions are the public API the CLI itself calls::
     pysynth.train("dataset-aug", arch="wavenet", run="run")
     pysynth.export("run", "model.pysynth")
     audio = pysynth.sample("model.pysynth", n=16, seconds=4.0)
+    report = pysynth.evaluate("generated/", "dataset-aug")
 
 They are imported lazily so that ``import pysynth`` is quick and never imports
 TensorFlow.
@@ -29,6 +30,7 @@ _LAZY = {
     "export": ("pysynth.training", "export"),
     "sample": ("pysynth.sampling", "sample"),
     "score": ("pysynth.sampling", "score"),
+    "evaluate": ("pysynth.evaluation", "evaluate"),
     "load_model": ("pysynth.modelfile", "load_model"),
     "save_model": ("pysynth.modelfile", "save_model"),
     "registry": ("pysynth.registry", None),

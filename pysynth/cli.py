@@ -15,7 +15,8 @@ import warnings
 from . import __version__
 from .errors import PysynthError
 
-COMMANDS = ("curate", "augment", "map", "train", "export", "sample", "score", "plugins", "demo")
+COMMANDS = ("curate", "augment", "map", "train", "export", "sample", "score", "evaluate", "plugins",
+            "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
