@@ -72,7 +72,7 @@ def tones(tmp_path_factory):
 TINY = {
     "levels": 256, "dilations": [1, 2, 4, 8], "residual_channels": 16,
     "dilation_channels": 16, "skip_channels": 32, "output_channels": 32, "seq_len": 128,
-    "batch_size": 4, "steps_per_epoch": 30, "validation_steps": 2, "learning_rate": 0.01,
+    "batch_size": 4, "steps_per_epoch": 30, "learning_rate": 0.01,
     "sample_every": 2, "sample_count": 2, "sample_seconds": 0.05, "tensorboard": False,
     "conditioning_classes": -1,
 }

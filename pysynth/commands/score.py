@@ -16,7 +16,9 @@ def add_parser(sub):
     p.add_argument("model", help="model file (from `pysynth export`)")
     p.add_argument("inputs", nargs="+",
                    help="audio files, dataset folders and/or folders of audio files")
-    p.add_argument("--cond", type=int, help="global-condition class id for every clip")
+    p.add_argument("--cond", type=int,
+                   help="global-condition class id for every clip (default for a conditioned "
+                        "model: each dataset clip's own label, through the model's labels)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default 0 = all cores)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the NLL of every clip")
@@ -39,7 +41,8 @@ def run(args) -> int:
     items = _expand(args.inputs)
     if not items:
         raise ParameterError("no clips to score")
-    bits, lengths = score_clips(model, items, cond=args.cond, device=args.device,
+    # the inputs themselves, not their files: clips of a dataset folder carry their labels
+    bits, lengths = score_clips(model, args.inputs, cond=args.cond, device=args.device,
                                 threads=args.threads)
     if args.verbose:
         for path, b in zip(items, bits):

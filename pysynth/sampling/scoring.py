@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,23 +52,68 @@ def clip_paths(path: str | os.PathLike) -> list[Path]:
     return files
 
 
-def _as_clips(audio: Any, sr: int) -> list[np.ndarray]:
-    """Audio arrays or paths (files, dataset or audio folders) -> list of 1-D float32 clips."""
+@dataclass
+class _Clip:
+    """One clip to score: its audio, its dataset label (None when it comes from no
+    dataset) and a name for messages."""
+
+    audio: np.ndarray
+    label: str | None
+    name: str
+
+
+def _as_clips(audio: Any, sr: int) -> list[_Clip]:
+    """Audio arrays or paths (files, dataset or audio folders) -> clips (1-D float32),
+    labelled when they come from a dataset folder."""
+    from ..dataset import MANIFEST, Dataset
+
     if isinstance(audio, (str, os.PathLike)):
-        return [_audio.load(p, sr=sr)[0] for p in clip_paths(audio)]
+        path = Path(audio)
+        if path.is_dir() and (path / MANIFEST).exists():
+            ds = Dataset.open(path)
+            return [_Clip(_audio.load(ds.path(c), sr=sr)[0], c.label or "", c.id)
+                    for c in ds.clips()]
+        return [_Clip(_audio.load(p, sr=sr)[0], None, str(p)) for p in clip_paths(path)]
     if isinstance(audio, np.ndarray):
         if audio.ndim == 1:
-            return [audio]
+            return [_Clip(audio, None, "0")]
         if audio.ndim == 2:
-            return list(audio)
+            return [_Clip(x, None, str(i)) for i, x in enumerate(audio)]
         raise ParameterError(f"audio must be 1-D or (clips, samples), got shape {audio.shape}")
     if isinstance(audio, Iterable):
-        clips: list[np.ndarray] = []
+        clips: list[_Clip] = []
         for item in audio:
             clips.extend(_as_clips(item, sr))
         return clips
     raise ParameterError(f"audio must be an array, a file or folder path, or a list of them, "
                          f"got {type(audio).__name__}")
+
+
+def _label_ids(clips: list[_Clip], mf: ModelFile) -> np.ndarray | None:
+    """Class ids of a conditioned model from the clips' dataset labels, mapped through
+    the model file's ``labels`` (what ``pysynth export`` stores: class id i is labels[i]);
+    None for a model that is not conditioned."""
+    classes = int(mf.program.get("conditioning_classes", 0) or 0)
+    if not classes:
+        return None
+    unlabelled = next((c for c in clips if c.label is None), None)
+    if unlabelled is not None:
+        raise ParameterError(
+            f"this model is conditioned on {classes} classes: pass cond (a class id in "
+            f"[0, {classes}) or one per clip); clip {unlabelled.name!r} comes from no "
+            "dataset folder, whose clips would use their labels' classes"
+        )
+    names = list(mf.metadata.get("labels") or [])
+    if not names:
+        raise ParameterError("this model file names no labels for its classes: pass cond "
+                             "(a class id, or one per clip)")
+    for c in clips:
+        if c.label not in names:
+            raise ParameterError(
+                f"clip {c.name!r} has label {c.label!r}, which is not one of the model's "
+                f"labels ({', '.join(map(repr, names))}); pass cond to choose its class"
+            )
+    return np.array([names.index(c.label) for c in clips], dtype=np.int32)
 
 
 def score_clips(
@@ -84,15 +130,16 @@ def score_clips(
     folders expand to their clips in manifest order).
     """
     mf = load(model)
-    clips = _as_clips(audio, mf.sample_rate)
-    if not clips:
+    items = _as_clips(audio, mf.sample_rate)
+    if not items:
         raise ParameterError("no audio to score")
-    for i, x in enumerate(clips):
-        if x.size == 0:
+    for i, c in enumerate(items):
+        if c.audio.size == 0:
             raise ParameterError(f"clip {i} is empty")
-        if not np.all(np.isfinite(x)):
+        if not np.all(np.isfinite(c.audio)):
             raise ParameterError(f"clip {i} contains NaN or infinite samples")
-    ids = cond_ids(cond, mf, len(clips))
+    ids = _label_ids(items, mf) if cond is None else cond_ids(cond, mf, len(items))
+    clips = [c.audio for c in items]
     levels, kind = quantization(mf)
     engine, ref = runner(mf, device=device, threads=threads)
     bits = np.zeros(len(clips))
@@ -131,7 +178,9 @@ def score(
         of audio files, or a list of these (see :func:`clip_paths`). Files are loaded at
         the model's sample rate; audio is quantized with the model's quantization. Each
         clip is scored from its first sample.
-    cond : int or one int per clip, for a conditioned model.
+    cond : int or one int per clip, for a conditioned model. Without it, the clips of
+        dataset folders are scored with their own labels' classes (the model file's
+        ``labels`` name them); other clips need ``cond``.
     per_clip : bool
         Return one mean NLL per clip instead of the mean over every sample.
     device, threads : as for :func:`sample`.

@@ -17,11 +17,35 @@ import numpy as np
 
 from .run import checkpoint_name, save_checkpoint, write_history, write_state
 from .samples import write_samples
+from .validation import validation_nll
+
+LN2 = math.log(2.0)
 
 
 def should_stop(epoch: int, best_epoch: int | None, patience: int) -> bool:
     """Early stopping: ``patience`` epochs (> 0) have passed without a better score."""
     return bool(patience) and best_epoch is not None and epoch - best_epoch >= patience
+
+
+class ScoreValidation(keras.callbacks.Callback):
+    """Every ``every`` epochs and after the last, put the NLL of the whole validation clips
+    in the epoch's logs (``val_nll_bits``; ``val_loss`` in nats; ``val_seconds``, what
+    scoring took), where the history, the best epoch, early stopping, TensorBoard and the
+    progress line read it (callbacks share one ``logs`` dict)."""
+
+    def __init__(self, arch, config, clips, *, every: int, epochs: int) -> None:
+        super().__init__()
+        self.arch, self.config, self.clips = arch, config, clips
+        self.every, self.epochs = every, epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if logs is None or not (done % self.every == 0 or done == self.epochs):
+            return
+        t0 = time.perf_counter()
+        bits = validation_nll(self.arch, self.model, self.config, self.clips)
+        logs.update(val_nll_bits=bits, val_loss=bits * LN2,
+                    val_seconds=round(time.perf_counter() - t0, 3))
 
 
 class EpochHistory(keras.callbacks.Callback):
@@ -37,7 +61,7 @@ class EpochHistory(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         row = {"epoch": epoch + 1}
-        for k in ("loss", "nll_bits", "val_loss", "val_nll_bits"):
+        for k in ("loss", "nll_bits", "val_loss", "val_nll_bits", "val_seconds"):
             if k in logs:
                 row[k] = float(logs[k])
         row["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
@@ -60,15 +84,16 @@ class SaveCheckpoint(keras.callbacks.Callback):
 
 
 class TrackBest(keras.callbacks.Callback):
-    """Remember the epoch with the lowest validation NLL (training NLL without validation)."""
+    """Remember the epoch with the lowest ``key`` in its logs: ``val_nll_bits``, or
+    ``nll_bits`` for a run without validation. Epochs without the key (not validated)
+    cannot be the best."""
 
-    def __init__(self, state: dict[str, Any]) -> None:
+    def __init__(self, state: dict[str, Any], key: str) -> None:
         super().__init__()
-        self.state = state
+        self.state, self.key = state, key
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        score = logs.get("val_nll_bits", logs.get("nll_bits"))
+        score = (logs or {}).get(self.key)
         score = None if score is None else float(score)
         best = self.state["best_val_nll_bits"]
         if score is not None and math.isfinite(score) and (best is None or score < best):
@@ -76,13 +101,17 @@ class TrackBest(keras.callbacks.Callback):
 
 
 class EarlyStop(keras.callbacks.Callback):
-    """Stop for good (``stopped_early``) after ``patience`` epochs without a better score."""
+    """Stop for good (``stopped_early``) after ``patience`` epochs without a better score,
+    deciding only at epochs that have one (``key`` in the logs): between validations the
+    last validated figure stands."""
 
-    def __init__(self, state: dict[str, Any], patience: int) -> None:
+    def __init__(self, state: dict[str, Any], patience: int, key: str) -> None:
         super().__init__()
-        self.state, self.patience = state, patience
+        self.state, self.patience, self.key = state, patience, key
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.key not in (logs or {}):
+            return
         if should_stop(epoch + 1, self.state["best_epoch"], self.patience):
             self.state["stopped_early"] = True
             self.model.stop_training = True
@@ -160,15 +189,22 @@ class WriteSamples(keras.callbacks.Callback):
 
 
 def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed: int,
-                  classes: int) -> list[keras.callbacks.Callback]:
-    """The run's callbacks in the order their effects must happen: record the epoch and
-    decide whether to stop in memory, write the checkpoint before state.json names it,
-    prune, then spend time on samples only once the epoch is safely on disk."""
+                  classes: int, validation=None) -> list[keras.callbacks.Callback]:
+    """The run's callbacks in the order their effects must happen: score the validation
+    clips (``validation``, a :class:`~.validation.ValidationClips`, or None) before
+    anything reads the figure, record the epoch and decide whether to stop in memory,
+    write the checkpoint before state.json names it, prune, then spend time on samples
+    only once the epoch is safely on disk."""
+    validating = validation is not None and tcfg.validate_every > 0
+    key = "val_nll_bits" if validating else "nll_bits"
+    scoring = [ScoreValidation(arch, config, validation, every=tcfg.validate_every,
+                               epochs=tcfg.epochs)] if validating else []
     return [
+        *scoring,
         EpochHistory(state),
         SaveCheckpoint(run, state),
-        TrackBest(state),
-        EarlyStop(state, tcfg.patience),
+        TrackBest(state, key),
+        EarlyStop(state, tcfg.patience, key),
         TimeBudget(tcfg.max_minutes),
         WriteState(run, state),
         PruneCheckpoints(run, state, tcfg.keep_checkpoints),

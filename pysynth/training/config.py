@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ from ..errors import ParameterError
 from ..files import read_json_or_yaml
 
 LR_SCHEDULES = ("constant", "exponential", "cosine")
+
+#: Training keys that no longer do anything, read and ignored so that config files and run
+#: folders written before they went still load: key -> what replaced it.
+RETIRED_KEYS = {
+    "validation_steps": "validation now scores whole clips (validation_seconds, "
+                        "validate_every)",
+}
 
 
 @dataclass
@@ -33,8 +41,12 @@ class TrainConfig:
         Training windows per batch.
     steps_per_epoch : int
         Batches per epoch (windows are drawn at random, so an "epoch" is this many steps).
-    validation_steps : int
-        Validation batches, the same fixed windows every epoch (0: no validation).
+    validation_seconds : float
+        Score at most this many seconds of validation audio: whole clips, a fixed subset
+        spread over the labels when the split holds more (0: every validation clip).
+    validate_every : int
+        Score the validation clips every this many epochs, and after the last one (0:
+        never; the best epoch is then the one with the lowest training NLL).
     learning_rate : float
         Adam's initial learning rate.
     lr_schedule : str
@@ -62,7 +74,8 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 8
     steps_per_epoch: int = 100
-    validation_steps: int = 10
+    validation_seconds: float = 30.0
+    validate_every: int = 1
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"
     lr_decay: float = 0.9
@@ -79,8 +92,10 @@ class TrainConfig:
     def validate(self) -> TrainConfig:
         """Check every value; raise :class:`ParameterError` naming the first bad one."""
         for name, lo in (("epochs", 1), ("batch_size", 1), ("steps_per_epoch", 1),
-                         ("validation_steps", 0)):
+                         ("validate_every", 0)):
             setattr(self, name, check_int(getattr(self, name), name, lo=lo, owner="train"))
+        self.validation_seconds = check_number(self.validation_seconds, "validation_seconds",
+                                               lo=0.0, owner="train")
         self.learning_rate = check_number(self.learning_rate, "learning_rate", lo=0.0,
                                           lo_open=True, owner="train")
         check_choice(self.lr_schedule, "lr_schedule", LR_SCHEDULES, owner="train")
@@ -124,7 +139,8 @@ def resolve_config(
     config class. Keys are routed to the model config or :class:`TrainConfig` by name; a
     key both declare (SampleRNN's ``batch_size``: its carried state has a batch dimension)
     goes to both, so one value configures the model and the loop; a key the architecture
-    renamed (its ``config_aliases``) is read under its old name too. Unknown keys raise
+    renamed (its ``config_aliases``) is read under its old name too; a retired key
+    (:data:`RETIRED_KEYS`) is ignored with a ``FutureWarning``. Unknown keys raise
     :class:`ParameterError` with the closest known key. Later sources win: preset <
     config < overrides.
     """
@@ -141,6 +157,10 @@ def resolve_config(
         raise ParameterError(f"config must be a file, a dict or a {arch.config_class.__name__}")
     values = current_names(values, arch.config_aliases)
     values.update(current_names(overrides or {}, arch.config_aliases))
+    for key in RETIRED_KEYS.keys() & values.keys():
+        del values[key]
+        warnings.warn(f"train {key} is ignored: {RETIRED_KEYS[key]}", FutureWarning,
+                      stacklevel=3)
     model_keys = {f.name for f in dataclasses.fields(arch.config_class)} | set(arch.config_aliases)
     train_keys = {f.name for f in dataclasses.fields(TrainConfig)}
     check_config_keys(values, model_keys | train_keys, owner=arch.name)
@@ -152,3 +172,11 @@ def resolve_config(
 def model_dict(arch, config) -> dict[str, Any]:
     """The architecture's config as the plain JSON dict stored in a run's config.json."""
     return json.loads(arch.config_to_json(config))
+
+
+def saved_train_config(train: dict[str, Any]) -> dict[str, Any]:
+    """A run's saved ``train`` section as this version reads it: retired keys dropped,
+    keys added since the run was written at their defaults (so that resuming it without
+    options compares equal to its own config)."""
+    defaults = dataclasses.asdict(TrainConfig())
+    return {**defaults, **{k: v for k, v in train.items() if k not in RETIRED_KEYS}}

@@ -18,8 +18,9 @@ from typing import Any
 from ..arch import current_names, get_architecture
 from ..checks import check_int
 from ..errors import DatasetError, ParameterError
-from .config import TrainConfig, model_dict, resolve_config
+from .config import TrainConfig, model_dict, resolve_config, saved_train_config
 from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
+from .validation import load_validation
 
 LN2 = math.log(2.0)
 
@@ -61,9 +62,11 @@ def _saved_run(run: Path, resume: bool) -> dict[str, Any] | None:
 
 
 def _with_current_names(saved: dict[str, Any], archobj) -> dict[str, Any]:
-    """A saved run config whose model keys have their current names (a run trained before
-    the architecture renamed a key resumes as it was)."""
-    return {**saved, "model": current_names(saved.get("model", {}), archobj.config_aliases)}
+    """A saved run config whose keys have their current names and its train section as
+    this version reads it (a run trained before the architecture renamed a key, or before
+    a training key was added or retired, resumes as it was)."""
+    return {**saved, "model": current_names(saved.get("model", {}), archobj.config_aliases),
+            "train": saved_train_config(saved.get("train", {}))}
 
 
 def _resolve(archobj, ds, run: Path, saved, *, config, overrides, preset, epochs, seed):
@@ -112,18 +115,14 @@ def _build(archobj, mcfg, tcfg: TrainConfig, *, seed: int, run: Path, state: dic
     return model
 
 
-def _datasets(archobj, ds, mcfg, tcfg: TrainConfig, *, seed: int, first: int, labels):
-    """The training batches of epochs ``first..tcfg.epochs`` and the validation batches
-    (None without validation clips or steps)."""
-    train_ds = archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
-                               steps=tcfg.steps_per_epoch, seed=seed,
-                               epochs=(first, tcfg.epochs), labels=labels)
-    if not (tcfg.validation_steps and ds.clips("validation")):
-        return train_ds, None
-    val_ds = archobj.dataset(ds, mcfg, split="validation", batch_size=tcfg.batch_size,
-                             steps=tcfg.validation_steps, seed=seed, epochs=None,
-                             labels=labels)
-    return train_ds, val_ds
+def _validation(ds, tcfg: TrainConfig, saved, *, labels: list[str], classes: int):
+    """The validation clips the run scores (None without validation clips, or with
+    ``validate_every`` 0); a resumed run scores the clips its config.json names."""
+    if not tcfg.validate_every:
+        return None
+    ids = (saved or {}).get("validation", {}).get("clips")
+    return load_validation(ds, seconds=tcfg.validation_seconds, labels=labels,
+                           conditioned=classes != 0, ids=ids)
 
 
 def _tensorboard(run: Path) -> list:
@@ -229,28 +228,36 @@ def train(
     state = check_run(run, resume=resume, run_config=run_config, saved=saved)
     if not ds.clips("train"):
         raise DatasetError(f"{ds.root}: the dataset has no clips in its train split")
+    validation = _validation(ds, tcfg, saved, labels=labels, classes=classes)
+    if validation is not None:
+        run_config["validation"] = {"clips": validation.ids}
     state = start_run(run, run_config, state)
     if verbose:
         facts = ", ".join(f"{k} {v}" for k, v in run_config["describe"].items())
         print(f"pysynth train: {archobj.name} on {ds.root} -> {run}" +
               (f" ({facts})" if facts else ""), file=sys.stderr, flush=True)
+        if validation is not None:
+            print(f"pysynth train: {validation.describe(ds.sample_rate, tcfg.validate_every)}",
+                  file=sys.stderr, flush=True)
+    if validation is None and tcfg.validate_every:
+        warnings.warn(f"{ds.root}: no validation clips; the best checkpoint is chosen by "
+                      "training NLL", stacklevel=2)
 
     model = _build(archobj, mcfg, tcfg, seed=seed, run=run, state=state)
     first = int(state["epoch"])
     if first >= tcfg.epochs or state["stopped_early"]:
         return _summary(run, state)
-    train_ds, val_ds = _datasets(archobj, ds, mcfg, tcfg, seed=seed, first=first,
-                                 labels=labels)
-    if val_ds is None and tcfg.validation_steps:
-        warnings.warn(f"{ds.root}: no validation clips; the best checkpoint is chosen by "
-                      "training NLL", stacklevel=2)
+    train_ds = archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
+                               steps=tcfg.steps_per_epoch, seed=seed,
+                               epochs=(first, tcfg.epochs), labels=labels)
 
     from .callbacks import run_callbacks
 
-    own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes)
+    own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
+                        validation=validation)
     if tcfg.tensorboard:
         own += _tensorboard(run)
     model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
-              steps_per_epoch=tcfg.steps_per_epoch, validation_data=val_ds,
+              steps_per_epoch=tcfg.steps_per_epoch,
               callbacks=own + list(callbacks or []), verbose=verbose)
     return _summary(run, state)

@@ -24,7 +24,7 @@ RUN_VERSION = 1
 
 #: history.csv's columns, in this order, before any others a callback logs
 HISTORY_COLUMNS = ("epoch", "loss", "nll_bits", "val_loss", "val_nll_bits", "learning_rate",
-                   "seconds")
+                   "seconds", "val_seconds")
 
 __all__ = [
     "HISTORY_COLUMNS",

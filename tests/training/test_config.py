@@ -38,7 +38,8 @@ def test_bad_configs_raise_before_training(tones, tmp_path):
     ("name", "value", "word"),
     [
         ("epochs", 0, "train epochs must be an integer >= 1, got 0"),
-        ("validation_steps", -1, "train validation_steps must be an integer >= 0"),
+        ("validate_every", -1, "train validate_every must be an integer >= 0"),
+        ("validation_seconds", -1.0, "train validation_seconds must be a number >= 0"),
         ("learning_rate", 0.0, "train learning_rate must be a number > 0"),
         ("lr_decay", 1.5, "train lr_decay must be a number > 0.0 and <= 1.0"),
         ("keep_checkpoints", True, "train keep_checkpoints must be an integer"),

@@ -20,8 +20,7 @@ def test_tiny_wavenet_overfits_and_writes_the_run(wavenet_run):
     hist = result["history"]
     assert hist[0]["nll_bits"] > hist[-1]["nll_bits"]
     assert hist[-1]["nll_bits"] < 1.0  # far below 8 bits/sample for 256 levels
-    # every batch scores the same number of targets, so bits = nats / ln 2 exactly
-    assert hist[-1]["val_nll_bits"] == pytest.approx(hist[-1]["val_loss"] / np.log(2), rel=1e-4)
+    assert hist[-1]["val_nll_bits"] == pytest.approx(hist[-1]["val_loss"] / np.log(2), rel=1e-9)
     for name in ("config.json", "state.json", "history.csv"):
         assert (run / name).is_file()
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
@@ -35,6 +34,7 @@ def test_tiny_wavenet_overfits_and_writes_the_run(wavenet_run):
     assert cfg["labels"] == ["high", "low"]
     assert cfg["model"]["conditioning_classes"] == 2
     assert cfg["describe"]["receptive_field_samples"] == 1 + 2 + 4 + 8 + 2  # reported
+    assert cfg["validation"] == {"clips": ["c2", "c3"]}  # every validation clip, whole
     state = json.loads((run / "state.json").read_text())
     assert state["epoch"] == 2
     assert state["history"] == hist
@@ -77,13 +77,16 @@ def test_resume_equals_uninterrupted(tones, wavenet_run, tiny, tmp_path):
         np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7, err_msg=k)
     hist_a = wavenet_run[1]["history"]
     assert result["history"][1]["loss"] == pytest.approx(hist_a[1]["loss"], rel=1e-5)
+    # the same weights score the same validation clips the same
+    assert result["history"][1]["val_nll_bits"] == pytest.approx(hist_a[1]["val_nll_bits"],
+                                                                 rel=1e-5)
 
 
 def test_resume_knows_its_architecture_and_refuses_another(tones, tiny, tmp_path):
     from pysynth.training import train
 
     run = tmp_path / "run-arch"
-    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0}
+    config = {**tiny, "steps_per_epoch": 2, "sample_every": 0}
     train(tones, arch="wavenet", run=run, overrides=config, epochs=1, verbose=0)
     with pytest.raises(ParameterError, match="trained with --arch wavenet, not samplernn"):
         train(tones, arch="samplernn", run=run, resume=True, epochs=2, verbose=0)
@@ -97,7 +100,7 @@ def test_a_run_from_before_a_key_rename_resumes(tones, tiny, tmp_path):
     from pysynth.training import train
 
     run = tmp_path / "run-old"
-    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0}
+    config = {**tiny, "steps_per_epoch": 2, "sample_every": 0}
     train(tones, arch="wavenet", run=run, overrides=config, epochs=1, verbose=0)
     saved = json.loads((run / "config.json").read_text())
     saved["model"]["window"] = saved["model"].pop("seq_len")
@@ -119,25 +122,30 @@ def test_early_stopping_rule():
 
 
 @pytest.mark.keras
-def test_early_stop_and_pruning_keep_the_best_checkpoint(tones, tiny, tmp_path):
+def test_early_stop_and_pruning_keep_the_best_checkpoint(dataset_of, sine, tiny, tmp_path):
     """A run that stops early says so in state.json, keeps the last ``keep_checkpoints``
     plus the best, and a resume does not train it further."""
     from pysynth.training import read_state, train
 
+    # a model that learns a sine gets worse at the noise it is validated on
+    noise = 0.6 * np.random.default_rng(0).uniform(-1, 1, SR // 2).astype(np.float32)
+    root = dataset_of(tmp_path / "sine-noise", [("a", sine(200, amp=0.6), "train", "x"),
+                                                 ("b", noise, "validation", "x")])
     run = tmp_path / "run-stop"
-    # a learning rate too small to change the validation NLL: epoch 1 stays the best
-    config = {**tiny, "steps_per_epoch": 2, "validation_steps": 1, "sample_every": 0,
-              "learning_rate": 1e-9, "patience": 2, "keep_checkpoints": 1}
-    result = train(tones, arch="wavenet", run=run, overrides=config, epochs=5, verbose=0)
+    config = {**tiny, "steps_per_epoch": 2, "sample_every": 0, "conditioning_classes": 0,
+              "patience": 2, "keep_checkpoints": 1}
+    result = train(root, arch="wavenet", run=run, overrides=config, epochs=6, verbose=0)
     state = read_state(run)
+    val = [row["val_nll_bits"] for row in state["history"]]
+    assert val[1] == min(val)  # the best is epoch 2
     assert result["stopped_early"]
     assert state["stopped_early"]
-    assert (state["epoch"], state["best_epoch"]) == (3, 1)
-    assert state["checkpoints"] == ["epoch-001.npz", "epoch-003.npz"]  # epoch 2 deleted
+    assert (state["epoch"], state["best_epoch"]) == (4, 2)
+    assert state["checkpoints"] == ["epoch-002.npz", "epoch-004.npz"]  # 1 and 3 deleted
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == state["checkpoints"]
-    assert (run / "history.csv").read_text().count("\n") == 4  # header and 3 epochs
-    again = train(tones, run=run, resume=True, epochs=5, verbose=0)
-    assert again["epochs"] == 3
+    assert (run / "history.csv").read_text().count("\n") == 5  # header and 4 epochs
+    again = train(root, run=run, resume=True, epochs=6, verbose=0)
+    assert again["epochs"] == 4
 
 
 def test_history_columns_keep_their_order_whatever_the_row_key_order(tmp_path):
