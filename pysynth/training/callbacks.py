@@ -27,9 +27,26 @@ def should_stop(epoch: int, best_epoch: int | None, patience: int) -> bool:
     return bool(patience) and best_epoch is not None and epoch - best_epoch >= patience
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop after the first epoch that ends more than ``minutes`` after training started;
+    the run is not finished, so ``--resume`` continues it."""
+
+    def __init__(self, minutes: float) -> None:
+        super().__init__()
+        self.minutes = minutes
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.minutes and time.perf_counter() - self._started > 60.0 * self.minutes:
+            self.model.stop_training = True
+
+
 class ScoreValidation(keras.callbacks.Callback):
-    """Every ``every`` epochs and after the last, put the NLL of the whole validation clips
-    in the epoch's logs (``val_nll_bits``; ``val_loss`` in nats; ``val_seconds``, what
+    """Every ``every`` epochs and after the last one (the last of ``epochs``, or one after
+    which training stops, e.g. out of time), put the NLL of the whole validation clips in
+    the epoch's logs (``val_nll_bits``; ``val_loss`` in nats; ``val_seconds``, what
     scoring took), where the history, the best epoch, early stopping, TensorBoard and the
     progress line read it (callbacks share one ``logs`` dict)."""
 
@@ -40,7 +57,8 @@ class ScoreValidation(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
-        if logs is None or not (done % self.every == 0 or done == self.epochs):
+        last = done == self.epochs or self.model.stop_training
+        if logs is None or not (done % self.every == 0 or last):
             return
         t0 = time.perf_counter()
         bits = validation_nll(self.arch, self.model, self.config, self.clips)
@@ -117,22 +135,6 @@ class EarlyStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-class TimeBudget(keras.callbacks.Callback):
-    """Stop after the first epoch that ends more than ``minutes`` after training started;
-    the run is not finished, so ``--resume`` continues it."""
-
-    def __init__(self, minutes: float) -> None:
-        super().__init__()
-        self.minutes = minutes
-
-    def on_train_begin(self, logs=None):
-        self._started = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.minutes and time.perf_counter() - self._started > 60.0 * self.minutes:
-            self.model.stop_training = True
-
-
 class WriteState(keras.callbacks.Callback):
     """Write state.json and history.csv (after the checkpoint they name is on disk)."""
 
@@ -190,22 +192,24 @@ class WriteSamples(keras.callbacks.Callback):
 
 def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed: int,
                   classes: int, validation=None) -> list[keras.callbacks.Callback]:
-    """The run's callbacks in the order their effects must happen: score the validation
-    clips (``validation``, a :class:`~.validation.ValidationClips`, or None) before
-    anything reads the figure, record the epoch and decide whether to stop in memory,
-    write the checkpoint before state.json names it, prune, then spend time on samples
-    only once the epoch is safely on disk."""
+    """The run's callbacks in the order their effects must happen: decide whether time is
+    up (so that the epoch training stops after is validated; scoring is not counted
+    against the budget), score the validation clips (``validation``, a
+    :class:`~.validation.ValidationClips`, or None) before anything reads the figure,
+    record the epoch and decide on early stopping in memory, write the checkpoint before
+    state.json names it, prune, then spend time on samples only once the epoch is safely
+    on disk."""
     validating = validation is not None and tcfg.validate_every > 0
     key = "val_nll_bits" if validating else "nll_bits"
     scoring = [ScoreValidation(arch, config, validation, every=tcfg.validate_every,
                                epochs=tcfg.epochs)] if validating else []
     return [
+        TimeBudget(tcfg.max_minutes),
         *scoring,
         EpochHistory(state),
         SaveCheckpoint(run, state),
         TrackBest(state, key),
         EarlyStop(state, tcfg.patience, key),
-        TimeBudget(tcfg.max_minutes),
         WriteState(run, state),
         PruneCheckpoints(run, state, tcfg.keep_checkpoints),
         WriteSamples(run, arch, config, tcfg, seed=seed, classes=classes),

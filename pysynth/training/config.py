@@ -45,8 +45,9 @@ class TrainConfig:
         Score at most this many seconds of validation audio: whole clips, a fixed subset
         spread over the labels when the split holds more (0: every validation clip).
     validate_every : int
-        Score the validation clips every this many epochs, and after the last one (0:
-        never; the best epoch is then the one with the lowest training NLL).
+        Score the validation clips every this many epochs, and after the last one (the
+        one that spends ``max_minutes`` too). 0: never; the best epoch is then the one
+        with the lowest training NLL.
     learning_rate : float
         Adam's initial learning rate.
     lr_schedule : str
@@ -74,7 +75,7 @@ class TrainConfig:
     epochs: int = 20
     batch_size: int = 8
     steps_per_epoch: int = 100
-    validation_seconds: float = 30.0
+    validation_seconds: float = 10.0
     validate_every: int = 1
     learning_rate: float = 1e-3
     lr_schedule: str = "constant"

@@ -175,6 +175,19 @@ def test_validate_every_scores_some_epochs_and_the_last(tones, tiny, tmp_path):
 
 
 @pytest.mark.keras
+def test_the_epoch_a_time_budget_ends_is_validated(tones, tiny, tmp_path):
+    from pysynth.training import read_state, train
+
+    run = tmp_path / "budget"
+    config = {**tiny, **PLAIN, "steps_per_epoch": 3, "validate_every": 5, "max_minutes": 1e-6}
+    train(tones, arch="wavenet", run=run, overrides=config, epochs=10, verbose=0)
+    state = read_state(run)
+    assert state["epoch"] == 1  # out of time after the first epoch
+    assert "val_nll_bits" in state["history"][0]
+    assert state["best_epoch"] == 1
+
+
+@pytest.mark.keras
 def test_without_validation_the_best_epoch_is_chosen_by_training_nll(tones, tiny, tmp_path):
     from pysynth.training import read_run_config, read_state, train
 
