@@ -12,7 +12,7 @@ from ..errors import ParameterError
 from ..mapping.features import _one_thread
 from .cache import baseline_key, cached_baseline, reference_features
 from .classes import generated_scores, real_scores, usable_labels
-from .embedding import embed_all, is_clipped, is_silent
+from .embedding import embed_all, envelopes, is_clipped, is_silent
 from .frechet import N_SPLITS, floor_and_ceiling, generated_distances, white_noise_like
 from .novelty import COPY_CORRELATION, N_CANDIDATES, max_correlation, nearest
 from .report import QualityReport
@@ -99,7 +99,7 @@ def _evaluate(generated, reference, labels, training, sample_rate, seed, progres
         clipped=[n for n, c in zip(gen.names, clipped) if c],
     )
     _noise_index(report, facts_gen[~silent], facts_ref[~is_silent(facts_ref)])
-    _frechet(report, ref, Z_ref, facts_ref, Z_gen, unit, seed, progress)
+    _frechet(report, ref, Z_ref, facts_ref, envelopes(emb_ref), Z_gen, unit, seed, progress)
     _classes(report, ref, Z_ref, Z_gen, gen.labels, seed)
     _novelty(report, ref, Z_ref, Z_gen, gen, training, unit, progress)
     return report
@@ -127,7 +127,7 @@ def _noise_index(report: QualityReport, facts_gen: np.ndarray, facts_ref: np.nda
             report.noise_index = report.flatness_generated / report.flatness_reference
 
 
-def _frechet(report, ref, Z_ref, facts_ref, Z_gen, unit, seed, progress) -> None:
+def _frechet(report, ref, Z_ref, facts_ref, env_ref, Z_gen, unit, seed, progress) -> None:
     m = min(len(Z_gen), len(Z_ref) // 2)
     if m < 2:
         report.fd_note = (f"needs at least 2 generated clips and 4 real clips, got "
@@ -135,7 +135,7 @@ def _frechet(report, ref, Z_ref, facts_ref, Z_gen, unit, seed, progress) -> None
         return
 
     def baselines() -> dict:
-        noise = white_noise_like(facts_ref, m, seed)
+        noise = white_noise_like(facts_ref, env_ref, m, seed)
         emb, _ = embed_all(noise, ref.sample_rate, progress=_bar("noise clips", progress))
         return floor_and_ceiling(Z_ref, unit(emb), m, seed)
 

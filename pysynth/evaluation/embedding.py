@@ -15,7 +15,7 @@ import numpy as np
 from ..mapping.features import FEATURE_NAMES, GROUP_NAMES, _n_fft, clip_features
 
 #: Bumped whenever the computation changes, so cached reference features are not reused.
-EMBEDDING_VERSION = 1
+EMBEDDING_VERSION = 2
 
 #: Equal time segments of the loudness envelope.
 N_SEGMENTS = 10
@@ -63,6 +63,11 @@ def envelope_shape(y: np.ndarray) -> np.ndarray:
     rms = np.array([np.sqrt(np.mean(s**2)) for s in np.array_split(y, N_SEGMENTS)])
     db = 20 * np.log10(np.maximum(rms, 1e-10))
     return np.maximum(db - db.max(), ENVELOPE_FLOOR_DB)
+
+
+def envelopes(emb: np.ndarray) -> np.ndarray:
+    """The loudness-envelope columns (:func:`envelope_shape`) of embeddings ``(n, dims)``."""
+    return np.asarray(emb)[:, len(EMBEDDING_NAMES) - N_SEGMENTS :]
 
 
 def loud_shape(y: np.ndarray, sr: int) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The Fréchet distance between two sets of clip embeddings, and its 0-1 noise scale:
-0 is what two halves of the real clips score, 1 what white noise at the data's loudness scores.
+0 is what two halves of the real clips score, 1 what white noise at the data's loudness scores
+(the loudness of a real clip segment by segment: noise with the right attack and decay).
 """
 
 from __future__ import annotations
@@ -45,13 +46,30 @@ def reference_splits(n_ref: int, m: int, seed: int) -> list[tuple[np.ndarray, np
     return out
 
 
-def white_noise_like(facts: np.ndarray, m: int, seed: int) -> list[np.ndarray]:
+def white_noise_like(facts: np.ndarray, envelopes: np.ndarray, m: int, seed: int) -> list[np.ndarray]:
     """``m`` white-noise clips, each as long and as loud (RMS) as a randomly chosen reference
-    clip (``facts`` rows as in :data:`~pysynth.evaluation.embedding.FACT_NAMES`)."""
+    clip and following its loudness envelope (``facts`` rows as in
+    :data:`~pysynth.evaluation.embedding.FACT_NAMES`, ``envelopes`` rows as in
+    :func:`~pysynth.evaluation.embedding.envelope_shape`).
+
+    Following the envelope makes the ceiling "noise that only got the loudness over time
+    right": with flat noise the ceiling sits so far from one-shots that a burst of noise with
+    a decay scored near the real clips, whatever its sound.
+    """
+    from .embedding import N_SEGMENTS
+
     rng = np.random.default_rng([seed, N_SPLITS])
     picks = rng.choice(len(facts), size=m, replace=m > len(facts))
-    return [np.clip(rng.standard_normal(int(facts[i, 4])) * facts[i, 2], -1, 1).astype(np.float32)
-            for i in picks]
+    out = []
+    for i in picks:
+        n = int(facts[i, 4])
+        # segment levels at segment centres, interpolated in dB between them
+        centres = (np.arange(N_SEGMENTS) + 0.5) * n / N_SEGMENTS
+        gain = 10 ** (np.interp(np.arange(n), centres, envelopes[i]) / 20)
+        y = rng.standard_normal(n) * gain
+        y *= facts[i, 2] / max(float(np.sqrt(np.mean(y**2))), 1e-12)
+        out.append(np.clip(y, -1, 1).astype(np.float32))
+    return out
 
 
 def floor_and_ceiling(Z_ref: np.ndarray, Z_noise: np.ndarray, m: int, seed: int) -> dict:

@@ -66,12 +66,23 @@ def test_real_clips_score_near_zero_on_the_noise_scale(drums):
     assert r.silent_share == r.clipped_share == 0
 
 
-def test_white_noise_scores_near_one(drums):
+def test_noise_with_the_datas_envelope_scores_near_one_and_flat_noise_above(drums):
+    """The ceiling is white noise following real clips' loudness over time: noise made that
+    way from fresh clips scores about 1; flat noise, which does not even decay, more."""
+    audio, _ = fresh(2)
     rng = np.random.default_rng(2)
-    noise = (rng.standard_normal((20, N)) * 0.1).astype(np.float32)
-    r = pysynth.evaluate(noise, drums)
-    assert 0.8 < r.noise_scale < 1.2
+    frame = 400  # 25 ms of RMS envelope, interpolated
+    shaped = []
+    for y in audio:
+        rms = np.sqrt(np.mean(y.reshape(-1, frame) ** 2, axis=1))
+        env = np.interp(np.arange(N), np.arange(len(rms)) * frame + frame / 2, rms)
+        shaped.append((rng.standard_normal(N) * env).astype(np.float32))
+    r = pysynth.evaluate(np.stack(shaped), drums)
+    assert 0.7 < r.noise_scale < 1.3
     assert r.noise_index > 50  # white noise is flat, the data mostly tonal
+    flat = (rng.standard_normal((20, N)) * 0.1).astype(np.float32)
+    r = pysynth.evaluate(flat, drums)
+    assert r.noise_scale > 1.5
     assert r.novelty_ratio > 3
 
 
