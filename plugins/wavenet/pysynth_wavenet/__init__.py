@@ -28,6 +28,7 @@ import numpy as np
 from pysynth.arch import Architecture
 
 from .config import (
+    ADDED,
     ALIASES,
     PRESETS,
     WaveNetConfig,
@@ -68,6 +69,7 @@ class WaveNet(Architecture):
     config_class = WaveNetConfig
     presets = PRESETS
     config_aliases = ALIASES
+    config_added = ADDED
 
     def describe(self, config: WaveNetConfig) -> dict[str, Any]:
         rf = config.receptive_field

@@ -22,6 +22,9 @@ from pysynth.errors import ModelFileError, ParameterError
 #: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
 ALIASES = {"window": "seq_len"}
 
+#: keys added since runs were first saved -> what those runs trained with (no position input)
+ADDED = {"position_frames": 0}
+
 #: the most position frames ``position_frames=-1`` resolves to (4 s at the default hop and
 #: 16 kHz): a one-shot's shape is set in its first seconds, and every frame is a row per layer
 MAX_AUTO_POSITION_FRAMES = 256
