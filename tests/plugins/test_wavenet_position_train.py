@@ -64,7 +64,8 @@ def test_position_lowers_the_nll_of_the_same_training(runs):
     data, models = runs
     with_bits = score(models["with"], data, device="cpu")
     without_bits = score(models["without"], data, device="cpu")
-    assert with_bits < without_bits - 0.05, (with_bits, without_bits)
+    # measured 0.029 against 0.080 bits per sample: the switches are all the uncertainty
+    assert with_bits < 0.6 * without_bits, (with_bits, without_bits)
 
 
 def test_samples_switch_at_the_right_times(runs):
@@ -73,6 +74,7 @@ def test_samples_switch_at_the_right_times(runs):
                    temperature=1.0, device="cpu")
     rms = np.sqrt((audio.reshape(4, SEGMENTS, SEGMENT)[:, :, 8:-8] ** 2).mean(axis=(0, 2)))
     on, off = rms[0::2], rms[1::2]
-    # every tone segment is loud and every gap quiet, in every frame of the clip
+    # every tone segment is loud and every gap quiet, in every frame of the clip (measured
+    # 0.435 and 0.001; without position the gaps are as loud as the tone, 0.27-0.40)
     assert on.min() > 0.2, rms
     assert off.max() < 0.5 * on.min(), rms
