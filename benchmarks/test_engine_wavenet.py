@@ -6,6 +6,9 @@
   GFLOP/s (target >= 0.5 at B = 32);
 * against naive Keras generation (the plugin's Keras model run over the whole receptive
   field for every sample; target >= 100x);
+* the position input (issue 13; small preset, 63 frames of 256 samples, the clips of a
+  1-second dataset) against none, timed alternately on the same machine: the cost of one
+  row addition per layer and sample;
 * against a cached-state TensorFlow generator (fast-wavenet ring buffers in one
   tf.function, benchmarks/tf_cached_wavenet.py; target >= 10x), which also checks that it
   produces the engine's samples from the same uniforms.
@@ -83,6 +86,33 @@ def test_engine_throughput(benchmark, request, measure_sgemm, bench_report, pres
     )
 
 
+@pytest.mark.parametrize("batch", [1, 32])
+def test_position_input_cost(benchmark, bench_report, batch):
+    from pysynth_wavenet import PRESETS, random_program
+
+    # the same weights, with and without the position tables: only the position term differs
+    program, tensors = random_program({**PRESETS["small"], "position_frames": 63}, seed=0)
+    plain = ({k: v for k, v in program.items() if not k.startswith("position_")},
+             {k: v for k, v in tensors.items() if ".pos." not in k})
+    engines = {63: _engine.WaveNetEngine(json.dumps(program), tensors, 0),
+               0: _engine.WaveNetEngine(json.dumps(plain[0]), plain[1], 0)}
+    n = max(256, 8192 // batch)
+    rates = {0: [], 63: []}
+    for _ in range(8):  # alternate, so that load on the shared machine hits both alike
+        for frames, engine in engines.items():
+            rates[frames].append(engine_rate(engine, batch, n, repeats=1))
+    benchmark.pedantic(engines[63].generate, args=(n,),
+                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
+                       rounds=1, iterations=1)
+    without, with_pos = max(rates[0]), max(rates[63])
+    benchmark.extra_info.update(samples_per_s=with_pos, without_position=without,
+                                ratio=with_pos / without)
+    bench_report.append(
+        f"engine small B={batch:<3d} position 63x256 vs none: {with_pos:8.0f} vs {without:8.0f} "
+        f"samples/s ({with_pos / without:.3f}x)"
+    )
+
+
 def test_engine_vs_naive_keras(benchmark, ibab, bench_report):
     pytest.importorskip("tensorflow")
     import keras
@@ -91,7 +121,7 @@ def test_engine_vs_naive_keras(benchmark, ibab, bench_report):
 
     _, _, engine = ibab
     arch = WaveNet()
-    config = arch.make_config(preset=PRESET)
+    config = arch.make_config({"position_frames": 0}, preset=PRESET)
     keras.utils.set_random_seed(0)
     model = arch.build(config)
     rf = config.receptive_field

@@ -277,6 +277,10 @@ inline WaveNetProgram parse_wavenet_program(const std::string& json) {
   p.output_channels = program_int(d, "output_channels", 1, 65536);
   p.conditioning_classes =
       d.contains("conditioning_classes") ? program_int(d, "conditioning_classes", 0, big) : 0;
+  // Optional (programs without position input lack both keys); with frames, the hop too.
+  p.position_frames =
+      d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
+  if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, 1 << 30);
   return p;
 }
 

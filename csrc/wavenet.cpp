@@ -27,6 +27,7 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
   w_.conv.resize(L);
   w_.res.resize(L);
   w_.cond.resize(L);
+  w_.pos.resize(L);
   std::vector<float> skip_stack(static_cast<size_t>(L) * D * S);
   std::vector<float> skip_bias(S, 0.0f);
   for (int l = 0; l < L; ++l) {
@@ -35,6 +36,7 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
     w_.conv[l].pack(get(pre + "conv.weight").data(), 2 * D, K * R, 2 * D,
                     get(pre + "conv.bias").data());
     if (p.conditioning_classes > 0) w_.cond[l] = get(pre + "cond.table");
+    if (p.position_frames > 0) w_.pos[l] = get(pre + "pos.table");
     w_.res[l].pack(get(pre + "res.weight").data(), R, D, R, get(pre + "res.bias").data());
     const auto& sw = get(pre + "skip.weight");
     std::copy(sw.begin(), sw.end(), skip_stack.begin() + static_cast<size_t>(l) * D * S);
@@ -106,6 +108,8 @@ class StreamGroup {
     }
   }
 
+  // Samples since the streams' clip start (all streams of a group start together): the
+  // clock of the position input.
   int64_t t() const { return t_; }
   const float* logits(int m) const { return logits_.data() + static_cast<size_t>(m) * Qp_; }
 
@@ -158,8 +162,12 @@ class StreamGroup {
       }
       gemm_packed(x_.data(), static_cast<std::ptrdiff_t>(K) * R, w_.conv[l], z_.data(), Zp_, M,
                   false);
+      const float* pos = p_.position_frames > 0
+                             ? w_.pos[l].data() + static_cast<size_t>(p_.position_frame(t_)) * 2 * D
+                             : nullptr;
       for (int m = 0; m < M; ++m) {
-        const float* z = z_.data() + static_cast<size_t>(m) * Zp_;
+        float* z = z_.data() + static_cast<size_t>(m) * Zp_;
+        if (pos) vec::add_inplace(z, pos, 2 * D);
         const float* c = p_.conditioning_classes > 0
                              ? w_.cond[l].data() + static_cast<size_t>(cond_[m]) * 2 * D
                              : nullptr;

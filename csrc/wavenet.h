@@ -28,6 +28,7 @@ struct WaveNetWeights {
   std::vector<float> input_bias;        // (R,)
   std::vector<PackedMatrix> conv;       // per layer (K R x 2D) + bias
   std::vector<std::vector<float>> cond; // per layer (C, 2D), empty when C = 0
+  std::vector<std::vector<float>> pos;  // per layer (position frames, 2D), empty without
   std::vector<PackedMatrix> res;        // per layer (D x R) + bias
   PackedMatrix skip;                    // stacked (L D x S) + sum of skip biases
   PackedMatrix out1, out2;              // (S x H), (H x Q)

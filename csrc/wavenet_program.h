@@ -22,6 +22,14 @@ struct WaveNetProgram {
   int skip_channels = 0;         // S
   int output_channels = 0;       // H
   int conditioning_classes = 0;  // C (0 = unconditioned)
+  int position_frames = 0;       // rows of the per-layer position tables (0 = no position)
+  int position_hop = 1;          // samples per position frame
+
+  // The position frame of sample t of a clip (t counted from its first sample).
+  int position_frame(int64_t t) const {
+    const int64_t f = t / position_hop;
+    return static_cast<int>(f < position_frames - 1 ? f : position_frames - 1);
+  }
 
   int layers() const { return static_cast<int>(dilations.size()); }
 
@@ -45,7 +53,7 @@ struct WaveNetProgram {
 inline TensorTable wavenet_tensor_table(const WaveNetProgram& p) {
   const int64_t Q = p.levels, K0 = p.initial_filter_width, K = p.filter_width,
                 R = p.residual_channels, D = p.dilation_channels, S = p.skip_channels,
-                H = p.output_channels, C = p.conditioning_classes;
+                H = p.output_channels, C = p.conditioning_classes, PF = p.position_frames;
   TensorTable specs = {
       {"input.table", {K0, Q, R}},
       {"input.bias", {R}},
@@ -55,6 +63,7 @@ inline TensorTable wavenet_tensor_table(const WaveNetProgram& p) {
     specs.push_back({pre + "conv.weight", {K, R, 2 * D}});
     specs.push_back({pre + "conv.bias", {2 * D}});
     if (C > 0) specs.push_back({pre + "cond.table", {C, 2 * D}});
+    if (PF > 0) specs.push_back({pre + "pos.table", {PF, 2 * D}});
     specs.push_back({pre + "res.weight", {D, R}});
     specs.push_back({pre + "res.bias", {R}});
     specs.push_back({pre + "skip.weight", {D, S}});

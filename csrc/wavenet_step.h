@@ -25,8 +25,9 @@ namespace pysynth {
 namespace wavenet {
 
 // Sizes of the program (names as in docs/architecture.md).
+// PF: position frames (0 = no position input), PH: samples per position frame.
 struct Dims {
-  int Q, K0, K, R, D, S, H, C, L;
+  int Q, K0, K, R, D, S, H, C, L, PF, PH;
 };
 
 // Pointers to the weights (device memory on the GPU, host memory in emulation). Per-layer
@@ -37,6 +38,7 @@ struct Weights {
   const float* conv_w;       // L x (K, R, 2D)
   const float* conv_b;       // L x (2D)
   const float* cond_table;   // L x (C, 2D); nullptr when C == 0
+  const float* pos_table;    // L x (PF, 2D); nullptr when PF == 0
   const float* res_w;        // L x (D, R)
   const float* res_b;        // L x (R)
   const float* skip_w;       // L x (D, S)
@@ -198,8 +200,10 @@ PYSYNTH_HD void phase_conv_partial(const StepArgs& a, Scratch& s, int l, int tid
   for (int i = tid; i < N * P; i += nth) partial_products(s.taps, false, W, K, N, P, s.part, i);
 }
 
-// z = conv.bias + sum of partials (+ cond.table[c]); a = tanh(z[:D]) * sigmoid(z[D:]).
-PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int l, int tid, int nth) {
+// z = conv.bias + sum of partials (+ cond.table[c]) (+ pos.table[min(t / PH, PF - 1)]);
+// a = tanh(z[:D]) * sigmoid(z[D:]).
+PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int64_t t, int l, int tid,
+                           int nth) {
   const Dims& d = a.dims;
   const int N = 2 * d.D;
   const int P = split_parts(N, d.K * d.R, nth);
@@ -207,12 +211,21 @@ PYSYNTH_HD void phase_gate(const StepArgs& a, Scratch& s, int b, int l, int tid,
   const float* ct = nullptr;
   if (a.cond != nullptr && d.C > 0)
     ct = a.w.cond_table + (static_cast<int64_t>(l) * d.C + a.cond[b]) * N;
+  const float* pt = nullptr;
+  if (d.PF > 0) {
+    const int64_t f = t / d.PH;
+    pt = a.w.pos_table + (static_cast<int64_t>(l) * d.PF + (f < d.PF - 1 ? f : d.PF - 1)) * N;
+  }
   for (int i = tid; i < d.D; i += nth) {
     float zf = bias[i] + sum_parts(s.part, N, P, i);
     float zg = bias[d.D + i] + sum_parts(s.part, N, P, d.D + i);
     if (ct != nullptr) {
       zf += ct[i];
       zg += ct[d.D + i];
+    }
+    if (pt != nullptr) {
+      zf += pt[i];
+      zg += pt[d.D + i];
     }
     s.a[i] = tanhf(zf) * sigmoidf(zg);
   }
@@ -332,7 +345,7 @@ PYSYNTH_HD void run_phase(const StepArgs& a, Scratch& s, int b, int step, int ph
     switch (k) {
       case 0: phase_taps(a, s, b, t, l, tid, nth); break;
       case 1: phase_conv_partial(a, s, l, tid, nth); break;
-      case 2: phase_gate(a, s, b, l, tid, nth); break;
+      case 2: phase_gate(a, s, b, t, l, tid, nth); break;
       case 3: phase_res_skip_partial(a, s, l, tid, nth); break;
       default: phase_res_skip(a, s, l, tid, nth); break;
     }

@@ -171,6 +171,9 @@ class Architecture:
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: old config key -> current key, read from run folders and config files of before a rename
     config_aliases: ClassVar[dict[str, str]] = {}
+    #: config key added later -> the value that runs saved before it existed trained with
+    #: (when it differs from the new default), so that old runs resume and export as they were
+    config_added: ClassVar[dict[str, Any]] = {}
 
     # -- configuration (no TensorFlow) -------------------------------------------------
     def make_config(self, overrides: dict[str, Any] | None = None, preset: str | None = None):
@@ -178,6 +181,11 @@ class Architecture:
         :func:`make_config`)."""
         return make_config(self.config_class, overrides, preset=preset, presets=self.presets,
                            owner=self.name, aliases=self.config_aliases)
+
+    def saved_config(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A run's saved model keys as the current config reads them: old names renamed
+        (:attr:`config_aliases`), keys added since filled in (:attr:`config_added`)."""
+        return {**self.config_added, **current_names(values, self.config_aliases)}
 
     def config_to_json(self, config) -> str:
         return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)

@@ -166,6 +166,8 @@ CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
   dims_.H = p.output_channels;
   dims_.C = p.conditioning_classes;
   dims_.L = p.layers();
+  dims_.PF = p.position_frames;
+  dims_.PH = p.position_hop;
   const size_t smem = wavenet_shared_bytes(dims_);
   if (smem > 200 * 1024)
     throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
@@ -201,7 +203,8 @@ void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<flo
   const std::vector<std::pair<std::string, const float**>> kinds = {
       {"input.table", &w_.input_table}, {"input.bias", &w_.input_bias},
       {"conv.weight", &w_.conv_w},      {"conv.bias", &w_.conv_b},
-      {"cond.table", &w_.cond_table},   {"res.weight", &w_.res_w},
+      {"cond.table", &w_.cond_table},   {"pos.table", &w_.pos_table},
+      {"res.weight", &w_.res_w},
       {"res.bias", &w_.res_b},          {"skip.weight", &w_.skip_w},
       {"skip.bias", &w_.skip_b},        {"out1.weight", &w_.out1_w},
       {"out1.bias", &w_.out1_b},        {"out2.weight", &w_.out2_w},
@@ -228,7 +231,8 @@ void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<flo
   const float* base = weights_->as<float>();
   size_t off = 0;
   for (size_t k = 0; k < kinds.size(); ++k) {
-    *kinds[k].second = by_kind[k].empty() ? nullptr : base + off;  // no cond.table: nullptr
+    // no cond.table or pos.table: nullptr
+    *kinds[k].second = by_kind[k].empty() ? nullptr : base + off;
     for (const std::vector<float>* v : by_kind[k]) {
       weights_->upload(v->data(), sizeof(float) * v->size(), sizeof(float) * off);
       off += v->size();

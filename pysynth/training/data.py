@@ -52,6 +52,7 @@ def window_dataset(
     seed: int,
     epochs: tuple[int, int] | None = (0, 1),
     conditioned: bool = False,
+    positions: tuple[int, int] | None = None,
 ):
     """A ``tf.data.Dataset`` of random training windows, deterministic for a seed.
 
@@ -61,8 +62,10 @@ def window_dataset(
     sample 0 (so the model's "nothing before 0" is the truth and every target counts).
     Clips are drawn in proportion to their length, start positions uniformly.
 
-    Yields ``(inputs, targets, weights)`` batches: ``inputs`` is ``q (B, L)`` int32, or
-    ``{"q": q, "cond": (B,)}`` when ``conditioned``; ``targets = q``; ``weights (B, L)``
+    Yields ``(inputs, targets, weights)`` batches: ``inputs`` is ``q (B, L)`` int32, or a
+    dict ``{"q": q}`` with ``"cond": (B,)`` when ``conditioned`` and ``"pos": (B, L)`` when
+    ``positions = (frames, hop)`` is given: the position frame ``min(s // hop, frames - 1)``
+    of each sample, ``s`` its index in its clip; ``targets = q``; ``weights (B, L)``
     float32. With ``epochs=(e0, e1)`` it yields ``steps`` batches for each epoch
     ``e0 <= e < e1`` in turn, epoch ``e``'s windows depending on ``(seed, e)`` alone (so a
     resumed run sees the same data). With ``epochs=None`` it yields ``steps`` fixed
@@ -109,8 +112,13 @@ def window_dataset(
         q = tf.where(inside, q, tf.zeros_like(q))
         w = inside & (clip_pos >= first[:, None]) & (clip_pos < first[:, None] + window)
         w = tf.cast(w, tf.float32)
-        x = {"q": q, "cond": tf.gather(ids_t, c)} if conditioned else q
-        return x, q, w
+        x = {"q": q}
+        if conditioned:
+            x["cond"] = tf.gather(ids_t, c)
+        if positions is not None:
+            frames, hop = positions
+            x["pos"] = tf.cast(tf.minimum(clip_pos // hop, frames - 1), tf.int32)
+        return (x if len(x) > 1 else q), q, w
 
     data = tf.data.Dataset.from_tensor_slices((clip, s0, a)).batch(batch_size)
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -59,7 +59,7 @@ def export(
             f"{', '.join(state['checkpoints'])}"
         )
     archobj = get_architecture(rc["arch"])
-    mcfg = archobj.make_config(rc["model"])
+    mcfg = archobj.make_config(archobj.saved_config(rc["model"]))
     model = archobj.build(mcfg)
     load_checkpoint(run / "checkpoints" / name, model, optimizer=False)
     program, tensors = archobj.export(model, mcfg)

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..arch import current_names, get_architecture
+from ..arch import get_architecture
 from ..checks import check_int
 from ..errors import DatasetError, ParameterError
 from .config import TrainConfig, model_dict, resolve_config, saved_train_config
@@ -62,10 +62,10 @@ def _saved_run(run: Path, resume: bool) -> dict[str, Any] | None:
 
 
 def _with_current_names(saved: dict[str, Any], archobj) -> dict[str, Any]:
-    """A saved run config whose keys have their current names and its train section as
-    this version reads it (a run trained before the architecture renamed a key, or before
-    a training key was added or retired, resumes as it was)."""
-    return {**saved, "model": current_names(saved.get("model", {}), archobj.config_aliases),
+    """A saved run config whose keys have their current names and its sections as this
+    version reads them (a run trained before the architecture renamed or added a key, or
+    before a training key was added or retired, resumes as it was)."""
+    return {**saved, "model": archobj.saved_config(saved.get("model", {})),
             "train": saved_train_config(saved.get("train", {}))}
 
 

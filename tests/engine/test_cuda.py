@@ -41,7 +41,8 @@ BACKENDS = [
     ),
 ]
 
-# Small but complete: K0 = K = 3, repeated dilations, conditioning, Q not a power of two.
+# Small but complete: K0 = K = 3, repeated dilations, conditioning, Q not a power of two,
+# the position input with frames so short that every test's sequences run past the last.
 TINY = {
     "levels": 37,
     "filter_width": 3,
@@ -52,6 +53,8 @@ TINY = {
     "skip_channels": 12,
     "output_channels": 10,
     "conditioning_classes": 3,
+    "position_frames": 3,
+    "position_hop": 8,
 }
 
 
@@ -186,7 +189,8 @@ def test_generate_matches_cpu_engine(backend):
     engine = pytest.importorskip("pysynth._engine")
     if not hasattr(engine, "WaveNetEngine"):
         pytest.skip("CPU WaveNet engine not built")
-    program, tensors = random_program(None, seed=11)  # the default (small) preset
+    # the default (small) preset, with the position input crossing frames
+    program, tensors = random_program({"position_frames": 4, "position_hop": 16}, seed=11)
     eng = make_engine(backend, program, tensors)
     cpu = engine.WaveNetEngine(json.dumps(program), tensors, 1)
     streams = np.array([0, 1, 2], dtype=np.int32)

@@ -12,12 +12,13 @@ from pysynth import _engine
 from pysynth.registry import architectures
 
 CASES = [
-    ("wavenet", None, {}),
-    ("wavenet", None, {"conditioning_classes": 3}),
+    ("wavenet", None, {"position_frames": 0}),
+    ("wavenet", None, {"conditioning_classes": 3, "position_frames": 63}),
     ("wavenet", None, {"filter_width": 3, "initial_filter_width": 5, "dilations": [1, 3, 9],
                        "residual_channels": 8, "dilation_channels": 9, "skip_channels": 24,
-                       "output_channels": 17, "levels": 50, "conditioning_classes": 2}),
-    ("wavenet", "ibab", {}),
+                       "output_channels": 17, "levels": 50, "conditioning_classes": 2,
+                       "position_frames": 4, "position_hop": 100}),
+    ("wavenet", "ibab", {"position_frames": 0}),
     ("samplernn", None, {"frame_sizes": [4], "rnn_type": "gru", "rnn_layers": 2,
                          "mlp_layers": 1}),
     ("samplernn", None, {"frame_sizes": [3], "seq_len": 96, "rnn_type": "lstm", "rnn_layers": 3,

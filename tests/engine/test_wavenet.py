@@ -1,5 +1,8 @@
 """The compiled WaveNet engine against the numpy reference (docs/architecture.md).
 
+The "pos-" configs have the position input, with hops so short that the sequences cross
+every frame and run past the last one (``position_frames * position_hop`` samples).
+
 Random-weight programs from the WaveNet plugin's random_program: teacher-forced logits
 match the reference at rtol 1e-4, sampling with the engine's uniforms reproduces the
 numpy reference sampler, and a stream's audio does not depend on the batch size or the
@@ -30,6 +33,13 @@ CONFIGS = {
     "cond-k2-k0": {"dilations": [1, 2, 4, 8, 16, 1, 2], "initial_filter_width": 3,
                    "residual_channels": 20, "dilation_channels": 24, "skip_channels": 40,
                    "output_channels": 33, "levels": 256, "conditioning_classes": 2},
+    "pos-onehot": {"dilations": [1, 2, 4, 8], "residual_channels": 16, "dilation_channels": 12,
+                   "skip_channels": 24, "output_channels": 20, "levels": 40,
+                   "position_frames": 3, "position_hop": 6},
+    "pos-cond-k3": {"dilations": [1, 3, 9, 1, 3], "filter_width": 3, "initial_filter_width": 5,
+                    "residual_channels": 8, "dilation_channels": 9, "skip_channels": 24,
+                    "output_channels": 17, "levels": 50, "conditioning_classes": 3,
+                    "position_frames": 5, "position_hop": 7},
 }
 
 
@@ -94,7 +104,7 @@ def test_logits_depend_on_input_only_within_receptive_field():
     np.testing.assert_array_equal(a[0, 0], b[0, 0])
 
 
-@pytest.mark.parametrize("name", ["multi-stack-odd", "cond-k3"])
+@pytest.mark.parametrize("name", ["multi-stack-odd", "cond-k3", "pos-onehot", "pos-cond-k3"])
 @pytest.mark.parametrize("temperature", [1.0, 0.8, 0.0])
 def test_generation_matches_numpy_reference_sampler(name, temperature):
     program, tensors = _model(name, seed=3)
@@ -113,6 +123,47 @@ def test_generation_matches_numpy_reference_sampler(name, temperature):
     # the generated samples are not degenerate (the sampler actually samples)
     if temperature > 0:
         assert len(np.unique(got)) > 5
+
+
+@pytest.mark.parametrize("name", ["pos-onehot", "pos-cond-k3"])
+def test_position_tables_are_added_by_frame(name):
+    # zeroing every pos.table gives the model without position input; the row of frame f
+    # changes the logits of exactly the samples in frame f (the last frame: all after it)
+    program, tensors = _model(name, seed=8)
+    frames, hop = program["position_frames"], program["position_hop"]
+    rng = np.random.default_rng(3)
+    t = frames * hop + 25
+    q = rng.integers(0, program["levels"], size=(2, t)).astype(np.int32)
+    cond = _cond(program, 2, rng)
+    logits = _engine_for(program, tensors, threads=2).logits(q, cond)
+    plain = {k: v for k, v in tensors.items() if ".pos." not in k}
+    plain_program = {k: v for k, v in program.items() if not k.startswith("position_")}
+    zeroed = {k: (np.zeros_like(v) if ".pos." in k else v) for k, v in tensors.items()}
+    np.testing.assert_array_equal(_engine_for(program, zeroed).logits(q, cond),
+                                  _engine_for(plain_program, plain).logits(q, cond))
+    for f in (0, frames - 1):
+        bumped = {k: v.copy() for k, v in tensors.items()}
+        for k in bumped:
+            if ".pos." in k:
+                bumped[k][f] += 1.0
+        changed = np.any(_engine_for(program, bumped).logits(q, cond) != logits, axis=(0, 2))
+        first = np.flatnonzero(changed)[0]
+        assert first == f * hop
+        if f == frames - 1:
+            assert changed[first:].all()  # the last frame holds every later sample
+
+
+def test_position_counts_from_the_prime():
+    # a prime is the clip's start: generating after a prime equals scoring prime + output
+    program, tensors = _model("pos-cond-k3", seed=2)
+    eng = _engine_for(program, tensors, threads=2)
+    rng = np.random.default_rng(1)
+    prime = rng.integers(0, program["levels"], size=(2, 23)).astype(np.int32)
+    cond = np.array([2, 0], np.int32)
+    out = eng.generate(30, streams=np.arange(2, dtype=np.int32), seed=0, temperature=0.0,
+                       prime=prime, cond=cond)
+    full = np.concatenate([prime, out], axis=1)
+    np.testing.assert_array_equal(eng.logits(full, cond)[:, 23:].argmax(-1), out)
 
 
 def test_same_seed_same_audio_across_batch_sizes_and_threads():
@@ -248,6 +299,11 @@ def _tampered(mutate):
         (lambda p, t: p.pop("dilations"), "dilations"),
         (lambda p, t: p.update({"filter_width": 0}), "filter_width"),
         (lambda p, t: p.update({"levels": "many"}), "levels"),
+        (lambda p, t: p.update({"position_frames": 4, "position_hop": 8}),
+         "missing tensor 'layers.0.pos.table'"),
+        (lambda p, t: p.update({"position_frames": 4}), "position_hop"),
+        (lambda p, t: p.update({"position_frames": -1}), "position_frames"),
+        (lambda p, t: p.update({"position_frames": 2, "position_hop": 0}), "position_hop"),
     ],
 )
 def test_bad_programs_and_tensors_raise_clear_errors(mutate, match):
@@ -316,7 +372,8 @@ def test_ctrl_c_interrupts_a_long_generation():
 @pytest.mark.keras
 @pytest.mark.parametrize("embed", [0, 5])
 def test_engine_runs_the_keras_export(embed):
-    # train-side model -> export -> engine: the engine's logits equal the Keras model's
+    # train-side model -> export -> engine: the engine's logits equal the Keras model's,
+    # position input included (40 samples run past its 3 frames of 9)
     pytest.importorskip("tensorflow")
     import keras
 
@@ -324,7 +381,8 @@ def test_engine_runs_the_keras_export(embed):
     config = arch.make_config({"dilations": [1, 2, 4, 1, 2], "initial_filter_width": 3,
                                "residual_channels": 6, "dilation_channels": 5,
                                "skip_channels": 7, "output_channels": 9, "levels": 24,
-                               "conditioning_classes": 2, "input_embedding": embed})
+                               "conditioning_classes": 2, "input_embedding": embed,
+                               "position_frames": 3, "position_hop": 9})
     keras.utils.set_random_seed(0)
     model = arch.build(config)
     rng = np.random.default_rng(1)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.keras
 
 COND = {"dilations": [1, 2, 4], "initial_filter_width": 3, "residual_channels": 4,
         "dilation_channels": 5, "skip_channels": 6, "output_channels": 7, "levels": 16,
-        "conditioning_classes": 2}
+        "conditioning_classes": 2, "position_frames": 0}
 
 
 def test_conditioning_input_is_checked():
@@ -28,3 +28,5 @@ def test_conditioning_input_is_checked():
         arch.teacher_forced_logits(model, config, np.zeros((1, 5), dtype=int))
     with pytest.raises(ParameterError, match="conditioning_classes"):
         arch.build(arch.make_config({"conditioning_classes": -1}))
+    with pytest.raises(ParameterError, match="position_frames=-1"):
+        arch.build(arch.make_config({**COND, "position_frames": -1}))

@@ -12,11 +12,14 @@ from pysynth_wavenet import (
     WaveNet,
     WaveNetConfig,
     WaveNetReference,
+    position_frames_for,
     program_from_config,
     random_program,
     tensor_shapes,
 )
 
+from pysynth.arch import ReferenceModel
+from pysynth.dataset import Dataset
 from pysynth.errors import ModelFileError, ParameterError
 
 
@@ -132,18 +135,109 @@ def test_configs_take_numpy_integers():
 
 def test_tensor_table_follows_docs():
     """The shapes of docs/architecture.md's WaveNet tensor table, for a config whose
-    dimensions all differ (K=3, K0=4, Q=24, R=6, D=4, S=7, H=9, C=3)."""
+    dimensions all differ (K=3, K0=4, Q=24, R=6, D=4, S=7, H=9, C=3, 5 position frames)."""
     config = WaveNetConfig(dilations=[1, 3], filter_width=3, initial_filter_width=4,
                            residual_channels=6, dilation_channels=4, skip_channels=7,
-                           output_channels=9, levels=24, conditioning_classes=3)
-    shapes = tensor_shapes(program_from_config(config))
+                           output_channels=9, levels=24, conditioning_classes=3,
+                           position_frames=5, position_hop=10)
+    program = program_from_config(config)
+    assert (program["position_frames"], program["position_hop"]) == (5, 10)
+    shapes = tensor_shapes(program)
     assert shapes == {
         "input.table": (4, 24, 6), "input.bias": (6,),
         **{f"layers.{i}.{name}": shape for i in range(2) for name, shape in [
             ("conv.weight", (3, 6, 8)), ("conv.bias", (8,)), ("cond.table", (3, 8)),
-            ("res.weight", (4, 6)), ("res.bias", (6,)),
+            ("pos.table", (5, 8)), ("res.weight", (4, 6)), ("res.bias", (6,)),
             ("skip.weight", (4, 7)), ("skip.bias", (7,))]},
         "out1.weight": (7, 9), "out1.bias": (9,), "out2.weight": (9, 24), "out2.bias": (24,),
     }
-    unconditioned = tensor_shapes(program_from_config(WaveNetConfig(dilations=[1])))
-    assert not any(name.endswith("cond.table") for name in unconditioned)
+    plain = tensor_shapes(program_from_config(WaveNetConfig(dilations=[1], position_frames=0)))
+    assert not any(name.endswith(("cond.table", "pos.table")) for name in plain)
+
+
+# The program keys of every model file written before the position input (issue 13).
+OLD_PROGRAM_KEYS = {
+    "family", "levels", "quantization", "sample_rate", "initial_filter_width", "filter_width",
+    "dilations", "residual_channels", "dilation_channels", "skip_channels", "output_channels",
+    "conditioning_classes",
+}
+
+
+def test_old_model_files_load_and_give_the_same_results(tmp_path):
+    # A model without position input writes exactly the program of before, and a file of
+    # that program loads, scores and samples as a reference without any position term.
+    from pysynth import _engine
+    from pysynth.modelfile import load_model, save_model
+    from pysynth.sampling import make_engine, reference_sample
+
+    program, tensors = random_program({"dilations": [1, 2, 4], "levels": 32,
+                                       "residual_channels": 6, "dilation_channels": 5,
+                                       "skip_channels": 7, "output_channels": 8}, seed=2)
+    assert set(program) == OLD_PROGRAM_KEYS
+    path = save_model(tmp_path / "old.pysynth", program, tensors)
+    mf = load_model(path)
+    assert mf.program == program
+    q = np.random.default_rng(0).integers(0, 32, size=(2, 50))
+    ref = WaveNetReference(mf.program, mf.tensors)
+    np.testing.assert_array_equal(ref.logits(q), WaveNetReference(program, tensors).logits(q))
+    streams = np.arange(2, dtype=np.int32)
+    got = make_engine(path, device="cpu", threads=1).generate(60, streams=streams, seed=5)
+    want = reference_sample(ref, 60, _engine.uniforms(5, streams, 0, 60))
+    np.testing.assert_array_equal(got, want)
+
+
+def test_position_row_is_added_to_every_layer_by_frame():
+    """docs/architecture.md: layer l adds pos.table[min(t // hop, P - 1)] to z at sample t.
+    The logits at t see z at t-3..t (dilations 1, 2); where those all lie in frame f, they
+    equal the logits of the model without position whose conv.bias holds frame f's row."""
+    cfg = {"dilations": [1, 2], "residual_channels": 4, "dilation_channels": 3,
+           "skip_channels": 5, "output_channels": 6, "levels": 8, "position_frames": 3,
+           "position_hop": 8}
+    program, w = random_program(cfg, seed=1)
+    ref = WaveNetReference(program, w)
+    q = np.random.default_rng(2).integers(0, 8, size=(1, 30))
+    out = ref.logits(q)
+    np.testing.assert_allclose(out, ReferenceModel.logits(ref, q), rtol=1e-5, atol=1e-6)
+    plain_program = {k: v for k, v in program.items() if not k.startswith("position_")}
+    for frame, times in [(0, [0, 3, 7]), (1, [11, 15]), (2, [19, 23, 29])]:  # 24+: last frame
+        moved = {k: v for k, v in w.items() if ".pos." not in k}
+        for i in range(2):
+            moved[f"layers.{i}.conv.bias"] = (w[f"layers.{i}.conv.bias"]
+                                              + w[f"layers.{i}.pos.table"][frame])
+        want = WaveNetReference(plain_program, moved).logits(q)[0, times]
+        np.testing.assert_allclose(out[0, times], want, rtol=1e-5, atol=1e-6)
+    without = {k: v for k, v in w.items() if ".pos." not in k}
+    assert not np.allclose(out, WaveNetReference(plain_program, without).logits(q))
+
+
+def test_position_frames_resolve_from_the_longest_training_clip(tmp_path, dataset_of, sine):
+    arch = WaveNet()
+    clips = [("a", sine(seconds=0.5), "train", "x"), ("b", sine(seconds=1.0), "train", "y"),
+             ("c", sine(seconds=3.0), "validation", "x")]  # validation clips do not count
+    ds = Dataset.open(dataset_of(tmp_path / "d", clips))
+    config = arch.prepare(arch.make_config({}), ds)
+    assert config.position_frames == position_frames_for(16000, 256) == 63
+    assert arch.prepare(arch.make_config({"position_hop": 100}), ds).position_frames == 160
+    assert arch.prepare(arch.make_config({"position_hop": 10}), ds).position_frames == 256
+    assert arch.prepare(arch.make_config({"position_hop": 16000}), ds).position_frames == 0
+    assert arch.prepare(arch.make_config({"position_frames": 7}), ds).position_frames == 7
+    assert arch.describe(config)["position_ms"] == 63 * 16.0
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"position_frames": 3}, "lacks position_hop"),
+        ({"position_frames": -1, "position_hop": 4}, "position_frames must be >= 0"),
+        ({"position_frames": 3, "position_hop": 0}, "position_hop"),
+    ],
+)
+def test_bad_position_programs_are_refused(change, match):
+    program, tensors = random_program({"dilations": [1]}, seed=0)
+    with pytest.raises(ModelFileError, match=match):
+        WaveNetReference({**program, **change}, tensors)
+
+
+def test_unresolved_position_frames_cannot_be_exported():
+    with pytest.raises(ParameterError, match="position_frames=-1"):
+        program_from_config(WaveNetConfig(dilations=[1]))

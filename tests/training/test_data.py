@@ -54,3 +54,29 @@ def test_quantized_clips_map_labels_to_class_ids(tones):
     assert unlabelled.tolist() == [0, 0]
     with pytest.raises(DatasetError, match="not one of the run's labels"):
         quantized_clips(ds, "train", levels=256, quantization="mu-law", labels=["low"])
+
+
+@pytest.mark.keras
+def test_windows_carry_each_samples_position_frame_in_its_clip():
+    from pysynth.training import window_dataset
+
+    # the samples are their own positions (clip 1 offset by 1000), so the frames are known
+    seqs = [np.arange(100, dtype=np.int32), np.arange(1000, 1030, dtype=np.int32)]
+    ids = np.array([0, 1], dtype=np.int32)
+    ds = window_dataset(seqs, ids, context=8, window=16, batch_size=4, steps=5, seed=2,
+                        positions=(6, 7))
+    starts = set()
+    for x, _, w in ds:
+        assert sorted(x) == ["pos", "q"]  # not conditioned: no cond input
+        q, pos = x["q"].numpy(), x["pos"].numpy()
+        assert pos.dtype == np.int32
+        assert pos.shape == q.shape
+        inside = w.numpy() > 0
+        clip_pos = np.where(q >= 1000, q - 1000, q)
+        np.testing.assert_array_equal(pos[inside], np.minimum(clip_pos[inside] // 7, 5))
+        starts.update(clip_pos[:, 0].tolist())
+    assert len(starts) > 5
+    assert max(starts) > 42  # windows from inside clips, past the last frame (42 = 6 * 7)
+    plain = next(iter(window_dataset(seqs, ids, context=8, window=16, batch_size=4, steps=1,
+                                     seed=2)))[0]
+    assert not isinstance(plain, dict)  # the default is unchanged: q alone

@@ -28,12 +28,15 @@ import numpy as np
 from pysynth.arch import Architecture
 
 from .config import (
+    ADDED,
     ALIASES,
     PRESETS,
     WaveNetConfig,
     check_program,
     dilation_stacks,
     make_config,
+    position_frame,
+    position_frames_for,
     program_from_config,
     receptive_field,
     tensor_shapes,
@@ -49,6 +52,8 @@ __all__ = [
     "check_program",
     "dilation_stacks",
     "make_config",
+    "position_frame",
+    "position_frames_for",
     "program_from_config",
     "random_program",
     "receptive_field",
@@ -64,6 +69,7 @@ class WaveNet(Architecture):
     config_class = WaveNetConfig
     presets = PRESETS
     config_aliases = ALIASES
+    config_added = ADDED
 
     def describe(self, config: WaveNetConfig) -> dict[str, Any]:
         rf = config.receptive_field
@@ -72,7 +78,10 @@ class WaveNet(Architecture):
             "receptive_field_ms": round(1000.0 * rf / config.sample_rate, 2),
             "layers": len(config.dilations),
         }
-        if config.conditioning_classes >= 0:
+        if config.position_frames > 0:
+            info["position_ms"] = round(
+                1000.0 * config.position_frames * config.position_hop / config.sample_rate, 2)
+        if config.conditioning_classes >= 0 and config.position_frames >= 0:
             info["exported_parameters"] = self.exported_parameters(config)
         return info
 
@@ -90,13 +99,18 @@ class WaveNet(Architecture):
         return random_program(config, seed)
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
-        """Fit the config to a dataset: its sample rate, and ``conditioning_classes=-1``
-        resolved to the number of dataset labels."""
+        """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
+        resolved to the number of dataset labels, and ``position_frames=-1`` to enough
+        frames to cover the longest training clip (:func:`position_frames_for`)."""
         import dataclasses
 
-        changes: dict[str, Any] = {"sample_rate": int(dataset.sample_rate)}
+        sr = int(dataset.sample_rate)
+        changes: dict[str, Any] = {"sample_rate": sr}
         if config.conditioning_classes == -1:
             changes["conditioning_classes"] = len(dataset.labels())
+        if config.position_frames == -1:
+            longest = max((round(c.duration * sr) for c in dataset.clips("train")), default=0)
+            changes["position_frames"] = position_frames_for(longest, config.position_hop)
         return dataclasses.replace(config, **changes).validate()
 
     # -- Keras side ------------------------------------------------------------------

@@ -22,6 +22,13 @@ from pysynth.errors import ModelFileError, ParameterError
 #: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
 ALIASES = {"window": "seq_len"}
 
+#: keys added since runs were first saved -> what those runs trained with (no position input)
+ADDED = {"position_frames": 0}
+
+#: the most position frames ``position_frames=-1`` resolves to (4 s at the default hop and
+#: 16 kHz): a one-shot's shape is set in its first seconds, and every frame is a row per layer
+MAX_AUTO_POSITION_FRAMES = 256
+
 
 def dilation_stacks(max_dilation: int, stacks: int) -> list[int]:
     """Dilations ``1, 2, 4, ..., max_dilation`` repeated ``stacks`` times.
@@ -69,6 +76,17 @@ class WaveNetConfig:
     conditioning_classes : int
         ``C``: number of global-condition classes (0 = unconditioned). ``-1`` means "one
         class per label of the training dataset" and is resolved by ``pysynth.train``.
+    position_frames : int
+        ``P``: rows of the position tables (0 = no position input). Sample ``t`` of a clip
+        (counted from its first sample; a prime counts as the start) is in frame
+        ``min(t // position_hop, P - 1)``, and every layer adds its learned row of that
+        frame to its gate pre-activations, so the model knows whether it is in the attack
+        or the tail of a one-shot, which a receptive field of milliseconds cannot tell.
+        ``-1`` (default) is resolved by ``pysynth.train``: enough frames to cover the
+        longest training clip, at most :data:`MAX_AUTO_POSITION_FRAMES` (0 when the clips
+        are no longer than one frame).
+    position_hop : int
+        ``H``: samples per position frame, default 256 (16 ms at 16 kHz).
     seq_len : int
         Training sequence length: scored target samples per training example (the
         receptive field of context is added in front of them). Called ``window`` before;
@@ -88,6 +106,8 @@ class WaveNetConfig:
     input_embedding: int = 0
     conditioning_classes: int = 0
     seq_len: int = 2048
+    position_frames: int = -1
+    position_hop: int = 256
 
     def validate(self) -> WaveNetConfig:
         """Check every value; raise :class:`ParameterError` naming the first bad one."""
@@ -115,6 +135,8 @@ class WaveNetConfig:
         need_int("input_embedding", 0)
         need_int("conditioning_classes", -1)
         need_int("seq_len", 1)
+        need_int("position_frames", -1)
+        need_int("position_hop", 1)
         return self
 
     # -- derived facts ---------------------------------------------------------------
@@ -135,6 +157,25 @@ def make_config(
     """Return a validated config from a preset name and/or overrides (unknown keys raise)."""
     return _make_config(WaveNetConfig, overrides, preset=preset, presets=PRESETS,
                         owner="wavenet", aliases=ALIASES)
+
+
+def position_frames_for(longest_clip: int, hop: int) -> int:
+    """What ``position_frames=-1`` resolves to for clips of at most ``longest_clip`` samples:
+    enough frames of ``hop`` samples to cover them, at most :data:`MAX_AUTO_POSITION_FRAMES`;
+    0 (off) when one frame covers them all, since a single frame says nothing.
+
+    Examples
+    --------
+    >>> [position_frames_for(n, 256) for n in (16000, 10**6, 200)]
+    [63, 256, 0]
+    """
+    frames = -(-int(longest_clip) // int(hop))
+    return min(frames, MAX_AUTO_POSITION_FRAMES) if frames >= 2 else 0
+
+
+def position_frame(t, frames: int, hop: int):
+    """The position frame of sample ``t`` (an int or an int array): ``min(t // hop, frames - 1)``."""
+    return np.minimum(np.asarray(t) // int(hop), int(frames) - 1)
 
 
 def receptive_field(filter_width: int, dilations: list[int], initial_filter_width: int) -> int:
@@ -178,7 +219,11 @@ PROGRAM_KEYS = (
     "family", "levels", "quantization", "sample_rate", "initial_filter_width",
     "filter_width", "dilations", "residual_channels", "dilation_channels",
     "skip_channels", "output_channels",
-)  # and "conditioning_classes", 0 when absent
+)  # and "conditioning_classes", "position_frames" (0 when absent) and "position_hop"
+
+
+#: program keys that a program may lack (0 = off; old model files have none of them)
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop")
 
 
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
@@ -189,7 +234,12 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
             "wavenet conditioning_classes=-1 (one per dataset label) must be resolved "
             "before export; set it to the number of classes"
         )
-    return {
+    if config.position_frames < 0:
+        raise ParameterError(
+            "wavenet position_frames=-1 (enough to cover the longest training clip) must be "
+            "resolved before export; set it to the number of frames (0 = no position input)"
+        )
+    program = {
         "family": "wavenet",
         "levels": int(config.levels),
         "quantization": str(config.quantization),
@@ -203,6 +253,10 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
         "output_channels": int(config.output_channels),
         "conditioning_classes": int(config.conditioning_classes),
     }
+    if config.position_frames > 0:  # absent keys keep programs without position as they were
+        program["position_frames"] = int(config.position_frames)
+        program["position_hop"] = int(config.position_hop)
+    return program
 
 
 def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -215,6 +269,7 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     s = int(program["skip_channels"])
     h = int(program["output_channels"])
     c = int(program.get("conditioning_classes", 0))
+    pf = int(program.get("position_frames", 0))
     shapes: dict[str, tuple[int, ...]] = {"input.table": (k0, q, r), "input.bias": (r,)}
     for i in range(len(program["dilations"])):
         p = f"layers.{i}."
@@ -222,6 +277,8 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         shapes[p + "conv.bias"] = (2 * d,)
         if c > 0:
             shapes[p + "cond.table"] = (c, 2 * d)
+        if pf > 0:
+            shapes[p + "pos.table"] = (pf, 2 * d)
         shapes[p + "res.weight"] = (d, r)
         shapes[p + "res.bias"] = (r,)
         shapes[p + "skip.weight"] = (d, s)
@@ -241,8 +298,14 @@ def check_program(program: dict[str, Any], tensors: dict[str, np.ndarray]) -> No
     if missing:
         raise ModelFileError(f"wavenet program lacks key(s) {missing}")
     try:
-        make_config({k: program[k] for k in (*PROGRAM_KEYS[1:], "conditioning_classes")
-                     if k in program})
+        make_config({k: program[k] for k in (*PROGRAM_KEYS[1:], *OPTIONAL_PROGRAM_KEYS)
+                     if k in program} | {"position_frames": program.get("position_frames", 0)})
     except ParameterError as exc:
         raise ModelFileError(f"invalid wavenet program: {exc}") from None
+    for key in OPTIONAL_PROGRAM_KEYS[:2]:  # -1 ("from the dataset") is a config value only
+        if program.get(key, 0) < 0:
+            raise ModelFileError(f"invalid wavenet program: {key} must be >= 0, "
+                                 f"got {program[key]!r}")
+    if program.get("position_frames", 0) > 0 and "position_hop" not in program:
+        raise ModelFileError("wavenet program has position_frames but lacks position_hop")
     check_tensors(tensors, tensor_shapes(program), family="wavenet")

@@ -28,6 +28,7 @@ def dataset(
     Returns a ``tf.data.Dataset`` of ``(inputs, targets, weights)`` batches: ``steps``
     batches per epoch in ``range(*epochs)`` (``epochs=None``: ``steps`` fixed validation
     batches). ``labels`` maps class ids to clip labels when the model is conditioned.
+    With ``position_frames > 0`` the inputs hold each sample's position frame in its clip.
     """
     conditioned = config.conditioning_classes > 0
     seqs, ids = quantized_clips(
@@ -37,4 +38,6 @@ def dataset(
     return window_dataset(
         seqs, ids, context=config.receptive_field, window=config.seq_len,
         batch_size=batch_size, steps=steps, seed=seed, epochs=epochs, conditioned=conditioned,
+        positions=((config.position_frames, config.position_hop)
+                   if config.position_frames > 0 else None),
     )

@@ -15,7 +15,7 @@ from keras import layers, ops
 
 from pysynth.errors import ParameterError
 
-from .config import WaveNetConfig, program_from_config, tensor_shapes
+from .config import WaveNetConfig, position_frame, program_from_config, tensor_shapes
 
 
 @keras.saving.register_keras_serializable(package="pysynth_wavenet")
@@ -76,7 +76,8 @@ class GatedUnit(layers.Layer):
 
 def build(config: WaveNetConfig) -> keras.Model:
     """The teacher-forced WaveNet: inputs ``q (B, T)`` int32 (and ``cond (B,)`` int32 when
-    ``conditioning_classes > 0``), output logits ``(B, T, levels)``.
+    ``conditioning_classes > 0``, ``pos (B, T)`` int32 position frames of the samples when
+    ``position_frames > 0``), output logits ``(B, T, levels)``.
 
     Layer names are fixed (``input_conv``, ``layer{l}_conv``, ...) because :func:`export`
     reads weights by name.
@@ -86,6 +87,11 @@ def build(config: WaveNetConfig) -> keras.Model:
         raise ParameterError(
             "wavenet conditioning_classes=-1 must be resolved (pysynth.train does it from the "
             "dataset labels) before building the model"
+        )
+    if config.position_frames < 0:
+        raise ParameterError(
+            "wavenet position_frames=-1 must be resolved (pysynth.train does it from the "
+            "longest training clip) before building the model"
         )
     q_in = keras.Input(shape=(None,), dtype="int32", name="q")
     inputs = [q_in]
@@ -107,6 +113,10 @@ def build(config: WaveNetConfig) -> keras.Model:
         cond_in = keras.Input(shape=(), dtype="int32", name="cond")
         inputs.append(cond_in)
         cond_col = layers.Reshape((1,), name="cond_column")(cond_in)
+    pos_in = None
+    if config.position_frames > 0:
+        pos_in = keras.Input(shape=(None,), dtype="int32", name="pos")
+        inputs.append(pos_in)
     skips = []
     d2 = 2 * config.dilation_channels
     for i, dil in enumerate(config.dilations):
@@ -116,6 +126,9 @@ def build(config: WaveNetConfig) -> keras.Model:
         if cond_in is not None:
             c = layers.Embedding(config.conditioning_classes, d2, name=f"layer{i}_cond")(cond_col)
             z = layers.Add(name=f"layer{i}_add_cond")([z, c])  # (B,1,2D) broadcasts over T
+        if pos_in is not None:  # one learned row per position frame: pos.table
+            p = layers.Embedding(config.position_frames, d2, name=f"layer{i}_pos")(pos_in)
+            z = layers.Add(name=f"layer{i}_add_pos")([z, p])
         a = GatedUnit(name=f"layer{i}_gate")(z)
         skips.append(a)
         if i < len(config.dilations) - 1:  # the last layer's residual output feeds nothing
@@ -132,20 +145,26 @@ def build(config: WaveNetConfig) -> keras.Model:
 
 
 def model_inputs(config: WaveNetConfig, q: np.ndarray, cond: np.ndarray | None = None):
-    """The Keras model's inputs for sequences ``q (B, T)`` and class ids ``cond (B,)``."""
+    """The Keras model's inputs for sequences ``q (B, T)`` that start at their clips' first
+    sample and class ids ``cond (B,)``."""
     q = np.asarray(q, dtype=np.int32)
     if q.ndim == 1:
         q = q[None]
+    x = {"q": q}
     if config.conditioning_classes > 0:
         if cond is None:
             raise ParameterError(
                 f"this model is conditioned on {config.conditioning_classes} classes; pass cond"
             )
-        cond = np.broadcast_to(np.asarray(cond, dtype=np.int32), (q.shape[0],))
-        return {"q": q, "cond": np.ascontiguousarray(cond)}
-    if cond is not None:
+        x["cond"] = np.ascontiguousarray(
+            np.broadcast_to(np.asarray(cond, dtype=np.int32), (q.shape[0],)))
+    elif cond is not None:
         raise ParameterError("cond was given but this model is not conditioned")
-    return q
+    if config.position_frames > 0:
+        frames = position_frame(np.arange(q.shape[1]), config.position_frames,
+                                config.position_hop)
+        x["pos"] = np.ascontiguousarray(np.broadcast_to(frames.astype(np.int32), q.shape))
+    return x if len(x) > 1 else q
 
 
 def teacher_forced_logits(model, config: WaveNetConfig, q, cond=None) -> np.ndarray:
@@ -158,7 +177,8 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
     """Fold the Keras weights into the engine program's tensors (docs/architecture.md).
 
     ``input.table[j] = E @ W_in[j]`` where ``E`` is the one-hot identity or the learned
-    embedding; the condition embedding of each layer is its ``cond.table``.
+    embedding; the condition and position embeddings of each layer are its ``cond.table``
+    and ``pos.table``.
     """
     program = program_from_config(config)
 
@@ -181,6 +201,8 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
         tensors[p + "conv.weight"], tensors[p + "conv.bias"] = w(f"layer{i}_conv")
         if config.conditioning_classes > 0:
             (tensors[p + "cond.table"],) = w(f"layer{i}_cond")
+        if config.position_frames > 0:
+            (tensors[p + "pos.table"],) = w(f"layer{i}_pos")
         if i < len(config.dilations) - 1:
             tensors[p + "res.weight"], tensors[p + "res.bias"] = w(f"layer{i}_res")
         else:  # not in the graph (nothing reads the last h); zeros keep the program uniform

@@ -10,6 +10,7 @@ other implementations; none of this imports TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from .config import (
     WaveNetConfig,
     check_program,
     make_config,
+    position_frame,
     program_from_config,
     receptive_field,
     tensor_shapes,
@@ -38,7 +40,7 @@ class WaveNetState:
     """Generation state of ``B`` streams: the time, the last ``K0`` inputs and one ring
     buffer per layer holding ``h_l`` at the last ``(K-1) d_l + 1`` times (zeros before 0)."""
 
-    t: int
+    t: int  # samples since the clip's start (the position input's clock)
     inputs: np.ndarray  # (B, K0) int; x[t-(K0-1-j)] at column j, -1 = no input
     queues: list[np.ndarray]  # per layer (B, (K-1) d + 1, R) float64
     cond_bias: list[np.ndarray] | None  # per layer (B, 2D)
@@ -70,6 +72,8 @@ class WaveNetReference(ReferenceModel):
         self.d = int(program["dilation_channels"])
         self.r = int(program["residual_channels"])
         self.classes = int(program.get("conditioning_classes", 0))
+        self.position_frames = int(program.get("position_frames", 0))
+        self.position_hop = int(program.get("position_hop", 1))
         w = {n: np.asarray(a, dtype=np.float64) for n, a in tensors.items()}
         self._w = w
         self._layers = [
@@ -77,6 +81,7 @@ class WaveNetReference(ReferenceModel):
                 "conv": w[f"layers.{i}.conv.weight"],
                 "conv_b": w[f"layers.{i}.conv.bias"],
                 "cond": w.get(f"layers.{i}.cond.table"),
+                "pos": w.get(f"layers.{i}.pos.table"),
                 "res": w[f"layers.{i}.res.weight"],
                 "res_b": w[f"layers.{i}.res.bias"],
                 "skip": w[f"layers.{i}.skip.weight"],
@@ -163,6 +168,8 @@ class WaveNetReference(ReferenceModel):
             )
             if state.cond_bias is not None:
                 z = z + state.cond_bias[i]
+            if self.position_frames:
+                z = z + lay["pos"][position_frame(t, self.position_frames, self.position_hop)]
             a = self._gate(z)
             skips = skips + a @ lay["skip"] + lay["skip_b"]
             h = h + a @ lay["res"] + lay["res_b"]
@@ -184,6 +191,8 @@ class WaveNetReference(ReferenceModel):
             shift = self.k0 - 1 - j + 1  # q index = t - shift
             if shift < t:
                 h[:, shift:] += table[j][q[:, : t - shift]]
+        frames = (position_frame(np.arange(t), self.position_frames, self.position_hop)
+                  if self.position_frames else None)
         skips = 0.0
         for lay, d in zip(self._layers, self.dilations):
             z = np.broadcast_to(lay["conv_b"], (b, t, 2 * self.d)).copy()
@@ -193,6 +202,8 @@ class WaveNetReference(ReferenceModel):
                     z[:, shift:] += h[:, : t - shift] @ lay["conv"][j]
             if cond is not None:
                 z += lay["cond"][cond][:, None, :]
+            if frames is not None:
+                z += lay["pos"][frames][None]
             a = self._gate(z)
             skips = skips + a @ lay["skip"] + lay["skip_b"]
             h = h + a @ lay["res"] + lay["res_b"]
@@ -211,16 +222,21 @@ def random_program(
     Parameters
     ----------
     config : WaveNetConfig, dict of overrides, preset name, or None (the "small" preset)
+        ``position_frames=-1`` (resolved from a training dataset, which a random program
+        has not got) means no position input here.
     seed : int
         Seed of the numpy Generator that draws the weights.
     """
     config = make_config(preset=config) if isinstance(config, str) else make_config(config)
+    if config.position_frames == -1:
+        config = dataclasses.replace(config, position_frames=0)
     program = program_from_config(config)
     rng = np.random.default_rng(seed)
     fan_in = {
         "input.table": program["initial_filter_width"],
         "conv.weight": program["filter_width"] * program["residual_channels"],
         "cond.table": 4,
+        "pos.table": 4,
         "res.weight": program["dilation_channels"],
         "skip.weight": program["dilation_channels"],
         "out1.weight": program["skip_channels"],
