@@ -15,8 +15,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from .run import checkpoint_name, save_checkpoint, write_history, write_state
-from .samples import write_samples
+from ..files import write_json
+from .run import checkpoint_name, read_run_config, save_checkpoint, write_history, write_state
+from .samples import QUALITY_CLIPS, generate_samples, sample_quality, write_samples
 from .validation import validation_nll
 
 LN2 = math.log(2.0)
@@ -67,7 +68,8 @@ class ScoreValidation(keras.callbacks.Callback):
 
 
 class EpochHistory(keras.callbacks.Callback):
-    """Add the epoch's row (losses, learning rate, seconds) to the history and count it."""
+    """Add the epoch's row (losses, learning rate, seconds, and the ``quality_*`` figures
+    of an epoch with samples) to the history and count it."""
 
     def __init__(self, state: dict[str, Any]) -> None:
         super().__init__()
@@ -84,6 +86,9 @@ class EpochHistory(keras.callbacks.Callback):
                 row[k] = float(logs[k])
         row["learning_rate"] = float(np.asarray(self.model.optimizer.learning_rate))
         row["seconds"] = round(time.perf_counter() - self._t0, 3)
+        # sorted, as rows read back from state.json are: history.csv's columns then come out
+        # in one order for a resumed run and an uninterrupted one
+        row.update(sorted((k, float(v)) for k, v in logs.items() if k.startswith("quality_")))
         self.state["epoch"] = epoch + 1
         self.state["history"] = [*self.state["history"], row]
 
@@ -171,23 +176,37 @@ class PruneCheckpoints(keras.callbacks.Callback):
 
 
 class WriteSamples(keras.callbacks.Callback):
-    """Every ``tcfg.sample_every`` epochs, export the model in memory and write
-    ``samples/epoch-NNN/sample-KK.wav``."""
+    """Every ``tcfg.sample_every`` epochs, export the model in memory, generate
+    ``max(sample_count, QUALITY_CLIPS)`` clips, write the first ``sample_count`` as
+    ``samples/epoch-NNN/sample-KK.wav``, evaluate them all against the run's dataset
+    (``samples/epoch-NNN/quality.json``, the whole report) and put the key figures in the
+    epoch's logs (``quality_*``), where the history row, TensorBoard and the progress line
+    read them."""
 
-    def __init__(self, run: Path, arch, config, tcfg, *, seed: int, classes: int) -> None:
+    def __init__(self, run: Path, arch, config, tcfg, *, seed: int, classes: int,
+                 dataset: str, labels: list[str]) -> None:
         super().__init__()
         self.run, self.arch, self.config, self.tcfg = run, arch, config, tcfg
-        self.seed, self.classes = seed, classes
+        self.seed, self.classes, self.dataset, self.labels = seed, classes, dataset, labels
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
         if not (self.tcfg.sample_every and done % self.tcfg.sample_every == 0):
             return
         program, tensors = self.arch.export(self.model, self.config)
-        write_samples(program, tensors, self.run / "samples" / f"epoch-{done:03d}",
-                      count=self.tcfg.sample_count, seconds=self.tcfg.sample_seconds,
-                      temperature=self.tcfg.sample_temperature, seed=self.seed + done,
-                      classes=self.classes)
+        count = self.tcfg.sample_count
+        audio, cond = generate_samples(
+            program, tensors, n=max(count, QUALITY_CLIPS), seconds=self.tcfg.sample_seconds,
+            temperature=self.tcfg.sample_temperature, seed=self.seed + done,
+            classes=self.classes)
+        folder = self.run / "samples" / f"epoch-{done:03d}"
+        write_samples(audio[:count], folder, int(program["sample_rate"]))
+        figures, report = sample_quality(audio, cond, self.dataset, self.labels,
+                                         progress=bool(self.params.get("verbose")))
+        if report is not None:
+            write_json(folder / "quality.json", report.to_dict())
+        if logs is not None:
+            logs.update(figures)
 
 
 def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed: int,
@@ -195,22 +214,27 @@ def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed:
     """The run's callbacks in the order their effects must happen: decide whether time is
     up (so that the epoch training stops after is validated; scoring is not counted
     against the budget), score the validation clips (``validation``, a
-    :class:`~.validation.ValidationClips`, or None) before anything reads the figure,
-    record the epoch and decide on early stopping in memory, write the checkpoint before
-    state.json names it, prune, then spend time on samples only once the epoch is safely
-    on disk."""
+    :class:`~.validation.ValidationClips`, or None) and write and evaluate the samples
+    before anything reads their figures, record the epoch and decide on early stopping in
+    memory, write the checkpoint before state.json names it, then prune. Samples belong to
+    their epoch: an interruption while sampling repeats the epoch, so a resumed run's
+    history equals an uninterrupted one's, quality figures included. The samples are
+    evaluated against the dataset and labels the run's config.json records (what it
+    trains on, whatever the caller passed)."""
     validating = validation is not None and tcfg.validate_every > 0
     key = "val_nll_bits" if validating else "nll_bits"
     scoring = [ScoreValidation(arch, config, validation, every=tcfg.validate_every,
                                epochs=tcfg.epochs)] if validating else []
+    saved = read_run_config(run)
     return [
         TimeBudget(tcfg.max_minutes),
         *scoring,
+        WriteSamples(run, arch, config, tcfg, seed=seed, classes=classes,
+                     dataset=saved["dataset"], labels=saved["labels"]),
         EpochHistory(state),
         SaveCheckpoint(run, state),
         TrackBest(state, key),
         EarlyStop(state, tcfg.patience, key),
         WriteState(run, state),
         PruneCheckpoints(run, state, tcfg.keep_checkpoints),
-        WriteSamples(run, arch, config, tcfg, seed=seed, classes=classes),
     ]
