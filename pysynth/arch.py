@@ -187,6 +187,12 @@ class Architecture:
         (:attr:`config_aliases`), keys added since filled in (:attr:`config_added`)."""
         return {**self.config_added, **current_names(values, self.config_aliases)}
 
+    def for_budget(self, minutes: float) -> dict[str, Any]:
+        """Config and training keys for a run of ``minutes`` on a 2-core laptop CPU: what
+        ``pysynth train --minutes N`` trains with (the user's own keys win). The default
+        is none: the architecture's defaults."""
+        return {}
+
     def config_to_json(self, config) -> str:
         return json.dumps(dataclasses.asdict(config), indent=2, sort_keys=True)
 

@@ -46,6 +46,9 @@ def add_parser(sub):
                    metavar="KEY=VALUE", help="override one hyperparameter (repeatable)")
     p.add_argument("--preset", default=None, help="a named preset of the architecture")
     p.add_argument("--epochs", type=int, default=None, help="epochs in total")
+    p.add_argument("--minutes", type=float, default=None, metavar="N",
+                   help="train for N minutes with settings picked for that budget on a laptop "
+                   "CPU (printed; --set keys still win) and a learning rate that decays over it")
     p.add_argument("--resume", action="store_true",
                    help="continue RUN from its last checkpoint (same config)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
@@ -61,6 +64,7 @@ def run(args) -> int:
         args.dataset, arch=args.arch, run=args.out, config=args.config,
         overrides=dict(args.overrides) or None, preset=args.preset, epochs=args.epochs,
         resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1,
+        minutes=args.minutes,
     )
     summary = {
         "run": str(result["run"]), "epochs": result["epochs"],

@@ -19,7 +19,7 @@ from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import read_json_or_yaml
 
-LR_SCHEDULES = ("constant", "exponential", "cosine")
+LR_SCHEDULES = ("constant", "exponential", "cosine", "budget")
 
 #: Training keys that no longer do anything, read and ignored so that config files and run
 #: folders written before they went still load: key -> what replaced it.
@@ -51,8 +51,10 @@ class TrainConfig:
     learning_rate : float
         Adam's initial learning rate.
     lr_schedule : str
-        ``"constant"``, ``"exponential"`` (times ``lr_decay`` every epoch) or
-        ``"cosine"`` (to 1% of the initial rate at the last epoch).
+        ``"constant"``, ``"exponential"`` (times ``lr_decay`` every epoch),
+        ``"cosine"`` (to 1% of the initial rate at the last epoch) or ``"budget"`` (a
+        cosine to 1% over the ``max_minutes`` time budget, set at each epoch start from the
+        training time spent: :mod:`pysynth.training.budget`).
     lr_decay : float
         Per-epoch factor of the exponential schedule, in (0, 1].
     clip_norm : float
@@ -111,6 +113,9 @@ class TrainConfig:
         for name in ("sample_temperature", "max_minutes"):
             setattr(self, name, check_number(getattr(self, name), name, lo=0.0, owner="train"))
         self.tensorboard = check_bool(self.tensorboard, "tensorboard", owner="train")
+        if self.lr_schedule == "budget" and not self.max_minutes:
+            raise ParameterError("train lr_schedule 'budget' needs a time budget: set "
+                                 "max_minutes (or use pysynth train --minutes N)")
         return self
 
 
@@ -168,6 +173,23 @@ def resolve_config(
     model_cfg = arch.make_config({k: v for k, v in values.items() if k in model_keys}, preset)
     train_cfg = TrainConfig(**{k: v for k, v in values.items() if k in train_keys}).validate()
     return model_cfg, train_cfg
+
+
+#: epochs asked for by a time-budgeted run: an upper bound the budget ends long before
+BUDGET_EPOCHS = 100_000
+
+
+def budget_overrides(arch, minutes, overrides, epochs):
+    """``(picked, overrides, epochs)`` for ``pysynth train --minutes``: the architecture's
+    choice for the budget (:meth:`~pysynth.arch.Architecture.for_budget`, minus the keys the
+    user set), the budget schedule and ``max_minutes``, under the user's own overrides."""
+    minutes = check_number(minutes, "minutes", lo=0.0, lo_open=True, owner="train")
+    user = dict(overrides or {})
+    picked = {k: v for k, v in arch.for_budget(minutes).items() if k not in user}
+    merged = {**picked, "lr_schedule": "budget", "max_minutes": minutes, **user}
+    if epochs is None and "epochs" not in user:
+        epochs = BUDGET_EPOCHS
+    return picked, merged, epochs
 
 
 def model_dict(arch, config) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DatasetError
 
-__all__ = ["quantized_clips", "window_dataset"]
+__all__ = ["epoch_rows", "quantized_clips", "window_dataset"]
 
 
 def quantized_clips(
@@ -39,6 +39,29 @@ def quantized_clips(
         else:
             ids.append(0)
     return seqs, np.asarray(ids, dtype=np.int32)
+
+
+def epoch_rows(plan, epochs: tuple[int, int] | None, spec):
+    """A ``tf.data.Dataset`` of the rows of ``plan(e)`` (a tuple of equally long arrays) for
+    each epoch ``e`` in ``range(*epochs)`` in turn, or of ``plan(None)`` when ``epochs`` is
+    None.
+
+    Epochs are planned one at a time as the data is read, not all up front: a run for a
+    time budget asks for many more epochs than it will reach (``pysynth train --minutes``),
+    and planning them all would take memory and start-up time for nothing. The rows are
+    the same as planning every epoch first.
+    """
+    import tensorflow as tf
+
+    def plans():
+        if epochs is None:
+            yield plan(None)
+        else:
+            for e in range(*epochs):
+                yield plan(e)
+
+    data = tf.data.Dataset.from_generator(plans, output_signature=spec)
+    return data.flat_map(lambda *cols: tf.data.Dataset.from_tensor_slices(cols))
 
 
 def window_dataset(
@@ -88,15 +111,11 @@ def window_dataset(
         s0 = np.maximum(a - context, 0)  # segment start in the clip
         return clip, s0, a
 
-    if epochs is None:
-        rng = np.random.default_rng([seed, 0x5EED, 1])
-        parts = [draw(rng, steps * batch_size)]
-    else:
-        parts = [draw(np.random.default_rng([seed, e]), steps * batch_size)
-                 for e in range(*epochs)]
-    clip = np.concatenate([x[0] for x in parts]).astype(np.int32)
-    s0 = np.concatenate([x[1] for x in parts])
-    a = np.concatenate([x[2] for x in parts])
+    def plan(e: int | None):
+        rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
+               else np.random.default_rng([seed, e]))
+        clip, s0, a = draw(rng, steps * batch_size)
+        return clip.astype(np.int32), s0, a
 
     flat_t = tf.constant(flat, dtype=tf.int32)
     off_t = tf.constant(offsets, dtype=tf.int64)
@@ -120,6 +139,8 @@ def window_dataset(
             x["pos"] = tf.cast(tf.minimum(clip_pos // hop, frames - 1), tf.int32)
         return (x if len(x) > 1 else q), q, w
 
-    data = tf.data.Dataset.from_tensor_slices((clip, s0, a)).batch(batch_size)
+    spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
+            tf.TensorSpec([None], tf.int64))
+    data = epoch_rows(plan, epochs, spec).batch(batch_size)
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)

@@ -18,7 +18,7 @@ from typing import Any
 from ..arch import get_architecture
 from ..checks import check_int
 from ..errors import DatasetError, ParameterError
-from .config import TrainConfig, model_dict, resolve_config, saved_train_config
+from .config import TrainConfig, budget_overrides, model_dict, resolve_config, saved_train_config
 from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
 from .validation import load_validation
 
@@ -158,6 +158,7 @@ def train(
     seed: int = 0,
     verbose: int = 1,
     callbacks: list | None = None,
+    minutes: float | None = None,
 ) -> dict[str, Any]:
     """Train an architecture on a curated dataset into a run folder.
 
@@ -188,6 +189,12 @@ def train(
         0 silent, 1 Keras progress bar, 2 one line per epoch.
     callbacks : list of keras.callbacks.Callback, optional
         Extra callbacks, run after the run's own (checkpoint, history, samples).
+    minutes : float, optional
+        Train for this many minutes with the settings the architecture picks for such a
+        budget on a 2-core laptop (:meth:`~pysynth.arch.Architecture.for_budget`, printed),
+        a learning rate that follows a cosine over the budget (``lr_schedule="budget"``)
+        and ``max_minutes=minutes``. ``config``, ``overrides`` and ``preset`` still win
+        over what it picks. Ignored when resuming (the run keeps its config).
 
     Returns
     -------
@@ -214,6 +221,9 @@ def train(
         saved = _with_current_names(saved, archobj)
     seed = check_int(seed, "seed")
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
+    picked: dict[str, Any] = {}
+    if minutes is not None and saved is None:
+        picked, overrides, epochs = budget_overrides(archobj, minutes, overrides, epochs)
     mcfg, tcfg, preset, seed, labels = _resolve(
         archobj, ds, run, saved, config=config, overrides=overrides, preset=preset, epochs=epochs,
         seed=seed)
@@ -236,6 +246,9 @@ def train(
         facts = ", ".join(f"{k} {v}" for k, v in run_config["describe"].items())
         print(f"pysynth train: {archobj.name} on {ds.root} -> {run}" +
               (f" ({facts})" if facts else ""), file=sys.stderr, flush=True)
+        if picked:
+            print(f"pysynth train: for {minutes:g} minutes: " +
+                  ", ".join(f"{k}={v}" for k, v in picked.items()), file=sys.stderr, flush=True)
         if validation is not None:
             print(f"pysynth train: {validation.describe(ds.sample_rate, tcfg.validate_every)}",
                   file=sys.stderr, flush=True)
@@ -251,10 +264,13 @@ def train(
                                steps=tcfg.steps_per_epoch, seed=seed,
                                epochs=(first, tcfg.epochs), labels=labels)
 
+    from .budget import BudgetSchedule
     from .callbacks import run_callbacks
 
     own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
                         validation=validation)
+    if tcfg.lr_schedule == "budget":
+        own.insert(0, BudgetSchedule(state, tcfg.learning_rate, tcfg.max_minutes))
     if tcfg.tensorboard:
         own += _tensorboard(run)
     model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
