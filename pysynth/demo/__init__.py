@@ -18,6 +18,7 @@ import numpy as np
 
 from ..checks import check_number
 from .output import Reporter, prepare_out, write_broken_inputs
+from .placement import describe, placement
 
 
 @dataclass
@@ -30,7 +31,6 @@ class DemoSettings:
     reducer: str
     train_minutes: float
     steps_per_epoch: int
-    validation_steps: int
     n_samples: int
     sample_seconds: float
     samplernn: dict[str, Any] = field(default_factory=dict)
@@ -45,7 +45,7 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
             per_instrument=4, clip_seconds=0.5, copies=1, reducer="pca", train_minutes=0.0,
             # enough steps, at a high rate, that both models measurably beat chance (about
             # 7.4 and 6.7 bits against 8) for a few seconds more than one bare step
-            steps_per_epoch=60, validation_steps=1, n_samples=4, sample_seconds=0.25,
+            steps_per_epoch=60, n_samples=4, sample_seconds=0.25,
             samplernn={"frame_sizes": [4, 16], "dim": 32, "seq_len": 64, "learning_rate": 0.006},
             wavenet={"dilations": [1, 2, 4, 8, 16, 1, 2, 4, 8, 16], "residual_channels": 16,
                      "dilation_channels": 16, "skip_channels": 32, "output_channels": 32,
@@ -53,7 +53,10 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
         )
     return DemoSettings(
         per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,
-        steps_per_epoch=40, validation_steps=4, n_samples=8, sample_seconds=2.0,
+        steps_per_epoch=40, n_samples=8, sample_seconds=2.0,
+        # scoring the validation clips took 17% of SampleRNN's 0.7 s epochs when done every
+        # epoch (docs/training.md, "Validation"); WaveNet's 60 s epochs are scored each
+        samplernn={"validate_every": 10},
     )
 
 
@@ -62,8 +65,7 @@ def _train_budgeted(dataset, arch, run, preset, overrides, settings_, minutes, s
     from .. import train
 
     base = dict(overrides)
-    base.update(steps_per_epoch=settings_.steps_per_epoch,
-                validation_steps=settings_.validation_steps)
+    base.update(steps_per_epoch=settings_.steps_per_epoch)
     if minutes > 0:
         # epochs is only an upper bound here: the time budget ends training
         base.update(max_minutes=minutes, sample_every=20, sample_count=2, sample_seconds=0.5)
@@ -103,7 +105,7 @@ def demo(
     out = Path(out)
     s = settings(quick=quick, minutes=minutes)
     prepare_out(out)
-    rep = Reporter(total=10)
+    rep = Reporter(total=11)
     summary: dict[str, Any] = {"out": str(out.resolve()), "quick": quick}
 
     with rep.step("synthesizing a corpus of drums, plucks, bells and organ notes"):
@@ -135,6 +137,7 @@ def demo(
         models[arch] = {"epochs": result["epochs"], "val_nll_bits": result["best_val_nll_bits"]}
 
     loaded = {}  # each model file read and verified once, for sampling and both scores
+    clips = {}  # arch -> (generated audio, {file name: instrument it was generated for})
     with rep.step("exporting both models"):
         for arch in models:
             path = pysynth.export(out / "runs" / arch, out / "models" / f"{arch}.pysynth")
@@ -142,35 +145,76 @@ def demo(
             loaded[arch] = pysynth.load_model(path)
 
     with rep.step(f"sampling {s.n_samples} variations of {s.sample_seconds:g} s from each"):
+        gen = out / "generated"
         for arch, info in models.items():
+            cond, intended = _classes(loaded[arch], s.n_samples)
             t0 = time.perf_counter()
-            y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed)
+            y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed,
+                               cond=cond)
             wall = time.perf_counter() - t0
-            gen = out / "generated"
-            for i, clip in enumerate(y):
-                pysynth.audio.save(gen / f"{arch}-{i:02d}.wav", clip, 16000)
+            # the instrument in the name, as `pysynth sample` names a conditioned model's
+            # clips, so `pysynth evaluate generated/` and the map's page read it too
+            names = [f"{arch}-{i:02d}" + (f"-{lab}" if lab else "") + ".wav"
+                     for i, lab in enumerate(intended)]
+            for name, clip in zip(names, y):
+                pysynth.audio.save(gen / name, clip, 16000)
+            clips[arch] = (y, dict(zip(names, intended)))
             info["generated"] = str(gen / f"{arch}-*.wav")
             info["realtime_factor"] = (s.n_samples * s.sample_seconds) / wall
-            info["generated_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], y)))
+            info["generated_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], y, cond=cond)))
 
     with rep.step("placing the generated clips on the dataset's map"):
         pysynth.map(out / "dataset-aug", html=out / "map-generated.html",
                     png=out / "map-generated.png", reducer=s.reducer, seed=seed,
                     overlay=out / "generated", csv_path=out / "neighbours.csv")
+        for arch, info in models.items():
+            info["placement"] = placement(out / "neighbours.csv", clips[arch][1])
+
+    with rep.step("measuring the generated clips' quality against the dataset"):
+        for arch, info in models.items():
+            y, named = clips[arch]
+            labels = list(named.values()) if any(named.values()) else None
+            report = pysynth.evaluate(y, out / "dataset-aug", labels=labels, seed=seed,
+                                      progress=True)
+            info["quality"] = report.to_dict()
 
     with rep.step("scoring the validation clips with each model"):
         from ..dataset import Dataset
 
         ds = Dataset.open(out / "dataset")
-        val = [ds.load(c) for c in ds.clips("validation")] or [ds.load(c) for c in ds.clips()[:4]]
+        val_clips = ds.clips("validation") or ds.clips()[:4]
+        val = [ds.load(c) for c in val_clips]
         for arch, info in models.items():
-            info["validation_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], val)))
+            cond = _label_classes(loaded[arch], [c.label for c in val_clips])
+            info["validation_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], val,
+                                                                      cond=cond)))
 
     summary["models"] = models
     summary["map"] = str((out / "map.html").resolve())
     summary["map_generated"] = str((out / "map-generated.html").resolve())
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     return summary
+
+
+def _classes(model, n: int) -> tuple[np.ndarray | None, list[str | None]]:
+    """``(cond, instruments)`` for ``n`` clips of a model file: a conditioned model's clip
+    ``i`` gets class ``i % C`` (every instrument gets clips when ``n >= C``), named by the
+    model's ``labels``; an unconditioned model's clips have no instrument."""
+    classes = int(model.program.get("conditioning_classes", 0) or 0)
+    if classes == 0:
+        return None, [None] * n
+    names = list(model.metadata.get("labels") or [])
+    cond = np.arange(n) % classes
+    return cond, [names[c] if c < len(names) else None for c in cond]
+
+
+def _label_classes(model, labels: list[str | None]) -> np.ndarray | None:
+    """The class ids of clips with these labels for a conditioned model (None otherwise):
+    each clip is scored as what it is."""
+    if not int(model.program.get("conditioning_classes", 0) or 0):
+        return None
+    names = list(model.metadata.get("labels") or [])
+    return np.array([names.index(lab or "") for lab in labels])
 
 
 def _plain_summary(obj: Any) -> Any:
@@ -202,9 +246,34 @@ def format_summary(summary: dict[str, Any]) -> str:
         )
         if info["validation_nll_bits"] >= 0.9 * 8:
             lines.append("                   note: close to chance; give it more --minutes to learn")
-    lines += ["", f"  open the map:    {summary['map']}",
+        if "quality" in info:
+            lines += [f"                   {line}" for line in _quality_lines(info["quality"])]
+        if "placement" in info:
+            lines.append(f"                   on the map: {describe(info['placement'])}")
+    lines += ["", "  quality figures: pysynth.evaluate against the augmented dataset (all of it "
+              "in summary.json; docs/evaluate.md says what each means)",
+              f"  open the map:    {summary['map']}",
               f"  and where the generated clips fall: {summary['map_generated']}"]
     return "\n".join(lines)
+
+
+def _quality_lines(q: dict[str, Any]) -> list[str]:
+    """The key figures of one model's quality report, in words."""
+    def f(x, digits=2):
+        return "-" if x is None else f"{x:.{digits}g}"
+
+    lines = [f"quality of {q['n_generated']} clips: noise scale {f(q['noise_scale'])} "
+             f"(0 = like the data, 1 = like white noise), noise index {f(q['noise_index'])} "
+             f"(1 = as noisy as the data)"]
+    if q["class_metric"] == "consistency":
+        lines.append(f"  {100 * q['class_generated']:.0f}% recognized as the instrument they were "
+                     f"generated for (real clips {100 * q['class_real']:.0f}%)")
+    elif q["class_metric"] == "inception":
+        lines.append(f"  inception score {f(q['class_generated'])} (real clips "
+                     f"{f(q['class_real'])})")
+    lines[-1] += (f"; silent {100 * q['silent_share']:.0f}%, clipped "
+                  f"{100 * q['clipped_share']:.0f}%, near-copies {len(q['near_copies'])}")
+    return lines
 
 
 __all__ = ["demo", "format_summary"]
