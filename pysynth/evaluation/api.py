@@ -12,7 +12,7 @@ from ..errors import ParameterError
 from ..mapping.features import _one_thread
 from .cache import baseline_key, cached_baseline, reference_features
 from .classes import generated_scores, real_scores, usable_labels
-from .embedding import embed_all, envelopes, is_clipped, is_silent
+from .embedding import MIN_SCALE, embed_all, envelopes, is_clipped, is_silent
 from .frechet import N_SPLITS, floor_and_ceiling, generated_distances, white_noise_like
 from .novelty import COPY_CORRELATION, N_CANDIDATES, max_correlation, nearest
 from .report import QualityReport
@@ -85,7 +85,7 @@ def _evaluate(generated, reference, labels, training, sample_rate, seed, progres
     emb_gen, facts_gen = embed_all(gen.audio, ref.sample_rate,
                                    progress=_bar("generated clips", progress))
     mean, std = emb_ref.mean(axis=0), emb_ref.std(axis=0)
-    std[std < 1e-12] = 1.0  # a constant column: leave it unscaled rather than divide by 0
+    std = np.maximum(std, MIN_SCALE)
 
     def unit(e: np.ndarray) -> np.ndarray:
         return (e - mean) / std

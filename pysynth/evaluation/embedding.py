@@ -15,7 +15,7 @@ import numpy as np
 from ..mapping.features import FEATURE_NAMES, GROUP_NAMES, _n_fft, clip_features
 
 #: Bumped whenever the computation changes, so cached reference features are not reused.
-EMBEDDING_VERSION = 2
+EMBEDDING_VERSION = 3
 
 #: Equal time segments of the loudness envelope.
 N_SEGMENTS = 10
@@ -43,6 +43,15 @@ EMBEDDING_NAMES = [
     *(f"loud_{f}_{s}" for f in _SHAPES for s in ("mean", "std")),
     *(f"envelope{i}_db" for i in range(N_SEGMENTS)),
 ]
+#: The smallest spread each column is standardized by. A column the reference barely varies
+#: in would otherwise blow a small difference up to hundreds of standard deviations and
+#: drown every other column in the Fréchet distance: the first envelope segment is the
+#: loudest (0 dB) in nearly every drum hit, so a generated clip 3 dB quieter there scored
+#: 500 sigma. Envelope levels vary by at least ``ENVELOPE_MIN_DB``; other columns by 1e-12.
+ENVELOPE_MIN_DB = 3.0
+MIN_SCALE = np.array([ENVELOPE_MIN_DB if n.startswith("envelope") else 1e-12
+                      for n in EMBEDDING_NAMES])
+
 #: Names of the per-clip facts returned beside the embedding.
 FACT_NAMES = ["flatness", "peak", "rms", "full_scale_share", "samples"]
 
