@@ -33,6 +33,9 @@ def test_sample_epochs_carry_finite_quality_figures(wavenet_run):
     assert rows[0]["quality_noise_scale"] == ""
     assert float(rows[1]["quality_noise_scale"]) == pytest.approx(second["quality_noise_scale"])
     assert json.loads((run / "state.json").read_text())["history"][1] == second
+    # TensorBoard's training scalars have them too (the tag is in the event file's bytes)
+    events = b"".join(p.read_bytes() for p in (run / "logs").rglob("events.out.tfevents*"))
+    assert b"epoch_quality_noise_scale" in events
     # only sample_count clips are written; the whole report of all 8 sits beside them
     folder = run / "samples" / "epoch-002"
     assert sorted(p.name for p in folder.glob("*.wav")) == ["sample-00.wav", "sample-01.wav"]
