@@ -175,7 +175,8 @@ COND_POS = {
 
 def make_cond(name: str, seed: int = 0, threads: int = 2):
     program, tensors = random_program(COND_POS[name], seed=seed)
-    assert program["conditioning_classes"] > 0 and program["position_frames"] > 0
+    assert program["conditioning_classes"] > 0
+    assert program["position_frames"] > 0
     return program, tensors, _engine.SampleRNNEngine(json.dumps(program), tensors, threads)
 
 
@@ -248,7 +249,7 @@ def test_conditioned_streams_independent_of_batch_threads_and_split():
 
 
 def test_cond_is_required_and_checked():
-    program, tensors, engine = make_cond("3tier-gru-cond-pos")
+    program, _tensors, engine = make_cond("3tier-gru-cond-pos")
     q = random_q(program["levels"], (2, 9))
     with pytest.raises(ValueError, match="conditioned on 3 classes"):
         engine.logits(q)
@@ -277,7 +278,8 @@ def test_bad_optional_program_keys_rejected(extra, match):
 def test_programs_without_the_new_keys_load_as_before():
     """An old program (no conditioning_classes / position keys) runs exactly as it did."""
     program, tensors, engine = make("3tier-lstm")
-    assert "conditioning_classes" not in program and "position_frames" not in program
+    assert "conditioning_classes" not in program
+    assert "position_frames" not in program
     old = {**program, "conditioning_classes": 0, "position_frames": 0}
     again = _engine.SampleRNNEngine(json.dumps(old), tensors, 2)
     q = random_q(program["levels"], (2, 20))
