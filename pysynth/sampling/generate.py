@@ -99,8 +99,9 @@ def _class_suffix(plan, i: int) -> str:
         return ""
     c = int(plan.cond[i])
     name = plan.class_names[c] if c < len(plan.class_names) else ""
-    # a label is a name in the user's words; keep it one file-name token
-    token = "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in name) or str(c)
+    # a label is a name in the user's words ("hi-hat"): kept as it is, but for characters a
+    # file name cannot hold everywhere
+    token = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in name) or str(c)
     return f"-{token}"
 
 

@@ -93,8 +93,12 @@ def test_cli_sample_without_cond_cycles_classes_and_names_files(labelled_model, 
     err = capsys.readouterr().err
     assert err.count("clip i gets class i % 3 (hi-hat, kick, snare)") == 1  # said once
     names = sorted(f.name for f in out.glob("*.wav"))
-    assert names == ["drums-seed0-000-hi_hat.wav", "drums-seed0-001-kick.wav",
-                     "drums-seed0-002-snare.wav", "drums-seed0-003-hi_hat.wav"]
+    assert names == ["drums-seed0-000-hi-hat.wav", "drums-seed0-001-kick.wav",
+                     "drums-seed0-002-snare.wav", "drums-seed0-003-hi-hat.wav"]
+    from pysynth.evaluation.sources import _label_from_path  # how pysynth evaluate reads them
+
+    known = ["hi-hat", "kick", "snare"]
+    assert [_label_from_path(out / x, known) for x in names] == [*known, "hi-hat"]
     want = pysynth.sample(labelled_model, n=4, seconds=0.02, cond=[0, 1, 2, 0])
     for name, row in zip(names, want):
         np.testing.assert_allclose(sf.read(out / name, dtype="float32")[0], row,
@@ -107,7 +111,7 @@ def test_cli_cond_takes_label_names_and_ids(labelled_model, tmp_path, capsys):
                      "0.02", "--cond", "snare", "0", "kick", "-q"]) == 0
     assert "clip i gets class" not in capsys.readouterr().err
     assert sorted(f.name for f in out.glob("*.wav")) == [
-        "drums-seed0-000-snare.wav", "drums-seed0-001-hi_hat.wav", "drums-seed0-002-kick.wav"]
+        "drums-seed0-000-snare.wav", "drums-seed0-001-hi-hat.wav", "drums-seed0-002-kick.wav"]
     np.testing.assert_array_equal(pysynth.sample(labelled_model, n=2, seconds=0.02, cond="kick"),
                                   pysynth.sample(labelled_model, n=2, seconds=0.02, cond=1))
     assert cli.main(["sample", str(labelled_model), "-o", str(out), "--cond", "tom"]) != 0
