@@ -61,7 +61,7 @@ class SampleRNN(Architecture):
     config_class = SampleRNNConfig
     presets = PRESETS
     #: what runs saved before these keys existed trained with (no condition, no position), so
-    #: that they resume as they were (read by Architecture.saved_config, added on branch pos)
+    #: that they resume as they were (read by Architecture.saved_config)
     config_added = {"conditioning_classes": 0, "position_frames": 0}  # noqa: RUF012
 
     def describe(self, config: SampleRNNConfig) -> dict[str, Any]:
