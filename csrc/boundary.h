@@ -306,6 +306,11 @@ inline SampleRNNProgram parse_samplernn_program(const std::string& json) {
   }
   p.skip_connections = program_bool(d, "skip_connections");
   p.mlp_layers = program_int(d, "mlp_layers", 0, big);
+  // Optional keys (old programs and unconditioned ones lack them; absent = 0, off).
+  p.conditioning_classes =
+      d.contains("conditioning_classes") ? program_int(d, "conditioning_classes", 0, big) : 0;
+  p.position_frames = d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
+  if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, big);
   return p;
 }
 

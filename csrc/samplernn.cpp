@@ -9,6 +9,7 @@
 #include "gemm.h"
 #include "rnn_cells.h"
 #include "threadpool.h"
+#include "vecmath.h"
 
 namespace pysynth {
 
@@ -38,6 +39,7 @@ struct SampleRNNEngine::Group {
   std::vector<std::vector<float>> up;      // per tier: nb x (r_i * H)
   std::vector<float> v, x, xg, hg, hn, o, a, a2, logits;
   std::vector<int32_t> hist;               // nb x (hist_mask_ + 1) ring of past samples
+  std::vector<int32_t> cond;               // nr class ids (idle rows: 0), empty if C = 0
 };
 
 SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
@@ -67,6 +69,8 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     tier.in.pack(get(t + ".input.weight"), H, tier.F, H, get(t + ".input.bias"));
     tier.up.pack(get(t + ".upsample.weight"), tier.r * H, H, tier.r * H,
                  get(t + ".upsample.bias"));
+    if (prog_.conditioning_classes > 0) tier.cond = get(t + ".cond.table");
+    if (prog_.position_frames > 0 && i + 1 == prog_.tiers()) tier.pos = get(t + ".pos.table");
     tier.layers.resize(prog_.rnn_layers[i]);
     for (int l = 0; l < prog_.rnn_layers[i]; ++l) {
       const std::string r = t + ".rnn." + std::to_string(l);
@@ -92,9 +96,11 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   // Keep only what the packs do not hold (initial states, the sample table, its bias).
   for (auto it = store_.begin(); it != store_.end();) {
     const std::string& k = it->first;
-    const bool keep = k == "sample.table" || k == "sample.bias" ||
-                      (k.size() > 3 && (k.compare(k.size() - 3, 3, ".h0") == 0 ||
-                                        k.compare(k.size() - 3, 3, ".c0") == 0));
+    auto ends = [&k](const std::string& tail) {
+      return k.size() > tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    const bool keep = k == "sample.table" || k == "sample.bias" || ends(".h0") ||
+                      ends(".c0") || ends(".cond.table") || ends(".pos.table");
     it = keep ? std::next(it) : store_.erase(it);
   }
   ld_h_ = round_up(H, kPanel);
@@ -116,7 +122,7 @@ double SampleRNNEngine::flops_per_sample() const {
   return 2.0 * macs;
 }
 
-void SampleRNNEngine::init_group(Group& g, int nb) const {
+void SampleRNNEngine::init_group(Group& g, int nb, const int32_t* cond) const {
   const int H = prog_.dim, K = prog_.tiers();
   // The GEMM handles rows in blocks of kRowBlock and sweeps the weights once more for a
   // ragged last block, which for large, memory-resident weights costs nearly as much as the
@@ -154,6 +160,11 @@ void SampleRNNEngine::init_group(Group& g, int nb) const {
   g.a2.assign(n * lh, 0.0f);
   g.logits.assign(n * ld_q_, 0.0f);
   g.hist.assign(n * (hist_mask_ + 1), 0);
+  g.cond.clear();
+  if (cond) {
+    g.cond.assign(n, 0);
+    std::copy(cond, cond + nb, g.cond.begin());
+  }
 }
 
 int SampleRNNEngine::team_size(int B) const {
@@ -191,6 +202,14 @@ void SampleRNNEngine::step(Group& g, WorkTeam* crew, bool want_logits) const {
         std::copy_n(&g.up[i + 1][size_t(b) * lu + row], H, x + size_t(b) * lh);
     }
     gemm_split(crew, v, F, tier.in, x, lh, nb, !top);
+    // The class row of each stream, then (top tier) the row of the frame's position.
+    if (tier.cond)
+      for (int b = 0; b < nb; ++b)
+        vec::add_inplace(x + size_t(b) * lh, tier.cond + size_t(g.cond[b]) * H, H);
+    if (tier.pos) {
+      const float* row = tier.pos + size_t(prog_.position_frame(t)) * H;
+      for (int b = 0; b < nb; ++b) vec::add_inplace(x + size_t(b) * lh, row, H);
+    }
     // Stacked RNN: gate projections as batched products, then the per-unit cell update.
     // A crew splits a layer by units: a part computes the gate columns of its units
     // (panels p, p + H/16, p + 2H/16, ...) and their new states, so one job per layer. The
@@ -313,7 +332,8 @@ std::vector<std::pair<int, int>> partition(int B, int threads) {
 }
 }  // namespace
 
-void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const {
+void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond,
+                            float* logits, float* nll) const {
   // Teacher forcing knows every input in advance, so the sample-level MLP (most of the
   // per-sample work) runs once per block of samples as one tall product instead of once
   // per sample; the frame tiers still step in order. Rows are computed exactly as in
@@ -325,7 +345,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
     const int b0 = parts[k].first, nb = parts[k].second;
     const int64_t block = std::max<int64_t>(16, 1024 / nb);
     Group g;
-    init_group(g, nb);
+    init_group(g, nb, cond ? cond + b0 : nullptr);
     const int nr = g.nr;
     const size_t rows = static_cast<size_t>(block) * nr;
     std::vector<float> a(rows * ld_h_), a2(rows * ld_h_), lg(rows * ld_q_);
@@ -351,7 +371,8 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, float* logits, f
 }
 
 void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
-                               float temperature, const int32_t* prime, int64_t P, int64_t chunk,
+                               float temperature, const int32_t* prime, int64_t P,
+                               const int32_t* cond, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
   const int Q = prog_.levels;
@@ -369,7 +390,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
       Group& g = groups[k];
       std::vector<int32_t> col(nb);
       if (!primed) {
-        init_group(g, nb);
+        init_group(g, nb, cond ? cond + b0 : nullptr);
         for (int64_t t = 0; t < P; ++t) {  // teacher-force the prompt; no logits needed
           step(g, crew, false);
           for (int b = 0; b < nb; ++b) col[b] = prime[static_cast<size_t>(b0 + b) * P + t];

@@ -37,14 +37,16 @@ class SampleRNNEngine {
   double flops_per_sample() const;
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
-  void score(const int32_t* q, int B, int64_t T, float* logits, float* nll) const;
+  // cond: (B,) class ids in [0, C), or null for an unconditioned model (C = 0).
+  void score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits,
+             float* nll) const;
 
   // Generation: `prime` (B x P, may be null when P = 0) is teacher-forced, then n samples
   // per stream are drawn with uniforms keyed (seed, streams[b], t). Output is delivered
   // in blocks of at most `chunk` samples through `emit(block, B, len)` (block is B x len,
   // row-major); emit runs on the calling thread between blocks and may throw to stop.
   void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
-                const int32_t* prime, int64_t P, int64_t chunk,
+                const int32_t* prime, int64_t P, const int32_t* cond, int64_t chunk,
                 const std::function<void(const int32_t*, int, int64_t)>& emit) const;
 
  private:
@@ -57,13 +59,16 @@ class SampleRNNEngine {
   struct Tier {
     int F, r;
     PackedMatrix in, up;
+    const float* cond = nullptr;  // (C, H) class rows added to the input, or null
+    const float* pos = nullptr;   // (position frames, H) rows (top tier only), or null
     std::vector<Layer> layers;
   };
   struct Group;  // state of a contiguous group of streams
 
   // Threads that step one group together, splitting its products (1: groups per thread).
   int team_size(int B) const;
-  void init_group(Group& g, int nb) const;
+  // cond: the group's nb class ids (null when unconditioned).
+  void init_group(Group& g, int nb, const int32_t* cond) const;
   // Advance the frame tiers that step at g.t and, if want_logits, compute logits for
   // sample g.t into g.logits (nb x Q); q[< g.t] is read from the group's history. With a
   // crew (called on its lead thread) every large product is split by output columns.
@@ -77,7 +82,8 @@ class SampleRNNEngine {
   void sample_mlp(float* a, float* a2, int M, float* logits, WorkTeam* crew) const;
 
   SampleRNNProgram prog_;
-  std::map<std::string, std::vector<float>> store_;  // h0, c0, sample.table, sample.bias
+  // h0, c0, cond and pos tables, sample.table, sample.bias
+  std::map<std::string, std::vector<float>> store_;
   std::vector<Tier> tiers_;
   const float *table_, *sample_b_;
   std::vector<PackedMatrix> hidden_;

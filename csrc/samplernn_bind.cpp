@@ -20,9 +20,6 @@ using pysynth::take_indices;
 
 namespace {
 
-// SampleRNN programs take no global condition: cond must be None.
-void reject_cond(const py::object& cond) { pysynth::take_cond(cond, 0, 0); }
-
 class PySampleRNN {
  public:
   PySampleRNN(const std::string& program_json, const py::dict& tensors, int num_threads) {
@@ -47,11 +44,12 @@ class PySampleRNN {
   py::object generate(long long n, const py::object& streams_obj, const py::object& seed_obj,
                       double temperature, const py::object& prime_obj, const py::object& cond,
                       long long chunk, const py::object& callback) const {
-    reject_cond(cond);
     pysynth::check_generate_args(n, chunk, temperature);
     const uint64_t seed = pysynth::take_seed(seed_obj);
     const std::vector<uint32_t> streams = pysynth::take_streams(streams_obj);
     const int B = static_cast<int>(streams.size());
+    auto c = pysynth::take_cond(cond, eng().program().conditioning_classes, B);
+    const int32_t* cd = c.size() ? c.data() : nullptr;
     auto prime = pysynth::take_prime(prime_obj, eng().program().levels, B);
     const int64_t P = prime.size() ? prime.shape(1) : 0;
     const uint32_t* sd = streams.data();
@@ -73,7 +71,7 @@ class PySampleRNN {
     };
     {
       py::gil_scoped_release release;
-      eng().generate(n, sd, B, seed, static_cast<float>(temperature), pd, P, chunk, emit);
+      eng().generate(n, sd, B, seed, static_cast<float>(temperature), pd, P, cd, chunk, emit);
     }
     if (has_cb) return py::none();
     return result;
@@ -83,9 +81,10 @@ class PySampleRNN {
   // Teacher-forced logits (B, T, Q), or with want_logits false the NLL in bits (B, T).
   py::array_t<float> score(const py::object& q_obj, const py::object& cond,
                            bool want_logits) const {
-    reject_cond(cond);
     auto q = take_indices(q_obj, "q", 2, eng().program().levels);
     const int B = static_cast<int>(q.shape(0));
+    auto c = pysynth::take_cond(cond, eng().program().conditioning_classes, B);
+    const int32_t* cd = c.size() ? c.data() : nullptr;
     const int64_t T = q.shape(1);
     std::vector<py::ssize_t> shape = {B, static_cast<py::ssize_t>(T)};
     if (want_logits) shape.push_back(eng().program().levels);
@@ -94,7 +93,7 @@ class PySampleRNN {
     float* od = out.mutable_data();
     {
       py::gil_scoped_release release;
-      eng().score(qd, B, T, want_logits ? od : nullptr, want_logits ? nullptr : od);
+      eng().score(qd, B, T, cd, want_logits ? od : nullptr, want_logits ? nullptr : od);
     }
     return out;
   }

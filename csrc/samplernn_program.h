@@ -18,6 +18,15 @@ struct SampleRNNProgram {
   std::vector<int> rnn_layers;       // per frame tier
   bool skip_connections = false;
   int mlp_layers = 0;
+  int conditioning_classes = 0;      // C (0 = unconditioned): tiers.{i}.cond.table (C, H)
+  int position_frames = 0;           // rows of the top tier's pos.table (0 = no position)
+  int position_hop = 1;              // samples per position frame
+
+  // The position frame of the top tier's step that starts at sample t of a clip.
+  int position_frame(int64_t t) const {
+    const int64_t f = t / position_hop;
+    return static_cast<int>(f < position_frames - 1 ? f : position_frames - 1);
+  }
 
   int tiers() const { return static_cast<int>(frame_sizes.size()); }
   int gates() const { return lstm ? 4 : 3; }
@@ -36,6 +45,9 @@ inline TensorTable samplernn_tensor_table(const SampleRNNProgram& p) {
     const std::string t = samplernn_tier_name(i);
     s.push_back({t + ".input.weight", {p.frame_sizes[i], H}});
     s.push_back({t + ".input.bias", {H}});
+    if (p.conditioning_classes > 0) s.push_back({t + ".cond.table", {p.conditioning_classes, H}});
+    if (p.position_frames > 0 && i + 1 == p.tiers())
+      s.push_back({t + ".pos.table", {p.position_frames, H}});
     for (int l = 0; l < p.rnn_layers[i]; ++l) {
       const std::string r = t + ".rnn." + std::to_string(l);
       s.push_back({r + ".kernel", {H, G * H}});

@@ -110,6 +110,59 @@ def check_tensors(tensors: dict[str, np.ndarray], shapes: dict[str, tuple[int, .
             raise ModelFileError(f"{family} tensor {name!r} contains NaN or infinite values")
 
 
+#: the most position frames ``position_frames=-1`` resolves to (4 s at the default hop and
+#: 16 kHz): a one-shot's shape is set in its first seconds, and every frame is a learned row
+MAX_AUTO_POSITION_FRAMES = 256
+
+
+def classes_for_labels(labels) -> int:
+    """What ``conditioning_classes=-1`` resolves to for a dataset's labels: one class per
+    label when there are at least two, else 0 (one class would only be a constant bias)."""
+    n = len(labels)
+    return n if n >= 2 else 0
+
+
+def position_frames_for(longest_clip: int, hop: int) -> int:
+    """What ``position_frames=-1`` resolves to for clips of at most ``longest_clip`` samples:
+    enough frames of ``hop`` samples to cover them, at most :data:`MAX_AUTO_POSITION_FRAMES`;
+    0 (off) when one frame covers them all, since a single frame says nothing.
+
+    Examples
+    --------
+    >>> [position_frames_for(n, 256) for n in (16000, 10**6, 200)]
+    [63, 256, 0]
+    """
+    frames = -(-int(longest_clip) // int(hop))
+    return min(frames, MAX_AUTO_POSITION_FRAMES) if frames >= 2 else 0
+
+
+def position_frame(t, frames: int, hop: int):
+    """The position frame of sample ``t`` of a clip (an int or an int array; ``t`` counted
+    from the clip's first sample, a prime included): ``min(t // hop, frames - 1)``."""
+    return np.minimum(np.asarray(t) // int(hop), int(frames) - 1)
+
+
+def check_cond(cond, batch: int, classes: int) -> np.ndarray | None:
+    """``cond`` as ``batch`` int64 class ids in ``[0, classes)`` (one id is broadcast), or
+    None for an unconditioned model (``classes == 0``); raise :class:`ParameterError`
+    naming the problem otherwise. Reference models check their ``cond`` with this."""
+    if classes == 0:
+        if cond is not None:
+            raise ParameterError("cond was given but this model is not conditioned")
+        return None
+    if cond is None:
+        raise ParameterError(
+            f"this model is conditioned on {classes} classes; pass cond (class ids)")
+    c = np.asarray(cond)
+    if c.ndim == 0:
+        c = np.full(batch, c)
+    if c.shape != (batch,) or c.dtype.kind not in "iu":
+        raise ParameterError(f"cond must be {batch} integer class ids, got {cond!r}")
+    if c.min() < 0 or c.max() >= classes:
+        raise ParameterError(f"cond class ids must be in [0, {classes}), got {cond!r}")
+    return c.astype(np.int64)
+
+
 class ReferenceModel:
     """A slow, simple, obviously-right numpy implementation of one exported model.
 

@@ -21,8 +21,9 @@ def add_parser(sub):
                    help="softmax temperature; 0 = argmax (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     p.add_argument("--prime", metavar="FILE", help="audio file the clips continue")
-    p.add_argument("--cond", type=int, nargs="+", metavar="CLASS",
-                   help="global-condition class id (one, or one per clip)")
+    p.add_argument("--cond", nargs="+", metavar="CLASS",
+                   help="class of a conditioned model, a label or an id (one, or one per "
+                   "clip; default: clip i gets class i mod the number of classes)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to run (default auto: a CUDA device if usable, else CPU)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default 0 = all cores)")

@@ -204,5 +204,6 @@ def _items(generated: Any) -> list:
 def _label_from_path(path: Path, known: Sequence[str]) -> str | None:
     if path.parent.name in known:
         return path.parent.name
-    token = path.stem.rsplit("-", 1)[-1]
-    return token if token in known else None
+    # the longest known label the name ends with, after a "-": labels may hold "-" ("hi-hat")
+    ends = [lab for lab in known if lab and path.stem.endswith("-" + lab)]
+    return max(ends, key=len) if ends else None

@@ -55,8 +55,10 @@ def sample(
         Audio the clips continue (at the model's sample rate; files are resampled). It is
         quantized with the model's quantization and teacher-forced; it is not part of
         the returned audio.
-    cond : int, sequence of n ints, or None
-        Global-condition class (per clip) for a conditioned model.
+    cond : int or str, a sequence of n of them, or None
+        Global-condition class (per clip) of a conditioned model: a class id or a label of
+        the model's training dataset. None on a conditioned model cycles through its
+        classes (clip ``i`` gets class ``i % C``; a warning says so).
     device : {"auto", "cpu", "cuda"}
         ``"cuda"`` raises :class:`~pysynth.errors.ParameterError` if pysynth was built
         without CUDA or no device is present; ``"auto"`` falls back to the CPU.
@@ -89,6 +91,18 @@ def sample(
 
     plan.run_with_progress(on_block, progress=progress)
     return out
+
+
+def _class_suffix(plan, i: int) -> str:
+    """``-{label}`` of clip ``i``'s class (``-{id}`` for an unnamed one); ``""`` unconditioned."""
+    if plan.cond is None:
+        return ""
+    c = int(plan.cond[i])
+    name = plan.class_names[c] if c < len(plan.class_names) else ""
+    # a label is a name in the user's words ("hi-hat"): kept as it is, but for characters a
+    # file name cannot hold everywhere
+    token = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in name) or str(c)
+    return f"-{token}"
 
 
 @dataclass
@@ -124,8 +138,10 @@ def sample_to_files(
 
     Memory stays constant in ``seconds``. Each file is written to a temporary name in
     ``out_dir`` and renamed to ``{prefix}-seed{seed}-{i:03d}.wav`` only when complete
-    (an interrupted run leaves no partial files). ``prefix`` defaults to the model
-    file's stem.
+    (an interrupted run leaves no partial files); a conditioned model's clips carry their
+    class too, ``{prefix}-seed{seed}-{i:03d}-{label}.wav`` (the label, or the class id when
+    the model does not name it), so ``pysynth evaluate`` can read it back from the last
+    token. ``prefix`` defaults to the model file's stem.
     """
     import soundfile as sf
 
@@ -137,7 +153,8 @@ def sample_to_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     if prefix is None:
         prefix = plan.model.path.stem if plan.model.path is not None else "sample"
-    finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}.wav" for i in range(plan.n)]
+    finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}{_class_suffix(plan, i)}.wav"
+              for i in range(plan.n)]
     temps = [p.with_name(f".{p.name}.partial.wav") for p in finals]
     # clipped once here, not per block: values a 16-bit file can hold
     table = np.clip(plan.level_table(), -1.0, 1.0)

@@ -5,6 +5,7 @@ engine) shared by sample, sample_to_files and stream, and the loop that runs it 
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from .reference import BlockCallback, reference_sample
 #: The longest clip (in samples) pysynth generates: a 16-bit WAV file holds at most 4 GiB.
 MAX_CLIP_SAMPLES = (2**32 - 1024) // 2
 
-__all__ = ["MAX_CLIP_SAMPLES", "Plan", "cond_ids", "make_plan", "quantization"]
+__all__ = ["MAX_CLIP_SAMPLES", "Plan", "class_names", "cond_ids", "make_plan", "quantization"]
 
 
 def quantization(mf: ModelFile) -> tuple[int, str]:
@@ -37,6 +38,7 @@ class Plan:
     seed: int
     prime: np.ndarray | None  # int32 (n, P)
     cond: np.ndarray | None  # int32 (n,)
+    class_names: list[str]  # the model's class names ("" for a class it does not name)
     engine: Any  # compiled engine, or None: the plugin's reference model runs instead
     reference: Any  # the plugin's ReferenceModel when engine is None
     sample_rate: int
@@ -122,19 +124,52 @@ def _prime_indices(prime: Any, mf: ModelFile, n: int) -> np.ndarray | None:
     return np.ascontiguousarray(_audio.quantize(x, *quantization(mf)), dtype=np.int32)
 
 
-def cond_ids(cond: Any, mf: ModelFile, n: int) -> np.ndarray | None:
-    """``cond`` (one class id, or one per stream) as ``n`` int32 ids, checked against the
-    model's ``conditioning_classes``; ``None`` for an unconditioned model."""
+def class_names(mf: ModelFile) -> list[str]:
+    """The name of each of a model's conditioning classes: the labels of its training
+    dataset (model file metadata ``labels``), ``""`` for a class without one."""
+    classes = int(mf.program.get("conditioning_classes", 0) or 0)
+    labels = mf.metadata.get("labels") or []
+    return [str(labels[i]) if i < len(labels) else "" for i in range(classes)]
+
+
+def _class_id(value: Any, names: list[str]) -> Any:
+    """A class given by name (a label of the model) or as an id (an int or a digit string)."""
+    if isinstance(value, str):
+        if value in names:
+            return names.index(value)
+        if value.strip().lstrip("-").isdigit():
+            return int(value)
+        known = ", ".join(repr(x) for x in names if x) or "none"
+        raise ParameterError(f"cond {value!r} is not a class of this model (its labels: {known})")
+    return value
+
+
+def cond_ids(cond: Any, mf: ModelFile, n: int, *, cycle: bool = False) -> np.ndarray | None:
+    """``cond`` (one class, or one per stream; ids or label names) as ``n`` int32 ids,
+    checked against the model's ``conditioning_classes``; ``None`` for an unconditioned
+    model. Without ``cond`` a conditioned model raises, or with ``cycle`` stream ``i`` gets
+    class ``i % C`` (and a warning says so)."""
     classes = int(mf.program.get("conditioning_classes", 0) or 0)
     if cond is None:
-        if classes > 0:
+        if classes > 0 and not cycle:
             raise ParameterError(
                 f"this model is conditioned on {classes} classes: pass cond "
                 f"(a class id in [0, {classes}) or one per stream)"
             )
+        if classes > 0:
+            names = [x or str(i) for i, x in enumerate(class_names(mf))]
+            warnings.warn(
+                f"this model is conditioned on {classes} classes and no cond was given: "
+                f"clip i gets class i % {classes} ({', '.join(names)})", stacklevel=4)
+            return (np.arange(n) % classes).astype(np.int32)
         return None
     if classes == 0:
         raise ParameterError(f"cond={cond!r} was given but this model is not conditioned")
+    names = class_names(mf)
+    if isinstance(cond, str):
+        cond = _class_id(cond, names)
+    elif isinstance(cond, (list, tuple)):
+        cond = [_class_id(x, names) for x in cond]
     c = np.asarray(cond)
     if c.ndim == 0:
         c = np.full(n, c)
@@ -164,6 +199,6 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
     engine, reference = runner(mf, device=device, threads=threads)
     return Plan(
         model=mf, n=n, samples=int(samples), temperature=temperature, seed=seed,
-        prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n),
-        engine=engine, reference=reference, sample_rate=sr,
+        prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n, cycle=True),
+        class_names=class_names(mf), engine=engine, reference=reference, sample_rate=sr,
     )

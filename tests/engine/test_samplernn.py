@@ -46,10 +46,10 @@ def random_q(levels: int, shape, seed: int = 0) -> np.ndarray:
     return (np.cumsum(steps, axis=-1) + levels // 2).clip(0, levels - 1).astype(np.int32)
 
 
-def reference_sample(ref, n, u, temperature, prime=None):
+def reference_sample(ref, n, u, temperature, prime=None, cond=None):
     """numpy inverse-CDF sampler over the reference's step(); u is (B, P + n)."""
     b = u.shape[0]
-    state = ref.start(b)
+    state = ref.start(b, cond)
     prev = None
     p = 0 if prime is None else prime.shape[1]
     for t in range(p):
@@ -154,6 +154,136 @@ def test_same_seed_same_audio_for_any_batch_threads_and_chunking():
         np.testing.assert_array_equal(single, ref[b:b + 1])
     other = two_threads.generate(40, streams=streams, prime=prime, seed=100)
     assert not np.array_equal(other, ref)
+
+
+# ---- class conditioning and position input --------------------------------------------
+
+# 3 classes; 4 position frames of 7 samples: the top tier (frame 8) steps at samples 0, 8,
+# 16, 24 (frames 0, 1, 2, 3) and 32, 40, ... (past P * H = 28: the last frame's row again).
+COND_POS = {
+    "3tier-gru-cond-pos": {"frame_sizes": [2, 8], "dim": 20, "rnn_type": "gru", "rnn_layers": 2,
+                           "mlp_layers": 1, "levels": 64, "seq_len": 16,
+                           "conditioning_classes": 3, "position_frames": 4, "position_hop": 7},
+    "2tier-lstm-cond-pos": {"frame_sizes": [3], "dim": 16, "rnn_type": "lstm", "rnn_layers": 1,
+                            "mlp_layers": 2, "levels": 32, "seq_len": 3,
+                            "conditioning_classes": 2, "position_frames": 3, "position_hop": 4},
+    "wide-gru-cond-pos": {"frame_sizes": [2, 8], "dim": 512, "rnn_type": "gru", "rnn_layers": 1,
+                          "mlp_layers": 1, "levels": 64, "seq_len": 16,
+                          "conditioning_classes": 2, "position_frames": 3, "position_hop": 16},
+}
+
+
+def make_cond(name: str, seed: int = 0, threads: int = 2):
+    program, tensors = random_program(COND_POS[name], seed=seed)
+    assert program["conditioning_classes"] > 0
+    assert program["position_frames"] > 0
+    return program, tensors, _engine.SampleRNNEngine(json.dumps(program), tensors, threads)
+
+
+@pytest.mark.parametrize("name", sorted(COND_POS)[:2])
+def test_conditioned_logits_and_nll_match_reference(name):
+    program, tensors, engine = make_cond(name)
+    ref = SampleRNNReference(program, tensors)
+    q = random_q(program["levels"], (3, 61), seed=1)
+    cond = np.array([0, program["conditioning_classes"] - 1, 1], dtype=np.int32)
+    want = ref.logits(q, cond)
+    np.testing.assert_allclose(engine.logits(q, cond), want, rtol=1e-4, atol=1e-5)
+    logits = want.astype(np.float64)
+    logz = np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)) + logits.max(-1)
+    bits = (logz - np.take_along_axis(logits, q[..., None], -1)[..., 0]) / np.log(2)
+    np.testing.assert_allclose(engine.nll(q, cond), bits, rtol=1e-4, atol=1e-4)
+    # the class changes the logits from the first sample on
+    other = engine.logits(q, (cond + 1) % program["conditioning_classes"])
+    assert not np.allclose(other[:, 0], want[:, 0], atol=1e-3)
+
+
+def test_position_rows_are_the_frames_of_the_top_tier_steps():
+    """Zeroing one row of pos.table changes the logits exactly from the first top-tier step
+    in that position frame: frame k of hop 7 is first used by the step at sample 8 * ceil(7k/8)."""
+    program, tensors, engine = make_cond("3tier-gru-cond-pos")
+    q = random_q(program["levels"], (2, 61), seed=2)
+    cond = np.array([1, 2], dtype=np.int32)
+    base = engine.logits(q, cond)
+    for frame, first_step in [(1, 8), (2, 16), (3, 24)]:
+        t2 = dict(tensors)
+        table = t2["tiers.1.pos.table"].copy()
+        table[frame] = 0.0
+        t2["tiers.1.pos.table"] = table
+        got = _engine.SampleRNNEngine(json.dumps(program), t2, 1).logits(q, cond)
+        np.testing.assert_array_equal(got[:, :first_step], base[:, :first_step])
+        assert not np.allclose(got[:, first_step], base[:, first_step], atol=1e-4)
+        np.testing.assert_allclose(got, SampleRNNReference(program, t2).logits(q, cond),
+                                   rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("name", "temperature", "prime_len"),
+                         [("3tier-gru-cond-pos", 1.0, 0), ("3tier-gru-cond-pos", 0.8, 13),
+                          ("2tier-lstm-cond-pos", 1.2, 7)])
+def test_conditioned_sampling_matches_reference(name, temperature, prime_len):
+    """Bit-identical to the reference from the same uniforms, across several position frames
+    and past the last; a prime counts as the start of the clip."""
+    program, tensors, engine = make_cond(name, seed=4)
+    streams = np.array([0, 7, 3, 2], dtype=np.int32)
+    cond = np.array([0, 1, 1, 0], dtype=np.int32)
+    n, seed = 60, 77
+    prime = random_q(program["levels"], (4, prime_len), seed=5) if prime_len else None
+    got = engine.generate(n, streams=streams, seed=seed, temperature=temperature, prime=prime,
+                          cond=cond)
+    u = uniforms(seed, streams, 0, prime_len + n)
+    want = reference_sample(SampleRNNReference(program, tensors), n, u, temperature, prime, cond)
+    np.testing.assert_array_equal(got, want)
+    assert len(np.unique(got)) > 3
+
+
+def test_conditioned_streams_independent_of_batch_threads_and_split():
+    program, tensors, _ = make_cond("wide-gru-cond-pos")
+    streams = np.array([4, 1, 9], dtype=np.int32)
+    cond = np.array([1, 0, 1], dtype=np.int32)
+    kw = {"seed": 5, "temperature": 1.0}
+    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k) for k in (1, 2))
+    batch = two.generate(40, streams=streams, cond=cond, **kw)
+    for b in range(3):  # one stream: the two threads split its products
+        args = {"streams": streams[b:b + 1], "cond": cond[b:b + 1], **kw}
+        np.testing.assert_array_equal(two.generate(40, chunk=9, **args), batch[b:b + 1])
+        np.testing.assert_array_equal(one.generate(40, **args), batch[b:b + 1])
+
+
+def test_cond_is_required_and_checked():
+    program, _tensors, engine = make_cond("3tier-gru-cond-pos")
+    q = random_q(program["levels"], (2, 9))
+    with pytest.raises(ValueError, match="conditioned on 3 classes"):
+        engine.logits(q)
+    with pytest.raises(ValueError, match="cond"):
+        engine.logits(q, np.array([0, 3], dtype=np.int32))
+    with pytest.raises(ValueError, match="one class id per stream"):
+        engine.generate(5, streams=np.array([0, 1], dtype=np.int32), seed=0,
+                        cond=np.array([0], dtype=np.int32))
+    _, _, plain = make("2tier-gru")
+    with pytest.raises(ValueError, match="not conditioned"):
+        plain.logits(random_q(32, (1, 4)), np.array([0], dtype=np.int32))
+
+
+@pytest.mark.parametrize(("extra", "match"), [
+    ({"conditioning_classes": -1}, "conditioning_classes"),
+    ({"position_frames": -2}, "position_frames"),
+    ({"position_frames": 4}, "position_hop"),
+    ({"position_frames": 4, "position_hop": 0}, "position_hop"),
+])
+def test_bad_optional_program_keys_rejected(extra, match):
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=0)
+    with pytest.raises(ValueError, match=match):
+        _engine.SampleRNNEngine(json.dumps({**program, **extra}), tensors, 1)
+
+
+def test_programs_without_the_new_keys_load_as_before():
+    """An old program (no conditioning_classes / position keys) runs exactly as it did."""
+    program, tensors, engine = make("3tier-lstm")
+    assert "conditioning_classes" not in program
+    assert "position_frames" not in program
+    old = {**program, "conditioning_classes": 0, "position_frames": 0}
+    again = _engine.SampleRNNEngine(json.dumps(old), tensors, 2)
+    q = random_q(program["levels"], (2, 20))
+    np.testing.assert_array_equal(again.logits(q), engine.logits(q))
 
 
 # dim >= 512 and a multiple of 16: with fewer streams than threads the engine's threads

@@ -1,5 +1,7 @@
 """SampleRNN keeps the architecture contract (pysynth.contract) on tiny configs of 2, 3 and 4
-tiers: GRU and LSTM, skip connections, weight norm, linear quantization, no hidden MLP."""
+tiers: GRU and LSTM, skip connections, weight norm, linear quantization, no hidden MLP, class
+conditioning with position input. The resume check trains on two labels, so with the default
+conditioning_classes=-1 and position_frames=-1 it trains a conditioned model with position."""
 
 from __future__ import annotations
 
@@ -21,6 +23,15 @@ class TestSampleRNNContract(ArchitectureContract):
                                "mlp_layers": 0, "seq_len": 16},
         "4tier-gru-linear": {"frame_sizes": [2, 4, 8], "dim": 8, "levels": 17,
                              "quantization": "linear", "seq_len": 8},
+        # classes, and position frames of 5 samples: the 37-sample sequences of the checks
+        # cross every frame (top steps at 0, 8, 16, 24, 32) and run past the last (P * H = 15)
+        "3tier-gru-cond-pos": {"frame_sizes": [2, 8], "dim": 10, "rnn_layers": 2,
+                               "seq_len": 16, "conditioning_classes": 3,
+                               "position_frames": 3, "position_hop": 5},
+        "2tier-lstm-cond-pos-wn": {"frame_sizes": [4], "dim": 8, "rnn_type": "lstm",
+                                   "weight_norm": True, "seq_len": 8,
+                                   "conditioning_classes": 2, "position_frames": 4,
+                                   "position_hop": 3},
     }
     train_overrides = {  # noqa: RUF012
         "frame_sizes": [4, 16], "dim": 16, "embed_dim": 8, "seq_len": 64, "batch_size": 2,

@@ -18,16 +18,21 @@ pytestmark = pytest.mark.keras
 def _np(x):
     return x.numpy()
 
-@pytest.mark.parametrize("rnn_type", ["gru", "lstm"])
-def test_chunks_with_carried_state_equal_whole_clip(rnn_type):
+@pytest.mark.parametrize(("rnn_type", "extra"), [
+    ("gru", {}), ("lstm", {}),
+    # classes, and position frames of 3 samples: chunk k starts at sample 8k of its clip
+    ("gru", {"conditioning_classes": 3, "position_frames": 5, "position_hop": 3}),
+])
+def test_chunks_with_carried_state_equal_whole_clip(rnn_type, extra):
     """TBPTT chunks: state carried across consecutive chunks and reset at a new clip give
-    exactly the whole-clip logits."""
+    exactly the whole-clip logits (with each row's class and each chunk's start)."""
     config = make_config({"frame_sizes": [2, 4], "dim": 8, "seq_len": 8, "batch_size": 2,
-                          "rnn_type": rnn_type, "rnn_layers": 2})
+                          "rnn_type": rnn_type, "rnn_layers": 2, **extra})
     model = build(config)
     randomize(model, seed=2)
     rng = np.random.default_rng(5)
-    whole = teacher_forced_logits(model, config, clips := rng.integers(0, 256, (2, 24)))
+    cond = np.array([2, 0], dtype=np.int32) if extra else None
+    whole = teacher_forced_logits(model, config, clips := rng.integers(0, 256, (2, 24)), cond)
     top, s = config.top_frame_size, config.seq_len
     for _ in range(2):  # a second pass: the reset flag must discard the kept state
         outs = []
@@ -36,12 +41,18 @@ def test_chunks_with_carried_state_equal_whole_clip(rnn_type):
             lo = k * s - top
             q[:, max(0, -lo):] = clips[:, max(lo, 0): (k + 1) * s]
             reset = np.full((2,), 1.0 if k == 0 else 0.0, dtype=np.float32)
-            outs.append(_np(model({"q": q, "reset": reset})))
+            x = {"q": q, "reset": reset}
+            if extra:
+                x |= {"cond": cond, "start": np.full((2,), k * s, dtype=np.int32)}
+            outs.append(_np(model(x)))
         np.testing.assert_allclose(np.concatenate(outs, 1), whole, rtol=1e-4, atol=1e-5)
     # without carrying, chunks after the first differ
     q = np.zeros((2, top + s), np.int32)
     q[:, :] = clips[:, s - top: 2 * s]
-    fresh = _np(model({"q": q, "reset": np.ones(2, np.float32)}, carry=False))
+    x = {"q": q, "reset": np.ones(2, np.float32)}
+    if extra:
+        x |= {"cond": cond, "start": np.full((2,), s, dtype=np.int32)}
+    fresh = _np(model(x, carry=False))
     assert not np.allclose(fresh, whole[:, s: 2 * s], atol=1e-3)
 
 

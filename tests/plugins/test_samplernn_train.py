@@ -178,3 +178,65 @@ def test_clips_shorter_than_seq_len(data, tmp_path):
     with pytest.raises(DatasetError, match="seq_len"):
         train(data, arch="samplernn", run=tmp_path / "r",
               overrides={**TINY, "seq_len": 8192}, verbose=0)
+
+
+# -- conditioning and position from the dataset -------------------------------------------
+
+
+@pytest.mark.parametrize("family", ["samplernn", "wavenet"])
+def test_default_conditioning_is_one_class_per_label_from_two_labels(family, tmp_path, sine,
+                                                                    dataset_of):
+    """conditioning_classes=-1 (the default) gives one class per label, but no condition for
+    a dataset of one label (a single class would only be a constant bias)."""
+    from pysynth.arch import get_architecture
+    from pysynth.dataset import Dataset
+
+    arch = get_architecture(family)
+    y = sine(200.0, sr=SR, seconds=1.0)
+    one = Dataset.open(dataset_of(tmp_path / "one", [("a", y, "train", "kick"),
+                                                     ("b", y, "train", "kick")], sr=SR))
+    two = Dataset.open(dataset_of(tmp_path / "two", [("a", y, "train", "kick"),
+                                                     ("b", y, "train", "tom")], sr=SR))
+    assert arch.make_config({}).conditioning_classes == -1
+    assert arch.prepare(arch.make_config({}), one).conditioning_classes == 0
+    assert arch.prepare(arch.make_config({}), two).conditioning_classes == 2
+    assert arch.program(arch.prepare(arch.make_config({}), one)).get("conditioning_classes",
+                                                                      0) == 0
+    if family == "samplernn":  # 1 s at 4 kHz in frames of 256 samples
+        assert arch.prepare(arch.make_config({}), one).position_frames == 16
+        assert arch.prepare(arch.make_config({"position_hop": 4000}), one).position_frames == 0
+
+
+@pytest.fixture(scope="module")
+def pitches(tmp_path_factory, sine, dataset_of):
+    """Two labels, two pitches: "low" clips are 200 Hz sines, "high" ones 600 Hz (0.25 s at
+    4 kHz, phases differ so that no clip is a copy of another). Short clips, because the class
+    matters at a clip's onset (later its history tells the pitch) and TBPTT meets one onset
+    per group of chunks."""
+    clips = []
+    for i in range(8):
+        label, freq = ("low", 200.0) if i % 2 == 0 else ("high", 600.0)
+        y = np.roll(sine(freq, sr=SR, seconds=0.25, amp=0.6), 3 * i)
+        clips.append((f"c{i}", y, "validation" if i >= 6 else "train", label))
+    return dataset_of(tmp_path_factory.mktemp("pitch") / "dataset", clips, sr=SR)
+
+
+@pytest.mark.slow
+def test_conditioned_samplernn_learns_each_class_pitch(pitches, tmp_path):
+    """Trained by default on two labels, the model makes each class's sound on demand: the
+    clips generated for "low" have their power at 200 Hz, those for "high" at 600 Hz."""
+    pytest.importorskip("tensorflow")
+    from pysynth.sampling import sample
+    from pysynth.training import export, train
+
+    opts = {**TINY, "sample_every": 0, "steps_per_epoch": 100, "learning_rate": 0.01}
+    train(pitches, arch="samplernn", run=tmp_path / "run", overrides=opts, epochs=12, seed=1,
+          verbose=0)
+    model = export(tmp_path / "run", tmp_path / "m.pysynth")
+    for label, want, other in [("low", 200, 600), ("high", 600, 200)]:
+        audio = sample(model, n=4, seconds=0.25, cond=label, seed=2, temperature=0.8)
+        power = np.abs(np.fft.rfft(audio[:, SR // 20:], axis=1)) ** 2  # past the onset
+        freqs = np.fft.rfftfreq(audio.shape[1] - SR // 20, 1.0 / SR)
+        at_want = power[:, np.abs(freqs - want) < 30].sum(1)
+        at_other = power[:, np.abs(freqs - other) < 30].sum(1)
+        assert np.all(at_want > 4 * at_other), (label, at_want, at_other)

@@ -66,10 +66,57 @@ def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path, sine):
                      "0.02", "--prime", str(prime), "--cond", "2", "1", "--prefix", "x",
                      "-q"]) == 0
     files = sorted(out.glob("*.wav"))
-    assert [f.name for f in files] == ["x-seed0-000.wav", "x-seed0-001.wav"]
+    # the model names no classes: the class id is the last token
+    assert [f.name for f in files] == ["x-seed0-000-2.wav", "x-seed0-001-1.wav"]
     want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1])
     for f, row in zip(files, want):
         np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
+
+
+@pytest.fixture
+def labelled_model(tmp_path):
+    """A random SampleRNN conditioned on 3 classes named by its metadata labels, with position."""
+    from pysynth_samplernn import random_program as samplernn_program
+
+    program, tensors = samplernn_program(
+        {"frame_sizes": [2, 8], "dim": 8, "levels": 32, "seq_len": 8, "sample_rate": 8000,
+         "conditioning_classes": 3, "position_frames": 4, "position_hop": 40}, seed=2)
+    return save_model(tmp_path / "drums.pysynth", program, tensors,
+                      metadata={"labels": ["hi-hat", "kick", "snare"]})
+
+
+def test_cli_sample_without_cond_cycles_classes_and_names_files(labelled_model, tmp_path,
+                                                                 capsys):
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(labelled_model), "-o", str(out), "-n", "4", "--seconds",
+                     "0.02", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("clip i gets class i % 3 (hi-hat, kick, snare)") == 1  # said once
+    names = sorted(f.name for f in out.glob("*.wav"))
+    assert names == ["drums-seed0-000-hi-hat.wav", "drums-seed0-001-kick.wav",
+                     "drums-seed0-002-snare.wav", "drums-seed0-003-hi-hat.wav"]
+    from pysynth.evaluation.sources import _label_from_path  # how pysynth evaluate reads them
+
+    known = ["hi-hat", "kick", "snare"]
+    assert [_label_from_path(out / x, known) for x in names] == [*known, "hi-hat"]
+    want = pysynth.sample(labelled_model, n=4, seconds=0.02, cond=[0, 1, 2, 0])
+    for name, row in zip(names, want):
+        np.testing.assert_allclose(sf.read(out / name, dtype="float32")[0], row,
+                                   atol=1.0 / 32767 + 1e-6)
+
+
+def test_cli_cond_takes_label_names_and_ids(labelled_model, tmp_path, capsys):
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(labelled_model), "-o", str(out), "-n", "3", "--seconds",
+                     "0.02", "--cond", "snare", "0", "kick", "-q"]) == 0
+    assert "clip i gets class" not in capsys.readouterr().err
+    assert sorted(f.name for f in out.glob("*.wav")) == [
+        "drums-seed0-000-snare.wav", "drums-seed0-001-hi-hat.wav", "drums-seed0-002-kick.wav"]
+    np.testing.assert_array_equal(pysynth.sample(labelled_model, n=2, seconds=0.02, cond="kick"),
+                                  pysynth.sample(labelled_model, n=2, seconds=0.02, cond=1))
+    assert cli.main(["sample", str(labelled_model), "-o", str(out), "--cond", "tom"]) != 0
+    assert "'tom' is not a class of this model (its labels: 'hi-hat', 'kick', 'snare')" in \
+        capsys.readouterr().err
 
 
 def test_learned_little_warns_only_near_chance(tmp_path):

@@ -48,15 +48,19 @@ def test_prime_from_array_and_file_agree(model_path, tmp_path, sine):
     np.testing.assert_array_equal(a, pysynth.audio.level_table(64, "mu-law")[want])
 
 
-def test_conditioned_model_needs_cond(cond_model_path):
+def test_conditioned_model_without_cond_cycles_its_classes(cond_model_path):
     a = pysynth.sample(cond_model_path, n=2, seconds=0.02, cond=0)
     b = pysynth.sample(cond_model_path, n=2, seconds=0.02, cond=[0, 2])
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.array_equal(a[1], b[1])
-    with pytest.raises(ParameterError, match="conditioned on 3 classes"):
-        pysynth.sample(cond_model_path, n=2, seconds=0.02)
+    with pytest.warns(UserWarning, match=r"conditioned on 3 classes.*clip i gets class i % 3"):
+        cycled = pysynth.sample(cond_model_path, n=4, seconds=0.02)
+    np.testing.assert_array_equal(
+        cycled, pysynth.sample(cond_model_path, n=4, seconds=0.02, cond=[0, 1, 2, 0]))
     with pytest.raises(ParameterError, match=r"cond class ids must be in \[0, 3\)"):
         pysynth.sample(cond_model_path, n=2, seconds=0.02, cond=3)
+    with pytest.raises(ParameterError, match="not a class of this model"):
+        pysynth.sample(cond_model_path, n=2, seconds=0.02, cond="kick")
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from pysynth.arch import Architecture
+from pysynth.arch import Architecture, classes_for_labels, position_frames_for
 
 from .config import (
     PRESETS,
@@ -60,6 +60,9 @@ class SampleRNN(Architecture):
     family = "samplernn"
     config_class = SampleRNNConfig
     presets = PRESETS
+    #: what runs saved before these keys existed trained with (no condition, no position), so
+    #: that they resume as they were (read by Architecture.saved_config)
+    config_added = {"conditioning_classes": 0, "position_frames": 0}  # noqa: RUF012
 
     def describe(self, config: SampleRNNConfig) -> dict[str, Any]:
         return {
@@ -67,11 +70,13 @@ class SampleRNN(Architecture):
             "frame_sizes": list(config.frame_sizes),
             "exported_parameters": self.exported_parameters(config),
             "seq_len": config.seq_len,
+            "conditioning_classes": config.classes,
+            "position_ms": round(
+                1000.0 * config.positions * config.position_hop / config.sample_rate, 2),
         }
 
     def conditioning_classes(self, config: SampleRNNConfig) -> int:
-        """SampleRNN is unconditional: ``cond`` must be None."""
-        return 0
+        return int(config.conditioning_classes)
 
     # -- the exported program ------------------------------------------------------------
     def program(self, config: SampleRNNConfig) -> dict[str, Any]:
@@ -84,10 +89,19 @@ class SampleRNN(Architecture):
         return random_program(config, seed)
 
     def prepare(self, config: SampleRNNConfig, dataset) -> SampleRNNConfig:
-        """Fit the config to a dataset: its sample rate."""
+        """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
+        resolved to one class per label (0 with fewer than two labels) and
+        ``position_frames=-1`` to enough frames to cover the longest training clip."""
         import dataclasses
 
-        return dataclasses.replace(config, sample_rate=int(dataset.sample_rate)).validate()
+        sr = int(dataset.sample_rate)
+        changes: dict[str, Any] = {"sample_rate": sr}
+        if config.conditioning_classes == -1:
+            changes["conditioning_classes"] = classes_for_labels(dataset.labels())
+        if config.position_frames == -1:
+            longest = max((round(c.duration * sr) for c in dataset.clips("train")), default=0)
+            changes["position_frames"] = position_frames_for(longest, config.position_hop)
+        return dataclasses.replace(config, **changes).validate()
 
     # -- Keras side (imports TensorFlow lazily) -----------------------------------------
     def build(self, config: SampleRNNConfig):

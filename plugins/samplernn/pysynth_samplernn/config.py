@@ -54,6 +54,24 @@ class SampleRNNConfig:
         Length of the subsequences of truncated backpropagation through time; a multiple
         of the top frame size. The RNN state is carried between consecutive subsequences
         of the same clips.
+    conditioning_classes : int
+        ``C``: number of classes of the global condition (0 = unconditioned): a learned row
+        per class is added to every frame tier's RNN input, so one model makes each kind of
+        sound on demand. ``-1`` (default) means "one class per label of the training
+        dataset when it has at least two labels, else 0", resolved by ``pysynth.train``; a
+        config never fitted to a dataset treats it as 0.
+    position_frames : int
+        ``P``: rows of the position table (0 = no position input). The top tier's step at
+        the frame that starts at sample ``t`` of a clip (counted from its first sample; a
+        prime counts as the start) adds the learned row ``min(t // position_hop, P - 1)``
+        to its RNN input, so the model knows whether it is in the attack or the tail of a
+        one-shot. ``-1`` (default) is resolved by ``pysynth.train``: enough frames to cover
+        the longest training clip, at most 256 (0 when one frame covers them); a config
+        never fitted to a dataset treats it as 0.
+    position_hop : int
+        ``H``: samples per position frame, default 256 (16 ms at 16 kHz); any positive
+        integer (a top frame straddling two position frames takes the one of its first
+        sample).
     batch_size : int
         Clips trained side by side: the carried RNN state has this many rows, so the model
         needs it. It is the same key as :class:`pysynth.training.TrainConfig`'s
@@ -77,6 +95,9 @@ class SampleRNNConfig:
     sample_rate: int = 16000
     seq_len: int = 128
     batch_size: int = 8
+    conditioning_classes: int = -1
+    position_frames: int = -1
+    position_hop: int = 256
 
     # -- derived ------------------------------------------------------------------------
     @property
@@ -87,6 +108,16 @@ class SampleRNNConfig:
     @property
     def top_frame_size(self) -> int:
         return int(self.frame_sizes[-1])
+
+    @property
+    def classes(self) -> int:
+        """Conditioning classes of the model (``-1`` not resolved from a dataset: 0)."""
+        return max(int(self.conditioning_classes), 0)
+
+    @property
+    def positions(self) -> int:
+        """Position frames of the model (``-1`` not resolved from a dataset: 0)."""
+        return max(int(self.position_frames), 0)
 
     def ratios(self) -> list[int]:
         """Upsampling ratio ``r_i = F_i / F_{i-1}`` of each frame tier (``r_0 = F_0``)."""
@@ -139,6 +170,9 @@ class SampleRNNConfig:
                 f"{self.top_frame_size}, got {self.seq_len!r}"
             )
         need_int("batch_size", 1)
+        need_int("conditioning_classes", -1)
+        need_int("position_frames", -1)
+        need_int("position_hop", 1)
         return self
 
 
@@ -212,11 +246,15 @@ PROGRAM_KEYS = (
     "rnn_type", "rnn_layers", "skip_connections", "mlp_layers",
 )
 
+#: program keys a program may lack (absent = 0, off): old model files have none of them,
+#: and programs without a condition or position are written without them, as before
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop")
+
 
 def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
     """The JSON program of a config (docs/architecture.md, "SampleRNN program")."""
     config = make_config(config)
-    return {
+    program = {
         "family": "samplernn",
         "levels": int(config.levels),
         "quantization": str(config.quantization),
@@ -228,6 +266,12 @@ def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
         "skip_connections": bool(config.skip_connections),
         "mlp_layers": int(config.mlp_layers),
     }
+    if config.classes > 0:
+        program["conditioning_classes"] = config.classes
+    if config.positions > 0:
+        program["position_frames"] = config.positions
+        program["position_hop"] = int(config.position_hop)
+    return program
 
 
 def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
@@ -236,11 +280,17 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     fs = [int(f) for f in program["frame_sizes"]]
     g = 3 if program["rnn_type"] == "gru" else 4
     ratios = frame_ratios(fs)
+    c = int(program.get("conditioning_classes", 0))
+    pf = int(program.get("position_frames", 0))
     shapes: dict[str, tuple[int, ...]] = {}
     for i, (f, r) in enumerate(zip(fs, ratios)):
         p = f"tiers.{i}."
         shapes[p + "input.weight"] = (f, h)
         shapes[p + "input.bias"] = (h,)
+        if c > 0:
+            shapes[p + "cond.table"] = (c, h)
+        if i == len(fs) - 1 and pf > 0:
+            shapes[p + "pos.table"] = (pf, h)
         for layer in range(int(program["rnn_layers"])):
             pl = f"{p}rnn.{layer}."
             shapes[pl + "kernel"] = (h, g * h)
@@ -270,8 +320,15 @@ def check_program(program: dict[str, Any], tensors: dict[str, np.ndarray]) -> No
         raise ModelFileError(f"program family is {program['family']!r}, not 'samplernn'")
     try:
         values = {k: program[k] for k in PROGRAM_KEYS if k != "family"}
+        values |= {k: program[k] for k in OPTIONAL_PROGRAM_KEYS if k in program}
         top = values["frame_sizes"][-1] if isinstance(values["frame_sizes"], list) else 1
         make_config({**values, "seq_len": top if is_int(top) and top > 0 else 1})
     except ParameterError as exc:
         raise ModelFileError(f"invalid samplernn program: {exc}") from None
+    for key in OPTIONAL_PROGRAM_KEYS[:2]:  # -1 ("from the dataset") is a config value only
+        if program.get(key, 0) < 0:
+            raise ModelFileError(
+                f"invalid samplernn program: {key} must be >= 0, got {program[key]!r}")
+    if program.get("position_frames", 0) > 0 and "position_hop" not in program:
+        raise ModelFileError("samplernn program has position_frames but lacks position_hop")
     check_tensors(tensors, tensor_shapes(program), family="samplernn")

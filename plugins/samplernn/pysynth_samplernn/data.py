@@ -7,7 +7,10 @@ of ``seq_len``) and yields its chunks in order: chunk ``k`` holds the ``F_top`` 
 before it (``-1`` before the clip start) and its ``seq_len`` samples, with ``reset = 1``
 on chunk 0 only. The model (see :mod:`.model`) carries its RNN state from one chunk to
 the next and restarts from the learned initial state on ``reset``. Groups follow each
-other until the epoch has ``steps`` chunks (its last group is cut short).
+other until the epoch has ``steps`` chunks (its last group is cut short). A conditioned
+model gets each row's clip class (``cond``), a model with position input each chunk's
+start in its clip (``start``); the rows of a group keep their clips, so both hold for the
+whole group.
 
 Every epoch starts with a reset and depends on ``(seed, e)`` alone, so a run resumed at
 an epoch boundary sees exactly the data, and state, of an uninterrupted one.
@@ -79,16 +82,21 @@ def plan(
     return clips, starts, resets
 
 
-def load_clips(ds, config: SampleRNNConfig, split: str) -> list[np.ndarray]:
-    """Quantized audio of the clips of one split of a :class:`pysynth.dataset.Dataset`."""
+def load_clips(ds, config: SampleRNNConfig, split: str,
+               labels: list[str] | None = None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Quantized audio of the clips of one split of a :class:`pysynth.dataset.Dataset`, and
+    each clip's class id (its label's index in ``labels``; 0 without ``labels``)."""
+    from pysynth.training import quantized_clips
+
     if ds.sample_rate != config.sample_rate:
         raise ParameterError(
             f"sample_rate={config.sample_rate} does not match the dataset's {ds.sample_rate} Hz"
         )
-    clips = list(ds.clips(split))
-    if not clips:
+    seqs, ids = quantized_clips(ds, split, levels=config.levels,
+                                quantization=config.quantization, labels=labels)
+    if not seqs:
         raise DatasetError(f"{ds.root}: no clips in split {split!r}")
-    return quantize_clips([ds.load(c) for c in clips], config)
+    return seqs, ids
 
 
 def dataset(
@@ -102,6 +110,7 @@ def dataset(
     epochs: tuple[int, int] | None = (0, 1),
     labels: list[str] | None = None,
     clips: Sequence[np.ndarray] | None = None,
+    clip_classes: Sequence[int] | None = None,
 ):
     """The architecture's ``dataset`` hook: a ``tf.data.Dataset`` of TBPTT chunks.
 
@@ -122,9 +131,13 @@ def dataset(
         one row of RNN state per clip of the batch).
     steps, seed, epochs
         As for every architecture's hook (docs/training.md).
-    labels : ignored (SampleRNN is unconditional).
+    labels : list of str, optional
+        The run's class names: clip ``c`` gets class ``labels.index(c.label)`` (read only
+        when the model is conditioned).
     clips : list of int arrays, optional
         Already-quantized clips instead of ``ds`` (tests, benchmarks).
+    clip_classes : sequence of int, optional
+        The class id of each of ``clips`` (a conditioned model with ``clips``).
     """
     import tensorflow as tf
 
@@ -136,9 +149,17 @@ def dataset(
             f"{config.batch_size}; set batch_size once (it configures both)"
         )
     steps = check_int(steps, "steps", lo=1, owner="samplernn")
+    conditioned = config.classes > 0
     if clips is None:
-        clips = load_clips(ds, config, split)
+        clips, clip_classes = load_clips(ds, config, split, labels if conditioned else None)
     seqs = [np.asarray(c, dtype=np.int32) for c in clips]
+    if conditioned:
+        if clip_classes is None or len(clip_classes) != len(seqs):
+            raise ParameterError("a conditioned samplernn needs one class id per clip")
+        classes = np.asarray(clip_classes, dtype=np.int32)
+        if classes.min() < 0 or classes.max() >= config.classes:
+            raise DatasetError(f"clip class ids must be in [0, {config.classes}), "
+                               f"got {classes.min()}..{classes.max()}")
     lengths = np.array([len(c) for c in seqs], dtype=np.int64)
     s, top = config.seq_len, config.top_frame_size
     if epochs is None:
@@ -157,12 +178,17 @@ def dataset(
     flat_t = tf.constant(np.concatenate(seqs), dtype=tf.int32)
     off_t = tf.constant(offsets, dtype=tf.int64)
     pos = tf.range(-top, s, dtype=tf.int64)  # window positions relative to the chunk start
+    class_t = tf.constant(classes) if conditioned else None
 
     def make(c, start, reset):
         p = start + pos  # (top + s,) positions in the clips
         q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0)[None, :])
         q = tf.where(p[None, :] >= 0, q, -tf.ones_like(q))
         x = {"q": q, "reset": tf.fill([b], reset)}
+        if conditioned:
+            x["cond"] = tf.gather(class_t, c)
+        if config.positions:
+            x["start"] = tf.fill([b], tf.cast(start, tf.int32))
         return x, q[:, top:], tf.ones([b, s], tf.float32)  # every target is scored
 
     data = tf.data.Dataset.from_tensor_slices((ids, starts, resets))

@@ -8,6 +8,9 @@ docs/architecture.md over one *subsequence* (chunk) of a clip at a time:
   samples (``S`` a multiple of the top frame size ``F_top``; the chunk starts at a
   multiple of ``F_top`` in its clip);
 * input ``reset``: float ``(B,)``: 1 where the chunk is the first of its clip;
+* input ``cond``: int ``(B,)``: each row's class id (only when ``conditioning_classes > 0``);
+* input ``start``: int ``(B,)``: where the chunk starts in its clip (in samples; only read
+  when ``position_frames > 0``, 0 when absent);
 * output: logits ``(B, S, levels)``; ``logits[:, s]`` predicts ``q[:, F_top + s]``.
 
 Truncated BPTT: the RNN states at the end of a chunk are kept in non-trainable variables
@@ -24,6 +27,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from pysynth.arch import check_cond
 from pysynth.errors import ParameterError
 
 from .config import SampleRNNConfig, make_config, program_from_config, tensor_shapes
@@ -111,6 +115,12 @@ class SampleRNNModel(keras.Model):
             Linear(h, weight_norm=wn, name=f"sample_hidden{k}") for k in range(cfg.mlp_layers)
         ]
         self.sample_output = Linear(cfg.levels, weight_norm=wn, name="sample_output")
+        # a learned row per class added to every tier's RNN input (tiers.{i}.cond.table), and
+        # one per position frame added to the top tier's (tiers.{top}.pos.table)
+        self.tier_cond = [layers.Embedding(cfg.classes, h, name=f"tier{i}_cond")
+                          for i in range(len(self.ratios))] if cfg.classes else []
+        self.position = (layers.Embedding(cfg.positions, h, name="position")
+                         if cfg.positions else None)
 
     def build(self, input_shape=None):
         cfg, h = self.config, self.config.dim
@@ -131,14 +141,15 @@ class SampleRNNModel(keras.Model):
         top = cfg.top_frame_size
         q = np.full((1, 2 * top), -1, dtype=np.int32)
         q[:, top:] = 0
-        self._forward(ops.convert_to_tensor(q), ops.ones((1,)), carry=False)
+        zero = ops.zeros((1,), dtype="int32")
+        self._forward(ops.convert_to_tensor(q), ops.ones((1,)), zero, zero, carry=False)
         self.built = True
 
     def _frames_to_unit(self, q):
         qf = ops.cast(q, "float32")
         return ops.where(q >= 0, 2.0 * qf / (self.config.levels - 1) - 1.0, 0.0)
 
-    def _forward(self, q, reset, *, carry: bool):
+    def _forward(self, q, reset, cond, start, *, carry: bool):
         cfg, h = self.config, self.config.dim
         fs, top = cfg.frame_sizes, cfg.top_frame_size
         q = ops.cast(q, "int32")
@@ -155,6 +166,14 @@ class SampleRNNModel(keras.Model):
             x = self.tier_input[i](frames)
             if up is not None:
                 x = x + up
+            if self.tier_cond:
+                x = x + ops.expand_dims(self.tier_cond[i](cond), 1)
+            if self.position is not None and i == len(fs) - 1:
+                # the position frame of each step's first sample in its clip
+                first = (ops.expand_dims(ops.cast(start, "int32"), 1)
+                         + f * ops.expand_dims(ops.arange(ops.shape(frames)[1], dtype="int32"), 0))
+                frame = ops.minimum(first // cfg.position_hop, cfg.positions - 1)
+                x = x + self.position(frame)
             outs = []
             k = 0
             for rnn in self.tier_rnn[i]:
@@ -189,11 +208,20 @@ class SampleRNNModel(keras.Model):
     def call(self, inputs, training=None, carry: bool = True):
         if isinstance(inputs, dict):
             q, reset = inputs["q"], inputs.get("reset")
+            cond, start = inputs.get("cond"), inputs.get("start")
         else:
-            q, reset = inputs, None
+            q, reset, cond, start = inputs, None, None, None
+        b = ops.shape(q)[0]
         if reset is None:
-            reset = ops.ones((ops.shape(q)[0],))
-        return self._forward(q, reset, carry=carry)
+            reset = ops.ones((b,))
+        if cond is None:
+            if self.tier_cond:
+                raise ParameterError(
+                    f"this model is conditioned on {self.config.classes} classes; pass cond")
+            cond = ops.zeros((b,), dtype="int32")
+        if start is None:
+            start = ops.zeros((b,), dtype="int32")
+        return self._forward(q, reset, ops.cast(cond, "int32"), start, carry=carry)
 
     def get_config(self):
         return {"config": self.config.to_dict(), "name": self.name}
@@ -211,8 +239,10 @@ def build(config: SampleRNNConfig) -> SampleRNNModel:
     return model
 
 
-def model_inputs(config: SampleRNNConfig, q: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
-    """Inputs of one whole-clip chunk for sequences ``q (B, T)`` and ``T``."""
+def model_inputs(config: SampleRNNConfig, q: np.ndarray,
+                 cond=None) -> tuple[dict[str, np.ndarray], int]:
+    """Inputs of one whole-clip chunk for sequences ``q (B, T)`` (and class ids ``cond``,
+    one or one per row, for a conditioned model), and ``T``."""
     q = np.asarray(q)
     if q.ndim == 1:
         q = q[None]
@@ -228,18 +258,19 @@ def model_inputs(config: SampleRNNConfig, q: np.ndarray) -> tuple[dict[str, np.n
     x = np.zeros((b, top + padded), dtype=np.int32)
     x[:, :top] = -1
     x[:, top: top + t] = q
-    return {"q": x, "reset": np.ones((b,), dtype=np.float32)}, t
+    inputs = {"q": x, "reset": np.ones((b,), dtype=np.float32)}
+    ids = check_cond(cond, b, config.classes)
+    if ids is not None:
+        inputs["cond"] = ids.astype(np.int32)
+    return inputs, t
 
 
 def teacher_forced_logits(model, config: SampleRNNConfig, q, cond=None) -> np.ndarray:
     """Logits ``(B, T, levels)`` of whole clips from their start (``logits[t]`` predicts
     ``q[t]`` from ``q[<t]``), in one chunk, leaving the kept training states untouched."""
-    if cond is not None:
-        raise ParameterError("samplernn models take no global condition (cond must be None)")
     config = make_config(config)
-    inputs, t = model_inputs(config, q)
-    out = model({"q": ops.convert_to_tensor(inputs["q"]),
-                 "reset": ops.convert_to_tensor(inputs["reset"])}, carry=False)
+    inputs, t = model_inputs(config, q, cond)
+    out = model({k: ops.convert_to_tensor(v) for k, v in inputs.items()}, carry=False)
     return ops.convert_to_numpy(out)[:, :t].astype(np.float32)
 
 
@@ -260,6 +291,10 @@ def export(
         p = f"tiers.{i}."
         t[p + "input.weight"] = _np(model.tier_input[i].kernel())
         t[p + "input.bias"] = _np(model.tier_input[i].b)
+        if model.tier_cond:
+            t[p + "cond.table"] = _np(model.tier_cond[i].embeddings)
+        if model.position is not None and i == len(config.frame_sizes) - 1:
+            t[p + "pos.table"] = _np(model.position.embeddings)
         k = 0
         for j, rnn in enumerate(model.tier_rnn[i]):
             cell = rnn.cell

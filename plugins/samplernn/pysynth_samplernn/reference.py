@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from pysynth.arch import ReferenceModel
+from pysynth.arch import ReferenceModel, check_cond, position_frame
 from pysynth.errors import ParameterError
 
 from .config import (
@@ -95,11 +95,12 @@ def lstm_cell(x, state, kernel, recurrent_kernel, bias):
 class _State:
     """Per-batch sampling state: time, sample history, RNN states, current upsampled frames."""
 
-    def __init__(self, t, hist, rnn, up):
+    def __init__(self, t, hist, rnn, up, cond):
         self.t = t          # index of the sample whose logits the next step returns
         self.hist = hist    # (B, F_top) last samples, -1 = before the clip start
         self.rnn = rnn      # rnn[i][l] = (h, c or None)
         self.up = up        # up[i] = (B, r_i, H) output of tier i's latest step, or None
+        self.cond = cond    # (B,) class ids, or None for an unconditioned model
 
 
 class SampleRNNReference(ReferenceModel):
@@ -117,6 +118,9 @@ class SampleRNNReference(ReferenceModel):
         self.rnn_layers = int(program["rnn_layers"])
         self.skip = bool(program["skip_connections"])
         self.mlp_layers = int(program["mlp_layers"])
+        self.classes = int(program.get("conditioning_classes", 0))
+        self.position_frames = int(program.get("position_frames", 0))
+        self.position_hop = int(program.get("position_hop", 1))
 
     # -- pieces ---------------------------------------------------------------------------
     def _unit(self, q: np.ndarray) -> np.ndarray:
@@ -138,13 +142,21 @@ class SampleRNNReference(ReferenceModel):
             states.append(layers)
         return states
 
-    def _tier_step(self, i: int, frame_q: np.ndarray, cond_up: np.ndarray | None, rnn_i: list):
-        """One step of frame tier ``i``; updates ``rnn_i`` in place, returns ``(B, r_i, H)``."""
+    def _tier_step(self, i: int, m: int, frame_q: np.ndarray, cond_up: np.ndarray | None,
+                   cond: np.ndarray | None, rnn_i: list):
+        """Step ``m`` of frame tier ``i`` (``cond``: class ids or None); updates ``rnn_i``
+        in place, returns ``(B, r_i, H)``."""
         t = self.tensors
         p = f"tiers.{i}."
         x = self._unit(frame_q) @ t[p + "input.weight"] + t[p + "input.bias"]
         if cond_up is not None:
             x = x + cond_up
+        if cond is not None:
+            x = x + t[p + "cond.table"][cond]
+        if self.position_frames and i == len(self.frame_sizes) - 1:
+            start = m * self.frame_sizes[i]  # the frame's first sample
+            x = x + t[p + "pos.table"][position_frame(start, self.position_frames,
+                                                      self.position_hop)]
         total = 0.0
         for layer in range(self.rnn_layers):
             pl = f"{p}rnn.{layer}."
@@ -176,10 +188,9 @@ class SampleRNNReference(ReferenceModel):
 
     # -- ReferenceModel API ---------------------------------------------------------------
     def start(self, batch: int, cond: np.ndarray | None = None) -> _State:
-        if cond is not None:
-            raise ParameterError("samplernn models take no global condition (cond must be None)")
+        cond = check_cond(cond, batch, self.classes)
         hist = np.full((batch, self.frame_sizes[-1]), -1, dtype=np.int64)
-        return _State(0, hist, self._initial_rnn(batch), [None] * len(self.frame_sizes))
+        return _State(0, hist, self._initial_rnn(batch), [None] * len(self.frame_sizes), cond)
 
     def step(self, state: _State, q_prev: np.ndarray | None) -> np.ndarray:
         if q_prev is not None:
@@ -200,7 +211,8 @@ class SampleRNNReference(ReferenceModel):
             cond_up = None
             if i < n_tiers - 1:
                 cond_up = state.up[i + 1][:, m % self.ratios[i + 1]]
-            state.up[i] = self._tier_step(i, state.hist[:, -f:], cond_up, state.rnn[i])
+            state.up[i] = self._tier_step(i, m, state.hist[:, -f:], cond_up, state.cond,
+                                          state.rnn[i])
         c = state.up[0][:, t % self.frame_sizes[0]]
         out = self._sample_level(c, state.hist[:, -self.frame_sizes[0]:])
         state.t = t + 1
@@ -212,13 +224,12 @@ class SampleRNNReference(ReferenceModel):
         q = np.asarray(q)
         if q.ndim == 1:
             q = q[None]
-        if cond is not None:
-            raise ParameterError("samplernn models take no global condition (cond must be None)")
         if q.size and (q.min() < 0 or q.max() >= self.levels):
             raise ParameterError(
                 f"q must hold indices in [0, {self.levels}), got {q.min()}..{q.max()}"
             )
         b, t_len = q.shape
+        cond = check_cond(cond, b, self.classes)
         fs, n_tiers = self.frame_sizes, len(self.frame_sizes)
         top = fs[-1]
         n_top = -(-t_len // top)  # frames of the top tier covering [0, T)
@@ -235,7 +246,7 @@ class SampleRNNReference(ReferenceModel):
             for m in range(steps):
                 frame = qp[:, top + m * f - f: top + m * f]
                 cond_up = ups[:, m] if ups is not None else None
-                out[:, m] = self._tier_step(i, frame, cond_up, rnn[i])
+                out[:, m] = self._tier_step(i, m, frame, cond_up, cond, rnn[i])
             ups = out.reshape(b, steps * self.ratios[i], self.dim)
         cond_all = ups[:, :t_len].reshape(b * t_len, self.dim)
         idx = np.arange(t_len)[:, None] + np.arange(fs[0])[None, :] + top - fs[0]

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pysynth.arch import Architecture
+from pysynth.arch import Architecture, classes_for_labels
 
 from .config import (
     ADDED,
@@ -100,14 +100,15 @@ class WaveNet(Architecture):
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
         """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
-        resolved to the number of dataset labels, and ``position_frames=-1`` to enough
-        frames to cover the longest training clip (:func:`position_frames_for`)."""
+        resolved to one class per dataset label (0 with fewer than two labels), and
+        ``position_frames=-1`` to enough frames to cover the longest training clip
+        (:func:`position_frames_for`)."""
         import dataclasses
 
         sr = int(dataset.sample_rate)
         changes: dict[str, Any] = {"sample_rate": sr}
         if config.conditioning_classes == -1:
-            changes["conditioning_classes"] = len(dataset.labels())
+            changes["conditioning_classes"] = classes_for_labels(dataset.labels())
         if config.position_frames == -1:
             longest = max((round(c.duration * sr) for c in dataset.clips("train")), default=0)
             changes["position_frames"] = position_frames_for(longest, config.position_hop)

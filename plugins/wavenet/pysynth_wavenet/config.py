@@ -13,7 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from pysynth.arch import check_tensors
+# shared with SampleRNN (same keys, same meaning); re-exported here for this plugin's users
+from pysynth.arch import (  # noqa: F401
+    MAX_AUTO_POSITION_FRAMES,
+    check_tensors,
+    position_frame,
+    position_frames_for,
+)
 from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
 from pysynth.checks import check_choice, check_int, is_int
@@ -24,10 +30,6 @@ ALIASES = {"window": "seq_len"}
 
 #: keys added since runs were first saved -> what those runs trained with (no position input)
 ADDED = {"position_frames": 0}
-
-#: the most position frames ``position_frames=-1`` resolves to (4 s at the default hop and
-#: 16 kHz): a one-shot's shape is set in its first seconds, and every frame is a row per layer
-MAX_AUTO_POSITION_FRAMES = 256
 
 
 def dilation_stacks(max_dilation: int, stacks: int) -> list[int]:
@@ -74,8 +76,10 @@ class WaveNetConfig:
         0 (default) feeds the previous sample one-hot; ``E > 0`` feeds a learned
         ``E``-dimensional embedding. Both are folded into ``input.table`` on export.
     conditioning_classes : int
-        ``C``: number of global-condition classes (0 = unconditioned). ``-1`` means "one
-        class per label of the training dataset" and is resolved by ``pysynth.train``.
+        ``C``: number of global-condition classes (0 = unconditioned). ``-1`` (default)
+        means "one class per label of the training dataset when it has at least two
+        labels, else 0" and is resolved by ``pysynth.train``; a config never fitted to a
+        dataset treats it as 0.
     position_frames : int
         ``P``: rows of the position tables (0 = no position input). Sample ``t`` of a clip
         (counted from its first sample; a prime counts as the start) is in frame
@@ -104,7 +108,7 @@ class WaveNetConfig:
     skip_channels: int = 128
     output_channels: int = 128
     input_embedding: int = 0
-    conditioning_classes: int = 0
+    conditioning_classes: int = -1
     seq_len: int = 2048
     position_frames: int = -1
     position_hop: int = 256
@@ -159,25 +163,6 @@ def make_config(
                         owner="wavenet", aliases=ALIASES)
 
 
-def position_frames_for(longest_clip: int, hop: int) -> int:
-    """What ``position_frames=-1`` resolves to for clips of at most ``longest_clip`` samples:
-    enough frames of ``hop`` samples to cover them, at most :data:`MAX_AUTO_POSITION_FRAMES`;
-    0 (off) when one frame covers them all, since a single frame says nothing.
-
-    Examples
-    --------
-    >>> [position_frames_for(n, 256) for n in (16000, 10**6, 200)]
-    [63, 256, 0]
-    """
-    frames = -(-int(longest_clip) // int(hop))
-    return min(frames, MAX_AUTO_POSITION_FRAMES) if frames >= 2 else 0
-
-
-def position_frame(t, frames: int, hop: int):
-    """The position frame of sample ``t`` (an int or an int array): ``min(t // hop, frames - 1)``."""
-    return np.minimum(np.asarray(t) // int(hop), int(frames) - 1)
-
-
 def receptive_field(filter_width: int, dilations: list[int], initial_filter_width: int) -> int:
     """``(K-1) * sum(dilations) + K0`` previous samples (docs/architecture.md)."""
     return (int(filter_width) - 1) * int(sum(dilations)) + int(initial_filter_width)
@@ -229,11 +214,6 @@ OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_ho
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
     """The engine program (docs/architecture.md, "WaveNet program") of a config."""
     config.validate()
-    if config.conditioning_classes < 0:
-        raise ParameterError(
-            "wavenet conditioning_classes=-1 (one per dataset label) must be resolved "
-            "before export; set it to the number of classes"
-        )
     if config.position_frames < 0:
         raise ParameterError(
             "wavenet position_frames=-1 (enough to cover the longest training clip) must be "
@@ -251,7 +231,7 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
         "dilation_channels": int(config.dilation_channels),
         "skip_channels": int(config.skip_channels),
         "output_channels": int(config.output_channels),
-        "conditioning_classes": int(config.conditioning_classes),
+        "conditioning_classes": max(int(config.conditioning_classes), 0),  # -1 unresolved: 0
     }
     if config.position_frames > 0:  # absent keys keep programs without position as they were
         program["position_frames"] = int(config.position_frames)

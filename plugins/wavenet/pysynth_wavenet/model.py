@@ -82,12 +82,7 @@ def build(config: WaveNetConfig) -> keras.Model:
     Layer names are fixed (``input_conv``, ``layer{l}_conv``, ...) because :func:`export`
     reads weights by name.
     """
-    config.validate()
-    if config.conditioning_classes < 0:
-        raise ParameterError(
-            "wavenet conditioning_classes=-1 must be resolved (pysynth.train does it from the "
-            "dataset labels) before building the model"
-        )
+    config.validate()  # conditioning_classes=-1 not resolved from a dataset builds as 0
     if config.position_frames < 0:
         raise ParameterError(
             "wavenet position_frames=-1 must be resolved (pysynth.train does it from the "
