@@ -25,6 +25,7 @@ import numpy as np
 from pysynth.audio import quantize
 from pysynth.checks import check_int
 from pysynth.errors import DatasetError, ParameterError
+from pysynth.training.data import epoch_rows
 
 from .config import SampleRNNConfig, make_config
 
@@ -162,17 +163,11 @@ def dataset(
                                f"got {classes.min()}..{classes.max()}")
     lengths = np.array([len(c) for c in seqs], dtype=np.int64)
     s, top = config.seq_len, config.top_frame_size
-    if epochs is None:
-        parts = [plan(lengths, seq_len=s, batch_size=b, steps=steps,
-                      rng=np.random.default_rng([seed, 0x5EED, 1]))]
-    else:
-        parts = [plan(lengths, seq_len=s, batch_size=b, steps=steps,
-                      rng=np.random.default_rng([seed, e])) for e in range(*epochs)]
-    if not parts:  # an empty range of epochs: nothing left to train
-        parts = [(np.empty((0, b), np.int64), np.empty(0, np.int64), np.empty(0, np.float32))]
-    ids = np.concatenate([p[0] for p in parts])
-    starts = np.concatenate([p[1] for p in parts])
-    resets = np.concatenate([p[2] for p in parts])
+
+    def epoch_plan(e: int | None):
+        rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
+               else np.random.default_rng([seed, e]))
+        return plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng)
 
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     flat_t = tf.constant(np.concatenate(seqs), dtype=tf.int32)
@@ -191,6 +186,8 @@ def dataset(
             x["start"] = tf.fill([b], tf.cast(start, tf.int32))
         return x, q[:, top:], tf.ones([b, s], tf.float32)  # every target is scored
 
-    data = tf.data.Dataset.from_tensor_slices((ids, starts, resets))
+    spec = (tf.TensorSpec([None, b], tf.int64), tf.TensorSpec([None], tf.int64),
+            tf.TensorSpec([None], tf.float32))
+    data = epoch_rows(epoch_plan, epochs, spec)  # epochs planned as they are read
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)
