@@ -20,6 +20,10 @@ def add_parser(sub):
     p.add_argument("--temperature", type=float, default=1.0,
                    help="softmax temperature; 0 = argmax (default 1)")
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
+    p.add_argument("--candidates", type=int, default=1, metavar="K",
+                   help="generate K clips per clip kept and keep the likely ones under the "
+                   "model (per class; drops runaway noise and the most likely 10%% as "
+                   "collapsed; default 1: keep every clip)")
     p.add_argument("--prime", metavar="FILE", help="audio file the clips continue")
     p.add_argument("--cond", nargs="+", metavar="CLASS",
                    help="class of a conditioned model, a label or an id (one, or one per "
@@ -45,7 +49,7 @@ def run(args) -> int:
     report = sample_to_files(
         model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
         seed=args.seed, prime=args.prime, cond=cond, device=args.device, threads=args.threads,
-        progress=not args.quiet, prefix=args.prefix,
+        progress=not args.quiet, prefix=args.prefix, candidates=args.candidates,
     )
     print(f"wrote {len(report.paths)} clips to {args.out}")
     print(

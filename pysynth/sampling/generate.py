@@ -5,10 +5,12 @@ streamed to WAV files as they grow.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,7 @@ def sample(
     device: str = "auto",
     progress: bool = False,
     threads: int = 0,
+    candidates: int = 1,
 ) -> np.ndarray:
     """Generate ``n`` clips of ``seconds`` of audio from a model file.
 
@@ -66,6 +69,11 @@ def sample(
         Show a tqdm progress bar on stderr.
     threads : int
         CPU threads, 0 = all cores.
+    candidates : int
+        Generate this many clips per clip returned and keep the likely ones
+        (:mod:`pysynth.sampling.choose`: per class, ranked by their NLL under the model,
+        the most likely 10 % skipped as collapsed, the least likely dropped as runaway
+        noise). 1 (default): every clip is returned as generated.
 
     Returns
     -------
@@ -81,6 +89,12 @@ def sample(
     >>> audio.shape  # doctest: +SKIP
     (4, 16000)
     """
+    if candidates != 1:
+        from .choose import sample_likely
+
+        return sample_likely(model, n=n, candidates=candidates, seconds=seconds,
+                             temperature=temperature, seed=seed, prime=prime, cond=cond,
+                             device=device, progress=progress, threads=threads)[0]
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads)
     table = plan.level_table()
@@ -133,6 +147,7 @@ def sample_to_files(
     progress: bool = False,
     threads: int = 0,
     prefix: str | None = None,
+    candidates: int = 1,
 ) -> SampleReport:
     """Generate like :func:`sample` but stream the clips to WAV files as they grow.
 
@@ -142,8 +157,18 @@ def sample_to_files(
     class too, ``{prefix}-seed{seed}-{i:03d}-{label}.wav`` (the label, or the class id when
     the model does not name it), so ``pysynth evaluate`` can read it back from the last
     token. ``prefix`` defaults to the model file's stem.
+
+    With ``candidates`` > 1 (see :func:`sample`) every candidate is generated in memory,
+    the likely ones are kept and written (each atomically); memory then grows with
+    ``candidates * n * seconds``.
     """
     import soundfile as sf
+
+    if candidates != 1:
+        return _likely_to_files(model, out_dir, n=n, seconds=seconds, temperature=temperature,
+                                seed=seed, prime=prime, cond=cond, device=device,
+                                progress=progress, threads=threads, prefix=prefix,
+                                candidates=candidates)
 
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads)
@@ -188,4 +213,35 @@ def sample_to_files(
         raise
     wall = time.perf_counter() - start
     return SampleReport(paths=finals, audio_seconds=plan.n * plan.samples / plan.sample_rate,
+                        wall_seconds=wall)
+
+
+def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleReport:
+    """:func:`sample_to_files` with candidates: generate, choose, then write."""
+    from ..audio import save
+    from .choose import sample_likely
+    from .engines import load
+    from .plan import class_names, cond_ids
+
+    mf = load(model)
+    start = time.perf_counter()
+    audio, nll, chosen = sample_likely(mf, n=n, candidates=candidates, **kw)
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"output {out_dir} exists and is not a folder")
+    if prefix is None:
+        prefix = mf.path.stem if mf.path is not None else "sample"
+    cond = None if kw.get("cond") is None else cond_ids(kw["cond"], mf, n)
+    if cond is None and int(mf.program.get("conditioning_classes", 0) or 0) > 0:
+        cond = np.arange(n) % int(mf.program["conditioning_classes"])
+    names = class_names(mf)
+    shown = SimpleNamespace(cond=cond, class_names=names)
+    seed = kw["seed"]
+    paths = [save(out_dir / f"{prefix}-seed{seed}-{i:03d}{_class_suffix(shown, i)}.wav", y,
+                  mf.sample_rate) for i, y in enumerate(audio)]
+    wall = time.perf_counter() - start
+    kept = nll[chosen]
+    print(f"kept {n} of {len(nll)} candidates by likelihood: {kept.min():.2f}-{kept.max():.2f} "
+          f"bits/sample (all candidates {nll.min():.2f}-{nll.max():.2f})", file=sys.stderr)
+    return SampleReport(paths=paths, audio_seconds=len(nll) * audio.shape[1] / mf.sample_rate,
                         wall_seconds=wall)
