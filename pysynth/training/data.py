@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DatasetError
 
-__all__ = ["epoch_rows", "quantized_clips", "window_dataset"]
+__all__ = ["epoch_rows", "noisy_inputs", "quantized_clips", "window_dataset"]
 
 
 def quantized_clips(
@@ -64,6 +64,26 @@ def epoch_rows(plan, epochs: tuple[int, int] | None, spec):
     return data.flat_map(lambda *cols: tf.data.Dataset.from_tensor_slices(cols))
 
 
+def noisy_inputs(q, levels: int, amount: int, seed: int, batch_id):
+    """Training inputs ``q`` (int32 level indices; negative ones, "before the clip", kept)
+    each moved by a random integer in ``[-amount, amount]`` levels, clipped to the levels.
+
+    The targets stay clean: the model learns the next clean sample from a slightly wrong
+    past, as it will meet when it continues its own samples. Without it a model trained
+    for minutes takes its own first errors for a noisy sound and goes on making noise
+    (docs/benchmarks.md). The noise depends on ``(seed, batch_id)`` alone, so a resumed
+    run sees the same.
+    """
+    import tensorflow as tf
+
+    if not amount:
+        return q
+    key = tf.stack([tf.constant(seed, tf.int64), tf.cast(batch_id, tf.int64)])
+    d = tf.random.stateless_uniform(tf.shape(q), seed=key, minval=-amount, maxval=amount + 1,
+                                    dtype=tf.int32)
+    return tf.where(q >= 0, tf.clip_by_value(q + d, 0, levels - 1), q)
+
+
 def window_dataset(
     seqs: list[np.ndarray],
     class_ids: np.ndarray,
@@ -76,6 +96,8 @@ def window_dataset(
     epochs: tuple[int, int] | None = (0, 1),
     conditioned: bool = False,
     positions: tuple[int, int] | None = None,
+    input_noise: int = 0,
+    levels: int = 256,
 ):
     """A ``tf.data.Dataset`` of random training windows, deterministic for a seed.
 
@@ -89,7 +111,9 @@ def window_dataset(
     dict ``{"q": q}`` with ``"cond": (B,)`` when ``conditioned`` and ``"pos": (B, L)`` when
     ``positions = (frames, hop)`` is given: the position frame ``min(s // hop, frames - 1)``
     of each sample, ``s`` its index in its clip; ``targets = q``; ``weights (B, L)``
-    float32. With ``epochs=(e0, e1)`` it yields ``steps`` batches for each epoch
+    float32. ``input_noise`` > 0 moves every input sample (not the targets) by a random
+    integer in ``[-input_noise, input_noise]`` of ``levels`` (:func:`noisy_inputs`). With
+    ``epochs=(e0, e1)`` it yields ``steps`` batches for each epoch
     ``e0 <= e < e1`` in turn, epoch ``e``'s windows depending on ``(seed, e)`` alone (so a
     resumed run sees the same data). With ``epochs=None`` it yields ``steps`` fixed
     batches (validation).
@@ -115,7 +139,8 @@ def window_dataset(
         rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
                else np.random.default_rng([seed, e]))
         clip, s0, a = draw(rng, steps * batch_size)
-        return clip.astype(np.int32), s0, a
+        row = (e or 0) * steps * batch_size + np.arange(steps * batch_size)  # noise seeds
+        return clip.astype(np.int32), s0, a, row
 
     flat_t = tf.constant(flat, dtype=tf.int32)
     off_t = tf.constant(offsets, dtype=tf.int64)
@@ -123,7 +148,7 @@ def window_dataset(
     ids_t = tf.constant(np.asarray(class_ids, dtype=np.int32))
     pos = tf.range(seg, dtype=tf.int64)
 
-    def make(c, start, first):
+    def make(c, start, first, row):
         clip_pos = start[:, None] + pos[None, :]  # (B, L) positions in the clip
         n = tf.gather(len_t, c)[:, None]
         q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + clip_pos)
@@ -131,16 +156,16 @@ def window_dataset(
         q = tf.where(inside, q, tf.zeros_like(q))
         w = inside & (clip_pos >= first[:, None]) & (clip_pos < first[:, None] + window)
         w = tf.cast(w, tf.float32)
-        x = {"q": q}
+        x = {"q": noisy_inputs(q, levels, input_noise, seed, row[0])}
         if conditioned:
             x["cond"] = tf.gather(ids_t, c)
         if positions is not None:
             frames, hop = positions
             x["pos"] = tf.cast(tf.minimum(clip_pos // hop, frames - 1), tf.int32)
-        return (x if len(x) > 1 else q), q, w
+        return (x if len(x) > 1 else x["q"]), q, w
 
     spec = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int64),
-            tf.TensorSpec([None], tf.int64))
+            tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.int64))
     data = epoch_rows(plan, epochs, spec).batch(batch_size)
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)

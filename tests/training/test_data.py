@@ -80,3 +80,43 @@ def test_windows_carry_each_samples_position_frame_in_its_clip():
     plain = next(iter(window_dataset(seqs, ids, context=8, window=16, batch_size=4, steps=1,
                                      seed=2)))[0]
     assert not isinstance(plain, dict)  # the default is unchanged: q alone
+
+
+def test_input_noise_moves_inputs_within_the_amount_and_leaves_targets_clean():
+    from pysynth.training.data import window_dataset
+
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(0, 256, size=3000).astype(np.int32) for _ in range(4)]
+    kw = {"context": 16, "window": 64, "batch_size": 4, "steps": 6, "seed": 3, "epochs": (0, 2)}
+    clean = list(window_dataset(seqs, np.zeros(4), **kw).as_numpy_iterator())
+    noisy = list(window_dataset(seqs, np.zeros(4), input_noise=2, **kw).as_numpy_iterator())
+    again = list(window_dataset(seqs, np.zeros(4), input_noise=2, **kw).as_numpy_iterator())
+    moved = 0
+    for (x0, y0, w0), (x1, y1, w1), (x2, _, _) in zip(clean, noisy, again):
+        assert np.array_equal(y0, y1)
+        assert np.array_equal(w0, w1)
+        assert np.array_equal(x0, y0)
+        assert np.abs(x1 - y1).max() <= 2
+        assert x1.min() >= 0
+        assert x1.max() <= 255
+        assert np.array_equal(x1, x2)  # the same noise for the same seed and batch
+        moved += int((x1 != y1).sum())
+    assert moved > 0.5 * sum(y.size for _, y, _ in clean)  # 4 of 5 draws move a sample
+
+
+def test_samplernn_input_noise_keeps_the_before_the_clip_marker():
+    from pysynth_samplernn.config import SampleRNNConfig
+    from pysynth_samplernn.data import dataset
+
+    rng = np.random.default_rng(1)
+    clips = [rng.integers(0, 256, size=700).astype(np.int32) for _ in range(4)]
+    cfg = SampleRNNConfig(frame_sizes=[4, 16], seq_len=64, batch_size=2, input_noise=3,
+                          conditioning_classes=0, position_frames=0).validate()
+    for x, y, _ in dataset(None, cfg, steps=5, seed=0, clips=clips).as_numpy_iterator():
+        q = x["q"]
+        assert np.abs(q[:, 16:] - y).max() <= 3
+        assert q[:, 16:].min() >= 0
+        if x["reset"][0]:  # a group's first chunk: the frame before the clip stays marked
+            assert (q[:, :16] == -1).all()
+        else:
+            assert q.min() >= 0

@@ -54,6 +54,10 @@ class SampleRNNConfig:
         Length of the subsequences of truncated backpropagation through time; a multiple
         of the top frame size. The RNN state is carried between consecutive subsequences
         of the same clips.
+    input_noise : int
+        Training only: every input sample (not the target) moves by a random integer in
+        ``[-input_noise, input_noise]`` levels (0: off; as WaveNet's, see
+        :func:`pysynth.training.noisy_inputs`). Not part of the exported program.
     conditioning_classes : int
         ``C``: number of classes of the global condition (0 = unconditioned): a learned row
         per class is added to every frame tier's RNN input, so one model makes each kind of
@@ -95,6 +99,7 @@ class SampleRNNConfig:
     sample_rate: int = 16000
     seq_len: int = 128
     batch_size: int = 8
+    input_noise: int = 0
     conditioning_classes: int = -1
     position_frames: int = -1
     position_hop: int = 256
@@ -164,6 +169,7 @@ class SampleRNNConfig:
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="samplernn")
         need_int("sample_rate", 1)
         need_int("seq_len", 1)
+        need_int("input_noise", 0, 64)
         if self.seq_len % self.top_frame_size:
             raise ParameterError(
                 f"samplernn seq_len must be a multiple of the top frame size "

@@ -25,7 +25,7 @@ import numpy as np
 from pysynth.audio import quantize
 from pysynth.checks import check_int
 from pysynth.errors import DatasetError, ParameterError
-from pysynth.training.data import epoch_rows
+from pysynth.training.data import epoch_rows, noisy_inputs
 
 from .config import SampleRNNConfig, make_config
 
@@ -167,7 +167,9 @@ def dataset(
     def epoch_plan(e: int | None):
         rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
                else np.random.default_rng([seed, e]))
-        return plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng)
+        clips_, starts_, resets_ = plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng)
+        chunk = (e or 0) * steps + np.arange(len(starts_))  # seeds of the input noise
+        return clips_, starts_, resets_, chunk
 
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
     flat_t = tf.constant(np.concatenate(seqs), dtype=tf.int32)
@@ -175,11 +177,13 @@ def dataset(
     pos = tf.range(-top, s, dtype=tf.int64)  # window positions relative to the chunk start
     class_t = tf.constant(classes) if conditioned else None
 
-    def make(c, start, reset):
+    noise = config.input_noise if split == "train" else 0
+
+    def make(c, start, reset, chunk):
         p = start + pos  # (top + s,) positions in the clips
         q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0)[None, :])
         q = tf.where(p[None, :] >= 0, q, -tf.ones_like(q))
-        x = {"q": q, "reset": tf.fill([b], reset)}
+        x = {"q": noisy_inputs(q, config.levels, noise, seed, chunk), "reset": tf.fill([b], reset)}
         if conditioned:
             x["cond"] = tf.gather(class_t, c)
         if config.positions:
@@ -187,7 +191,7 @@ def dataset(
         return x, q[:, top:], tf.ones([b, s], tf.float32)  # every target is scored
 
     spec = (tf.TensorSpec([None, b], tf.int64), tf.TensorSpec([None], tf.int64),
-            tf.TensorSpec([None], tf.float32))
+            tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int64))
     data = epoch_rows(epoch_plan, epochs, spec)  # epochs planned as they are read
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)

@@ -95,6 +95,11 @@ class WaveNetConfig:
         Training sequence length: scored target samples per training example (the
         receptive field of context is added in front of them). Called ``window`` before;
         that key is still read.
+    input_noise : int
+        Training only: every input sample (not the target) moves by a random integer in
+        ``[-input_noise, input_noise]`` levels, so the model learns to continue from a
+        slightly wrong past, as it must when it continues its own samples (0: off;
+        :func:`pysynth.training.noisy_inputs`). Not part of the exported program.
     """
 
     levels: int = 256
@@ -110,6 +115,7 @@ class WaveNetConfig:
     input_embedding: int = 0
     conditioning_classes: int = -1
     seq_len: int = 2048
+    input_noise: int = 0
     position_frames: int = -1
     position_hop: int = 256
 
@@ -139,6 +145,7 @@ class WaveNetConfig:
         need_int("input_embedding", 0)
         need_int("conditioning_classes", -1)
         need_int("seq_len", 1)
+        need_int("input_noise", 0, 64)
         need_int("position_frames", -1)
         need_int("position_hop", 1)
         return self

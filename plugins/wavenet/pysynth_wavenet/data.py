@@ -40,4 +40,5 @@ def dataset(
         batch_size=batch_size, steps=steps, seed=seed, epochs=epochs, conditioned=conditioned,
         positions=((config.position_frames, config.position_hop)
                    if config.position_frames > 0 else None),
+        input_noise=config.input_noise if split == "train" else 0, levels=config.levels,
     )
