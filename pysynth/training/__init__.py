@@ -11,7 +11,7 @@ import TensorFlow.
 from __future__ import annotations
 
 from .config import TrainConfig, resolve_config
-from .data import quantized_clips, window_dataset
+from .data import epoch_rows, noisy_inputs, quantized_clips, window_dataset
 from .export import export
 from .loop import train
 from .run import read_run_config, read_state
@@ -19,7 +19,9 @@ from .samples import reference_sample
 
 __all__ = [
     "TrainConfig",
+    "epoch_rows",
     "export",
+    "noisy_inputs",
     "quantized_clips",
     "read_run_config",
     "read_state",
