@@ -33,6 +33,7 @@ class DemoSettings:
     steps_per_epoch: int
     n_samples: int
     sample_seconds: float
+    candidates: int = 1
     samplernn: dict[str, Any] = field(default_factory=dict)
     wavenet: dict[str, Any] = field(default_factory=dict)
     wavenet_preset: str | None = "small"
@@ -53,10 +54,8 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
         )
     return DemoSettings(
         per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,
-        steps_per_epoch=40, n_samples=8, sample_seconds=2.0,
-        # scoring the validation clips took 17% of SampleRNN's 0.7 s epochs when done every
-        # epoch (docs/training.md, "Validation"); WaveNet's 60 s epochs are scored each
-        samplernn={"validate_every": 10},
+        # two one-shots per instrument, each the likely one of 3 (pysynth sample --candidates)
+        steps_per_epoch=40, n_samples=12, sample_seconds=1.0, candidates=3,
     )
 
 
@@ -65,15 +64,13 @@ def _train_budgeted(dataset, arch, run, preset, overrides, settings_, minutes, s
     from .. import train
 
     base = dict(overrides)
-    base.update(steps_per_epoch=settings_.steps_per_epoch)
     if minutes > 0:
-        # epochs is only an upper bound here: the time budget ends training
-        base.update(max_minutes=minutes, sample_every=20, sample_count=2, sample_seconds=0.5)
-        epochs = 500
-    else:
-        base.update(sample_every=0)
-        epochs = 1
-    return train(dataset, arch=arch, run=run, preset=preset, overrides=base, epochs=epochs,
+        # what `pysynth train --minutes` picks for the budget, as a user would train
+        base.update(sample_every=20, sample_count=2, sample_seconds=0.5)
+        return train(dataset, arch=arch, run=run, overrides=base, minutes=minutes, seed=seed,
+                     verbose=2)
+    base.update(steps_per_epoch=settings_.steps_per_epoch, sample_every=0)
+    return train(dataset, arch=arch, run=run, preset=preset, overrides=base, epochs=1,
                  seed=seed, verbose=2)
 
 
@@ -150,7 +147,7 @@ def demo(
             cond, intended = _classes(loaded[arch], s.n_samples)
             t0 = time.perf_counter()
             y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed,
-                               cond=cond)
+                               cond=cond, candidates=s.candidates)
             wall = time.perf_counter() - t0
             # the instrument in the name, as `pysynth sample` names a conditioned model's
             # clips, so `pysynth evaluate generated/` and the map's page read it too
@@ -160,7 +157,7 @@ def demo(
                 pysynth.audio.save(gen / name, clip, 16000)
             clips[arch] = (y, dict(zip(names, intended)))
             info["generated"] = str(gen / f"{arch}-*.wav")
-            info["realtime_factor"] = (s.n_samples * s.sample_seconds) / wall
+            info["realtime_factor"] = (s.candidates * s.n_samples * s.sample_seconds) / wall
             info["generated_nll_bits"] = float(np.mean(pysynth.score(loaded[arch], y, cond=cond)))
 
     with rep.step("placing the generated clips on the dataset's map"):
