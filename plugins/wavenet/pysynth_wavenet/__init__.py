@@ -61,6 +61,11 @@ __all__ = [
 ]
 
 
+#: ``pysynth train --minutes``'s settings (see :meth:`WaveNet.for_budget`)
+BUDGET: dict[str, Any] = {"seq_len": 1024, "skip_channels": 64, "output_channels": 64,
+                          "learning_rate": 0.003, "position_frames": 0, "input_noise": 0}
+
+
 class WaveNet(Architecture):
     """WaveNet: causal dilated convolutions with gated units, residual and skip paths."""
 
@@ -97,6 +102,14 @@ class WaveNet(Architecture):
 
     def random_program(self, config, *, seed: int = 0):
         return random_program(config, seed)
+
+    def for_budget(self, minutes: float) -> dict[str, Any]:
+        """What ``pysynth train --minutes N`` trains: measured on real drum one-shots with
+        10-minute budgets on 2 cores (docs/benchmarks.md, "Sound quality"): 1024-sample
+        windows and a 64-wide skip path and head make more steps in the time than the
+        default's 2048 and 128, at a higher rate that the budget schedule decays; the
+        position input did not help at this budget, so it is off."""
+        return dict(BUDGET)
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
         """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
