@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_number
+from ..commands.sample import TEMPERATURE
 from .output import Reporter, prepare_out, write_broken_inputs
 from .placement import describe, placement
 
@@ -147,7 +148,7 @@ def demo(
             cond, intended = _classes(loaded[arch], s.n_samples)
             t0 = time.perf_counter()
             y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed,
-                               cond=cond, candidates=s.candidates)
+                               cond=cond, candidates=s.candidates, temperature=TEMPERATURE)
             wall = time.perf_counter() - t0
             # the instrument in the name, as `pysynth sample` names a conditioned model's
             # clips, so `pysynth evaluate generated/` and the map's page read it too

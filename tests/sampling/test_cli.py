@@ -11,6 +11,7 @@ from pysynth_wavenet import WaveNet, random_program
 
 import pysynth
 from pysynth import cli
+from pysynth.commands.sample import TEMPERATURE
 from pysynth.modelfile import save_model
 from pysynth.sampling import learned_little
 
@@ -68,7 +69,8 @@ def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path, sine):
     files = sorted(out.glob("*.wav"))
     # the model names no classes: the class id is the last token
     assert [f.name for f in files] == ["x-seed0-000-2.wav", "x-seed0-001-1.wav"]
-    want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1])
+    want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1],
+                          temperature=TEMPERATURE)
     for f, row in zip(files, want):
         np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
 
@@ -99,7 +101,8 @@ def test_cli_sample_without_cond_cycles_classes_and_names_files(labelled_model, 
 
     known = ["hi-hat", "kick", "snare"]
     assert [_label_from_path(out / x, known) for x in names] == [*known, "hi-hat"]
-    want = pysynth.sample(labelled_model, n=4, seconds=0.02, cond=[0, 1, 2, 0])
+    want = pysynth.sample(labelled_model, n=4, seconds=0.02, cond=[0, 1, 2, 0],
+                          temperature=TEMPERATURE)
     for name, row in zip(names, want):
         np.testing.assert_allclose(sf.read(out / name, dtype="float32")[0], row,
                                    atol=1.0 / 32767 + 1e-6)
