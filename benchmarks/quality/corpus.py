@@ -71,7 +71,7 @@ def midi_file(events: list[tuple[float, bytes]], end: float) -> bytes:
     """A format-0 SMF at 120 bpm from ``(seconds, message bytes)`` events."""
     track = bytearray()
     now = 0
-    for t, msg in sorted(events, key=lambda e: e[0]) + [(end, b"\xff\x2f\x00")]:
+    for t, msg in [*sorted(events, key=lambda e: e[0]), (end, b"\xff\x2f\x00")]:
         tick = round(t * 2 * TICKS)
         track += _varlen(tick - now) + msg
         now = tick
@@ -111,10 +111,10 @@ def render(events, end: float, out_wav: Path) -> np.ndarray:
     return y.mean(axis=1)
 
 
-def cut_slots(y: np.ndarray, n: int, seconds: float) -> list[np.ndarray]:
+def cut_slots(y: np.ndarray, n: int, seconds: float, slot: float = SLOT) -> list[np.ndarray]:
     """The ``n`` events of a render, each ``seconds`` long from its slot start."""
     size = int(seconds * RENDER_SR)
-    step = int(SLOT * RENDER_SR)
+    step = int(slot * RENDER_SR)
     return [y[i * step : i * step + size] for i in range(n)]
 
 
@@ -170,26 +170,21 @@ def pitched(raw: Path, rng: np.random.Generator) -> int:
 def phrases(raw: Path, rng: np.random.Generator) -> int:
     """Arpeggios (major and minor triads up and down) at 120-160 bpm, 4 s each."""
     count = 0
-    global SLOT
+    slot, n = 5.0, 24
     for name, prog in INSTRUMENTS.items():
         ev = [(0.0, bytes([0xC0, prog]))]
-        n = 24
-        old, SLOT = SLOT, 5.0
-        try:
-            for i in range(n):
-                root = int(rng.integers(48, 72))
-                third = 4 if rng.random() < 0.5 else 3
-                pattern = [0, third, 7, 12, 7, third] * 3
-                beat = 60.0 / float(rng.uniform(120, 160)) / 2
-                for j, step in enumerate(pattern):
-                    t = 0.5 + i * SLOT + j * beat
-                    if t + beat > 0.5 + i * SLOT + 4.0:
-                        break
-                    ev += note(0, root + step, int(rng.integers(70, 115)), t, beat * 0.9)
-            y = render(ev, 0.5 + n * SLOT, raw / f"_{name}.wav")
-            clips = cut_slots(y[int(0.5 * RENDER_SR):], n, 4.2)
-        finally:
-            SLOT = old
+        for i in range(n):
+            root = int(rng.integers(48, 72))
+            third = 4 if rng.random() < 0.5 else 3
+            pattern = [0, third, 7, 12, 7, third] * 3
+            beat = 60.0 / float(rng.uniform(120, 160)) / 2
+            for j, step in enumerate(pattern):
+                t = 0.5 + i * slot + j * beat
+                if t + beat > 0.5 + i * slot + 4.0:
+                    break
+                ev += note(0, root + step, int(rng.integers(70, 115)), t, beat * 0.9)
+        y = render(ev, 0.5 + n * slot, raw / f"_{name}.wav")
+        clips = cut_slots(y[int(0.5 * RENDER_SR):], n, 4.2, slot)
         for i, clip in enumerate(clips):
             sf.write(raw / name / f"phrase{i:02d}.wav", clip, RENDER_SR, subtype="PCM_16")
             count += 1
