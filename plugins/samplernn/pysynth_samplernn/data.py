@@ -162,6 +162,7 @@ def dataset(
             raise DatasetError(f"clip class ids must be in [0, {config.classes}), "
                                f"got {classes.min()}..{classes.max()}")
     lengths = np.array([len(c) for c in seqs], dtype=np.int64)
+    usable_lengths(lengths, config.seq_len)  # refuse now: epochs are planned later, as read
     s, top = config.seq_len, config.top_frame_size
 
     def epoch_plan(e: int | None):
