@@ -15,7 +15,7 @@ import numpy as np
 from ..mapping.features import FEATURE_NAMES, GROUP_NAMES, _n_fft, clip_features
 
 #: Bumped whenever the computation changes, so cached reference features are not reused.
-EMBEDDING_VERSION = 3
+EMBEDDING_VERSION = 4
 
 #: Equal time segments of the loudness envelope.
 N_SEGMENTS = 10
@@ -35,7 +35,7 @@ CLIPPED_SHARE = 0.001
 
 _KEPT = [f"mfcc{i}_{s}" for s in ("mean", "std") for i in range(20)] + GROUP_NAMES["rms"]
 _KEPT_COLUMNS = np.array([FEATURE_NAMES.index(n) for n in _KEPT])
-_SHAPES = ("centroid", "bandwidth", "rolloff", "flatness")
+_SHAPES = ("centroid", "bandwidth", "rolloff", "flatness_db")
 
 #: Names of the embedding's columns.
 EMBEDDING_NAMES = [
@@ -79,17 +79,21 @@ def envelopes(emb: np.ndarray) -> np.ndarray:
     return np.asarray(emb)[:, len(EMBEDDING_NAMES) - N_SEGMENTS :]
 
 
-def loud_shape(y: np.ndarray, sr: int) -> np.ndarray:
-    """Spectral centroid, bandwidth, 85 % rolloff (Hz) and flatness, mean and std over the
-    frames within ``LOUD_FRAME_DB`` of the loudest one (the map's features average every
-    frame, so there a tail's length and noise floor move them as much as the sound does).
+def loud_shape(y: np.ndarray, sr: int) -> tuple[np.ndarray, float]:
+    """Spectral centroid, bandwidth, 85 % rolloff (Hz) and flatness in dB, mean and std over
+    the frames within ``LOUD_FRAME_DB`` of the loudest one (the map's features average every
+    frame, so there a tail's length and noise floor move them as much as the sound does),
+    and the mean linear flatness of those frames (the noise index's).
 
-    Flatness is near 0 for tones and about 0.56 for white noise.
+    Flatness is near 0 (below -30 dB) for tones and about 0.56 (-2.5 dB) for white noise. The
+    embedding holds it in dB: linear flatness of tonal recordings varies by about 0.001, so
+    standardized by that spread white noise sat 650 standard deviations away and the noise
+    scale's ceiling drowned every other column (pitched instruments: ceiling 430,000).
 
     >>> t = np.arange(16000) / 16000
-    >>> shape = loud_shape(np.exp(-t / 0.1) * np.sin(2 * np.pi * 1000 * t), 16000)
-    >>> round(float(shape[0]), -2), bool(shape[6] < 0.01)
-    (1000.0, True)
+    >>> shape, flat = loud_shape(np.exp(-t / 0.1) * np.sin(2 * np.pi * 1000 * t), 16000)
+    >>> round(float(shape[0]), -2), bool(shape[6] < -30), bool(flat < 0.01)
+    (1000.0, True, True)
     """
     import librosa
 
@@ -101,13 +105,15 @@ def loud_shape(y: np.ndarray, sr: int) -> np.ndarray:
     energy = (S**2).sum(axis=0)
     S = S[:, energy >= energy.max() * 10 ** (-LOUD_FRAME_DB / 10)]
     freqs = librosa.fft_frequencies(sr=sr, n_fft=n_fft)
+    flatness = librosa.feature.spectral_flatness(S=S)[0]
     shapes = (
         librosa.feature.spectral_centroid(S=S, sr=sr, freq=freqs)[0],
         librosa.feature.spectral_bandwidth(S=S, sr=sr, freq=freqs)[0],
         librosa.feature.spectral_rolloff(S=S, sr=sr, freq=freqs, roll_percent=0.85)[0],
-        librosa.feature.spectral_flatness(S=S)[0],
+        10 * np.log10(np.maximum(flatness, 1e-10)),
     )
-    return np.nan_to_num(np.array([f(v) for v in shapes for f in (np.mean, np.std)]))
+    vector = np.nan_to_num(np.array([f(v) for v in shapes for f in (np.mean, np.std)]))
+    return vector, float(np.nan_to_num(np.mean(flatness)))
 
 
 def with_noise_floor(y: np.ndarray) -> np.ndarray:
@@ -128,11 +134,11 @@ def clip_embedding(y: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
     RMS, share of samples at full scale, length in samples)."""
     y = np.asarray(y, dtype=np.float32)
     heard = with_noise_floor(y)
-    shape = loud_shape(heard, sr)
+    shape, flatness = loud_shape(heard, sr)
     emb = np.concatenate([clip_features(heard, sr)[_KEPT_COLUMNS], shape, envelope_shape(heard)])
     a = np.abs(y)
     facts = np.array([
-        shape[_SHAPES.index("flatness") * 2], float(a.max()),
+        flatness, float(a.max()),
         float(np.sqrt(np.mean(y.astype(np.float64) ** 2))), float(np.mean(a >= FULL_SCALE)),
         float(y.size),
     ])
