@@ -58,6 +58,11 @@ def run(args) -> int:
         seed=args.seed, prime=args.prime, cond=cond, device=args.device, threads=args.threads,
         progress=not args.quiet, prefix=args.prefix, candidates=args.candidates,
     )
+    if report.kept_nll is not None:
+        kept, every = report.kept_nll, report.candidate_nll
+        print(f"kept {len(kept)} of {len(every)} candidates by likelihood: {kept.min():.2f}-"
+              f"{kept.max():.2f} bits/sample (all candidates {every.min():.2f}-{every.max():.2f})",
+              file=sys.stderr)
     print(f"wrote {len(report.paths)} clips to {args.out}")
     print(
         f"{report.audio_seconds:.1f} s of audio in {report.wall_seconds:.2f} s: "

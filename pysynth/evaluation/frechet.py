@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .embedding import N_SEGMENTS
+
 #: Seeded reference splits the floor, ceiling and generated distances are averaged over.
 N_SPLITS = 5
 
@@ -56,8 +58,6 @@ def white_noise_like(facts: np.ndarray, envelopes: np.ndarray, m: int, seed: int
     right": with flat noise the ceiling sits so far from one-shots that a burst of noise with
     a decay scored near the real clips, whatever its sound.
     """
-    from .embedding import N_SEGMENTS
-
     rng = np.random.default_rng([seed, N_SPLITS])
     picks = rng.choice(len(facts), size=m, replace=m > len(facts))
     out = []

@@ -63,8 +63,8 @@ def sample_likely(model, *, n: int, candidates: int, progress: bool = False, **k
     ``kw`` are :func:`~pysynth.sampling.sample`'s other arguments. Candidate ``j`` is
     stream ``j`` of the seed (with the class and prime of output clip ``j % n``), so the
     result is reproducible from the seed. Returns ``(audio (n, samples), nll of every
-    candidate, chosen candidate per output clip)``; each candidate is scored as its own
-    clip, from its first generated sample.
+    candidate, chosen candidate per output clip, class id per output clip or None)``; each
+    candidate is scored as its own clip, from its first generated sample.
     """
     from .engines import load
     from .generate import sample
@@ -86,4 +86,4 @@ def sample_likely(model, *, n: int, candidates: int, progress: bool = False, **k
         chosen = choose_likely(nll, np.zeros(k * n, np.int64), np.zeros(n, np.int64))
     else:
         chosen = choose_likely(nll, all_cond, cond)
-    return audio[chosen], nll, chosen
+    return audio[chosen], nll, chosen, cond

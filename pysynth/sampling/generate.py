@@ -5,12 +5,10 @@ streamed to WAV files as they grow.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -107,12 +105,12 @@ def sample(
     return out
 
 
-def _class_suffix(plan, i: int) -> str:
+def _class_suffix(cond: np.ndarray | None, names: list[str], i: int) -> str:
     """``-{label}`` of clip ``i``'s class (``-{id}`` for an unnamed one); ``""`` unconditioned."""
-    if plan.cond is None:
+    if cond is None:
         return ""
-    c = int(plan.cond[i])
-    name = plan.class_names[c] if c < len(plan.class_names) else ""
+    c = int(cond[i])
+    name = names[c] if c < len(names) else ""
     # a label is a name in the user's words ("hi-hat"): kept as it is, but for characters a
     # file name cannot hold everywhere
     token = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in name) or str(c)
@@ -122,11 +120,14 @@ def _class_suffix(plan, i: int) -> str:
 @dataclass
 class SampleReport:
     """What :func:`sample_to_files` wrote and how fast: ``real_time_factor`` is seconds of
-    audio generated (all clips together) per second of wall-clock time."""
+    audio generated (all clips together) per second of wall-clock time. With candidates,
+    ``candidate_nll`` holds every candidate's NLL and ``kept_nll`` the written clips'."""
 
     paths: list[Path]
     audio_seconds: float
     wall_seconds: float
+    candidate_nll: np.ndarray | None = None
+    kept_nll: np.ndarray | None = None
 
     @property
     def real_time_factor(self) -> float:
@@ -178,7 +179,7 @@ def sample_to_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     if prefix is None:
         prefix = plan.model.path.stem if plan.model.path is not None else "sample"
-    finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}{_class_suffix(plan, i)}.wav"
+    finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}{_class_suffix(plan.cond, plan.class_names, i)}.wav"
               for i in range(plan.n)]
     temps = [p.with_name(f".{p.name}.partial.wav") for p in finals]
     # clipped once here, not per block: values a 16-bit file can hold
@@ -221,27 +222,19 @@ def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleRe
     from ..audio import save
     from .choose import sample_likely
     from .engines import load
-    from .plan import class_names, cond_ids
+    from .plan import class_names
 
     mf = load(model)
     start = time.perf_counter()
-    audio, nll, chosen = sample_likely(mf, n=n, candidates=candidates, **kw)
+    audio, nll, chosen, cond = sample_likely(mf, n=n, candidates=candidates, **kw)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"output {out_dir} exists and is not a folder")
     if prefix is None:
         prefix = mf.path.stem if mf.path is not None else "sample"
-    cond = None if kw.get("cond") is None else cond_ids(kw["cond"], mf, n)
-    if cond is None and int(mf.program.get("conditioning_classes", 0) or 0) > 0:
-        cond = np.arange(n) % int(mf.program["conditioning_classes"])
-    names = class_names(mf)
-    shown = SimpleNamespace(cond=cond, class_names=names)
-    seed = kw["seed"]
-    paths = [save(out_dir / f"{prefix}-seed{seed}-{i:03d}{_class_suffix(shown, i)}.wav", y,
-                  mf.sample_rate) for i, y in enumerate(audio)]
-    wall = time.perf_counter() - start
-    kept = nll[chosen]
-    print(f"kept {n} of {len(nll)} candidates by likelihood: {kept.min():.2f}-{kept.max():.2f} "
-          f"bits/sample (all candidates {nll.min():.2f}-{nll.max():.2f})", file=sys.stderr)
+    names, seed = class_names(mf), kw["seed"]
+    paths = [save(out_dir / f"{prefix}-seed{seed}-{i:03d}{_class_suffix(cond, names, i)}.wav",
+                  y, mf.sample_rate) for i, y in enumerate(audio)]
     return SampleReport(paths=paths, audio_seconds=len(nll) * audio.shape[1] / mf.sample_rate,
-                        wall_seconds=wall)
+                        wall_seconds=time.perf_counter() - start, candidate_nll=nll,
+                        kept_nll=nll[chosen])
