@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "samplernn_program.h"
 #include "wavenet_program.h"
 
@@ -251,13 +252,26 @@ inline void check_signals() {
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
 }
 
-// The scalar arguments every generate() checks.
-inline void check_generate_args(int64_t n, int64_t chunk, double temperature) {
-  if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
-  if (chunk < 1) throw py::value_error("chunk must be >= 1, got " + std::to_string(chunk));
+// The sampling rule from Python's numbers, checked: temperature finite and >= 0, min_p in
+// [0, 1].
+inline SamplingRule make_rule(double temperature, double min_p) {
   if (!std::isfinite(temperature) || temperature < 0)
     throw py::value_error("temperature must be a finite number >= 0, got " +
                           std::to_string(temperature));
+  if (!(min_p >= 0.0 && min_p <= 1.0))
+    throw py::value_error("min_p must be a number in [0, 1], got " + std::to_string(min_p));
+  SamplingRule rule;
+  rule.temperature = static_cast<float>(temperature);
+  rule.min_p = static_cast<float>(min_p);
+  return rule;
+}
+
+// The scalar arguments every generate() checks; returns its sampling rule.
+inline SamplingRule check_generate_args(int64_t n, int64_t chunk, double temperature,
+                                        double min_p) {
+  if (n < 0) throw py::value_error("n must be >= 0, got " + std::to_string(n));
+  if (chunk < 1) throw py::value_error("chunk must be >= 1, got " + std::to_string(chunk));
+  return make_rule(temperature, min_p);
 }
 
 // ---- the programs of each family ------------------------------------------------------

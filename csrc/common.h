@@ -58,51 +58,75 @@ PYSYNTH_HD float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 PYSYNTH_HD float reluf(float x) { return x > 0.0f ? x : 0.0f; }
 
 // ---- sampling from logits --------------------------------------------------------------
-// Inverse-CDF sampling of softmax(logits / temperature) with the uniform u (see
-// docs/architecture.md); temperature <= 0 is argmax (lowest index on ties).
-PYSYNTH_HD int sample_logits(const float* logits, int n, float temperature, float u) {
+// How a level is drawn from the logits: softmax(logits / temperature), truncated to the
+// levels whose probability is at least min_p times the most likely one's ("min-p"
+// sampling; Nguyen et al. 2024). The truncation drops the long tail of unlikely levels that
+// a half-trained model spreads its mass over: one draw from that tail per few hundred
+// samples is what turns a decaying drum hit into runaway broadband noise. min_p = 0 is the
+// plain softmax; temperature <= 0 is argmax (lowest index on ties). See
+// docs/architecture.md ("Sampling rule").
+struct SamplingRule {
+  float temperature = 1.0f;
+  float min_p = 0.0f;
+};
+
+// The unnormalized weight of a level: exp((logit - max) / T), or 0 when it falls below
+// min_p (the max level's weight is exactly 1, so the threshold needs no normalizing sum).
+PYSYNTH_HD float rule_weight(float logit, float mx, float inv_t, float min_p) {
+  const float e = expf((logit - mx) * inv_t);
+  return e >= min_p ? e : 0.0f;
+}
+
+// Inverse-CDF sampling under the rule with the uniform u: the smallest k whose cumulative
+// weight exceeds u * total (the last kept level if rounding leaves none).
+PYSYNTH_HD int sample_logits(const float* logits, int n, SamplingRule rule, float u) {
   float mx = logits[0];
   int arg = 0;
   for (int k = 1; k < n; ++k) {
     if (logits[k] > mx) { mx = logits[k]; arg = k; }
   }
-  if (!(temperature > 0.0f)) return arg;
-  const float inv_t = 1.0f / temperature;
+  if (!(rule.temperature > 0.0f)) return arg;
+  const float inv_t = 1.0f / rule.temperature;
   float total = 0.0f;
-  for (int k = 0; k < n; ++k) total += expf((logits[k] - mx) * inv_t);
+  for (int k = 0; k < n; ++k) total += rule_weight(logits[k], mx, inv_t, rule.min_p);
   const float target = u * total;
   float acc = 0.0f;
+  int last = arg;
   for (int k = 0; k < n; ++k) {
-    acc += expf((logits[k] - mx) * inv_t);
+    const float w = rule_weight(logits[k], mx, inv_t, rule.min_p);
+    if (w > 0.0f) last = k;
+    acc += w;
     if (acc > target) return k;
   }
-  return n - 1;
+  return last;
 }
 
-// sample_logits with a caller-provided scratch of n floats: each exp is computed once and
+// sample_logits with a caller-provided scratch of n floats: each weight is computed once and
 // reused for the cumulative search. Same arithmetic in the same order, so the same index
 // as sample_logits for every input (the CPU engine's per-sample path).
-PYSYNTH_HD int sample_logits_scratch(const float* logits, int n, float temperature, float u,
+PYSYNTH_HD int sample_logits_scratch(const float* logits, int n, SamplingRule rule, float u,
                                      float* scratch) {
   float mx = logits[0];
   int arg = 0;
   for (int k = 1; k < n; ++k) {
     if (logits[k] > mx) { mx = logits[k]; arg = k; }
   }
-  if (!(temperature > 0.0f)) return arg;
-  const float inv_t = 1.0f / temperature;
+  if (!(rule.temperature > 0.0f)) return arg;
+  const float inv_t = 1.0f / rule.temperature;
   float total = 0.0f;
   for (int k = 0; k < n; ++k) {
-    scratch[k] = expf((logits[k] - mx) * inv_t);
+    scratch[k] = rule_weight(logits[k], mx, inv_t, rule.min_p);
     total += scratch[k];
   }
   const float target = u * total;
   float acc = 0.0f;
+  int last = arg;
   for (int k = 0; k < n; ++k) {
+    if (scratch[k] > 0.0f) last = k;
     acc += scratch[k];
     if (acc > target) return k;
   }
-  return n - 1;
+  return last;
 }
 
 // log2-softmax probability of index q: -log2 p(q), the NLL in bits of one sample.

@@ -32,18 +32,17 @@ inline py::array_t<float> uniforms_array(py::object seed_obj, py::object streams
 
 inline py::array_t<int32_t> sample_logits_array(
     py::array_t<float, py::array::c_style | py::array::forcecast> logits, double temperature,
-    py::array_t<float, py::array::c_style | py::array::forcecast> u) {
+    py::array_t<float, py::array::c_style | py::array::forcecast> u, double min_p) {
   if (logits.ndim() != 2) throw py::value_error("logits must be (B, Q)");
   if (u.ndim() != 1 || u.shape(0) != logits.shape(0))
     throw py::value_error("u must be (B,) with B = logits.shape[0]");
-  if (!std::isfinite(temperature) || temperature < 0)
-    throw py::value_error("temperature must be a finite number >= 0");
+  const SamplingRule rule = make_rule(temperature, min_p);
   const py::ssize_t B = logits.shape(0), Q = logits.shape(1);
   if (Q < 1) throw py::value_error("logits must have at least one level");
   py::array_t<int32_t> out(B);
   for (py::ssize_t b = 0; b < B; ++b)
-    out.mutable_data()[b] = sample_logits(logits.data() + b * Q, static_cast<int>(Q),
-                                          static_cast<float>(temperature), u.data()[b]);
+    out.mutable_data()[b] = sample_logits(logits.data() + b * Q, static_cast<int>(Q), rule,
+                                          u.data()[b]);
   return out;
 }
 
@@ -53,7 +52,9 @@ inline void bind_sampling_rule(py::module_& m) {
         "The uniforms generate() uses: float32 (B, n), u[b, i] keyed (seed, streams[b], t0 + i).");
   m.def("sample_logits", &sample_logits_array, py::arg("logits"), py::arg("temperature"),
         py::arg("u"),
-        "pysynth::sample_logits on each row: inverse-CDF sampling of softmax(logits / T) with u.");
+        py::arg("min_p") = 0.0,
+        "pysynth::sample_logits on each row: inverse-CDF sampling of softmax(logits / T), "
+        "truncated to the levels at least min_p times as likely as the most likely, with u.");
 }
 
 }  // namespace pysynth

@@ -371,7 +371,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* c
 }
 
 void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
-                               float temperature, const int32_t* prime, int64_t P,
+                               SamplingRule rule, const int32_t* prime, int64_t P,
                                const int32_t* cond, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
@@ -402,7 +402,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
         for (int b = 0; b < nb; ++b) {
           const float u = uniform01(seed, streams[b0 + b],
                                     static_cast<uint64_t>(g.t));
-          col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, temperature, u);
+          col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, rule, u);
           block[static_cast<size_t>(b0 + b) * len + s] = col[b];
         }
         push(g, col.data());

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "gemm.h"
 #include "samplernn_program.h"
 #include "threadpool.h"
@@ -45,7 +46,7 @@ class SampleRNNEngine {
   // per stream are drawn with uniforms keyed (seed, streams[b], t). Output is delivered
   // in blocks of at most `chunk` samples through `emit(block, B, len)` (block is B x len,
   // row-major); emit runs on the calling thread between blocks and may throw to stop.
-  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
+  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, SamplingRule rule,
                 const int32_t* prime, int64_t P, const int32_t* cond, int64_t chunk,
                 const std::function<void(const int32_t*, int, int64_t)>& emit) const;
 

@@ -42,9 +42,9 @@ class PySampleRNN {
   }
 
   py::object generate(long long n, const py::object& streams_obj, const py::object& seed_obj,
-                      double temperature, const py::object& prime_obj, const py::object& cond,
+                      double temperature, double min_p, const py::object& prime_obj, const py::object& cond,
                       long long chunk, const py::object& callback) const {
-    pysynth::check_generate_args(n, chunk, temperature);
+    const pysynth::SamplingRule rule = pysynth::check_generate_args(n, chunk, temperature, min_p);
     const uint64_t seed = pysynth::take_seed(seed_obj);
     const std::vector<uint32_t> streams = pysynth::take_streams(streams_obj);
     const int B = static_cast<int>(streams.size());
@@ -71,7 +71,7 @@ class PySampleRNN {
     };
     {
       py::gil_scoped_release release;
-      eng().generate(n, sd, B, seed, static_cast<float>(temperature), pd, P, cd, chunk, emit);
+      eng().generate(n, sd, B, seed, rule, pd, P, cd, chunk, emit);
     }
     if (has_cb) return py::none();
     return result;
@@ -124,7 +124,7 @@ void bind_samplernn(py::module_& m) {
       .def("nll", &PySampleRNN::nll, py::arg("q"), py::arg("cond") = py::none(),
            "Teacher-forced -log2 p(q[t] | q[<t]) in bits, shape (B, T).")
       .def("generate", &PySampleRNN::generate, py::arg("n"), py::kw_only(), py::arg("streams"),
-           py::arg("seed"), py::arg("temperature") = 1.0, py::arg("prime") = py::none(),
+           py::arg("seed"), py::arg("temperature") = 1.0, py::arg("min_p") = 0.0, py::arg("prime") = py::none(),
            py::arg("cond") = py::none(), py::arg("chunk") = 16000,
            py::arg("callback") = py::none(),
            "Generate n new samples per stream after the (teacher-forced) prime; int32 (B, n), "

@@ -306,7 +306,7 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
 }
 
 void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
-                             float temperature, const int32_t* prime, int64_t P,
+                             SamplingRule rule, const int32_t* prime, int64_t P,
                              const int32_t* cond, int64_t chunk, const BlockSink& sink,
                              const Poll& poll) const {
   if (B <= 0 || n <= 0) return;
@@ -351,7 +351,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
             for (int b = b0; b < b1; ++b) {
               const float u = uniform01(seed, streams[b], t);
               const int32_t qt =
-                  sample_logits_scratch(groups[g]->logits(b - b0), Q, temperature, u, tmp);
+                  sample_logits_scratch(groups[g]->logits(b - b0), Q, rule, u, tmp);
               block[static_cast<size_t>(b) * cn + s] = qt;
               prev[g][b - b0] = qt;
             }

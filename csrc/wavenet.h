@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "gemm.h"
 #include "wavenet_program.h"
 
@@ -52,7 +53,7 @@ class WaveNetEngine {
   // Generate n samples per stream after a prime of P samples (prime: (B, P) or null), in
   // blocks of at most `chunk` samples handed to `sink`. Stream b uses the uniforms keyed
   // (seed, streams[b], t), t the absolute sample index.
-  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
+  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, SamplingRule rule,
                 const int32_t* prime, int64_t P, const int32_t* cond, int64_t chunk,
                 const BlockSink& sink, const Poll& poll) const;
 

@@ -40,9 +40,9 @@ class WaveNetBinding {
   }
 
   py::object generate(int64_t n, py::object streams_obj, py::object seed_obj, double temperature,
-                      py::object prime_obj, py::object cond_obj, int64_t chunk,
+                      double min_p, py::object prime_obj, py::object cond_obj, int64_t chunk,
                       py::object callback) const {
-    check_generate_args(n, chunk, temperature);
+    const SamplingRule rule = check_generate_args(n, chunk, temperature, min_p);
     const uint64_t seed = take_seed(seed_obj);
     const std::vector<uint32_t> ids = take_streams(streams_obj);
     const int B = static_cast<int>(ids.size());
@@ -54,7 +54,6 @@ class WaveNetBinding {
 
     const int32_t* pp = P > 0 ? prime.data() : nullptr;
     const int32_t* cp = c.size() ? c.data() : nullptr;
-    const float temp = static_cast<float>(temperature);
     if (callback.is_none()) {
       py::array_t<int32_t> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(n)});
       int32_t* dst = out.mutable_data();
@@ -63,7 +62,7 @@ class WaveNetBinding {
       };
       {
         py::gil_scoped_release nogil;
-        engine_->generate(n, ids.data(), B, seed, temp, pp, P, cp, chunk, sink, check_signals);
+        engine_->generate(n, ids.data(), B, seed, rule, pp, P, cp, chunk, sink, check_signals);
       }
       return std::move(out);
     }
@@ -77,7 +76,7 @@ class WaveNetBinding {
     };
     {
       py::gil_scoped_release nogil;
-      engine_->generate(n, ids.data(), B, seed, temp, pp, P, cp, chunk, sink, check_signals);
+      engine_->generate(n, ids.data(), B, seed, rule, pp, P, cp, chunk, sink, check_signals);
     }
     return py::none();
   }
@@ -126,7 +125,7 @@ py::class_<WaveNetBinding<Engine>> bind_wavenet_engine(py::module_& m, const cha
       .def("nll", &W::nll, py::arg("q"), py::arg("cond") = py::none(),
            "Teacher-forced -log2 p(q[t] | q[<t]) per sample, float32 (B, T).")
       .def("generate", &W::generate, py::arg("n"), py::kw_only(), py::arg("streams"),
-           py::arg("seed"), py::arg("temperature") = 1.0, py::arg("prime") = py::none(),
+           py::arg("seed"), py::arg("temperature") = 1.0, py::arg("min_p") = 0.0, py::arg("prime") = py::none(),
            py::arg("cond") = py::none(), py::arg("chunk") = 16000,
            py::arg("callback") = py::none(),
            "Generate n new samples per stream after the prime; returns int32 (B, n), or None "

@@ -68,7 +68,7 @@ struct StepArgs {
   int64_t out_ld;
   int64_t out_col;
   uint64_t seed;
-  float temperature;
+  SamplingRule rule;
   int64_t t0;
   int n;
   int B;
@@ -313,7 +313,7 @@ PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, in
     q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
   } else {
     const float u = uniform01(a.seed, a.stream_ids[b], static_cast<uint64_t>(t));
-    q = sample_logits(s.logits, d.Q, a.temperature, u);
+    q = sample_logits(s.logits, d.Q, a.rule, u);
   }
   a.out_q[static_cast<int64_t>(b) * a.out_ld + a.out_col + step] = q;
   a.qhist[static_cast<int64_t>(b) * d.K0 + t % d.K0] = q;

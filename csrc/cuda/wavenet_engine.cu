@@ -120,7 +120,7 @@ struct CudaWaveNetEngine::State {
     if (cond_ids) cond.upload(cond_ids, sizeof(int32_t) * static_cast<size_t>(B_));
     if (streams) ids.upload(streams, sizeof(uint32_t) * static_cast<size_t>(B_));
   }
-  StepArgs args(uint64_t seed, float temperature) const {
+  StepArgs args(uint64_t seed, SamplingRule rule) const {
     StepArgs a{};
     a.dims = eng.dims_;
     a.w = eng.w_;
@@ -136,7 +136,7 @@ struct CudaWaveNetEngine::State {
     a.out_ld = W;
     a.out_col = 0;
     a.seed = seed;
-    a.temperature = temperature;
+    a.rule = rule;
     a.B = B;
     return a;
   }
@@ -276,7 +276,7 @@ void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t*
   State state(*this, B, W, cond, nullptr, true);
   Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
   q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
-  StepArgs a = state.args(0, 1.0f);
+  StepArgs a = state.args(0, SamplingRule{});
   std::vector<float> host(static_cast<size_t>(B) * W * Q);
   for (int64_t start = 0; start < T; start += W) {
     window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
@@ -296,7 +296,7 @@ void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t*
 }
 
 void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
-                                 float temperature, const int32_t* prime, int64_t P,
+                                 SamplingRule rule, const int32_t* prime, int64_t P,
                                  const int32_t* cond, int64_t chunk, const BlockSink& sink,
                                  const Poll& poll) const {
   if (B <= 0) return;
@@ -305,7 +305,7 @@ void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint
   State state(*this, B, W, cond, streams, false);
   Buffer prime_dev(sizeof(int32_t) * static_cast<size_t>(B) * P, emulate_);
   if (P > 0) prime_dev.upload(prime, sizeof(int32_t) * static_cast<size_t>(B) * P);
-  StepArgs a = state.args(seed, temperature);
+  StepArgs a = state.args(seed, rule);
 
   // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
   for (int64_t start = 0; start < P; start += W) {

@@ -41,7 +41,7 @@ class CudaWaveNetEngine {
   // As WaveNetEngine::score and ::generate (wavenet.h).
   void score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits, float* nll,
              const Poll& poll) const;
-  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, float temperature,
+  void generate(int64_t n, const uint32_t* streams, int B, uint64_t seed, SamplingRule rule,
                 const int32_t* prime, int64_t P, const int32_t* cond, int64_t chunk,
                 const BlockSink& sink, const Poll& poll) const;
 

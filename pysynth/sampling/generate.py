@@ -26,6 +26,7 @@ def sample(
     n: int = 16,
     seconds: float = 4.0,
     temperature: float = 1.0,
+    min_p: float = 0.0,
     seed: int = 0,
     prime: np.ndarray | str | os.PathLike | None = None,
     cond: int | Sequence[int] | np.ndarray | None = None,
@@ -50,6 +51,11 @@ def sample(
         Length of each generated clip, after the prime.
     temperature : float
         Softmax temperature: 1 samples the model, lower is more conservative, 0 is argmax.
+    min_p : float
+        Draw only among the levels at least ``min_p`` times as likely as the most likely
+        one ("min-p" truncation, in [0, 1]): cuts the long tail of unlikely values that
+        turns a half-trained model's decays into runaway noise. 0 (default) samples the
+        whole distribution; ``pysynth sample`` uses :data:`pysynth.sampling.MIN_P`.
     seed : int
         Seed (>= 0) of the counter-based random numbers.
     prime : audio array, (n, samples) array, audio file path, or None
@@ -91,10 +97,11 @@ def sample(
         from .choose import sample_likely
 
         return sample_likely(model, n=n, candidates=candidates, seconds=seconds,
-                             temperature=temperature, seed=seed, prime=prime, cond=cond,
+                             temperature=temperature, min_p=min_p, seed=seed, prime=prime,
+                             cond=cond,
                              device=device, progress=progress, threads=threads)[0]
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
-                     cond=cond, device=device, threads=threads)
+                     cond=cond, device=device, threads=threads, min_p=min_p)
     table = plan.level_table()
     out = np.empty((plan.n, plan.samples), dtype=np.float32)
 
@@ -141,6 +148,7 @@ def sample_to_files(
     n: int = 16,
     seconds: float = 4.0,
     temperature: float = 1.0,
+    min_p: float = 0.0,
     seed: int = 0,
     prime: np.ndarray | str | os.PathLike | None = None,
     cond: int | Sequence[int] | np.ndarray | None = None,
@@ -167,12 +175,12 @@ def sample_to_files(
 
     if candidates != 1:
         return _likely_to_files(model, out_dir, n=n, seconds=seconds, temperature=temperature,
-                                seed=seed, prime=prime, cond=cond, device=device,
+                                min_p=min_p, seed=seed, prime=prime, cond=cond, device=device,
                                 progress=progress, threads=threads, prefix=prefix,
                                 candidates=candidates)
 
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
-                     cond=cond, device=device, threads=threads)
+                     cond=cond, device=device, threads=threads, min_p=min_p)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"output {out_dir} exists and is not a folder")

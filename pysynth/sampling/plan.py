@@ -35,6 +35,7 @@ class Plan:
     n: int
     samples: int
     temperature: float
+    min_p: float
     seed: int
     prime: np.ndarray | None  # int32 (n, P)
     cond: np.ndarray | None  # int32 (n,)
@@ -60,7 +61,7 @@ class Plan:
 
             self.engine.generate(
                 self.samples, streams=streams, seed=self.seed, temperature=self.temperature,
-                prime=self.prime, cond=self.cond, chunk=chunk, callback=deliver,
+                min_p=self.min_p, prime=self.prime, cond=self.cond, chunk=chunk, callback=deliver,
             )
             return
         from .engines import compiled_engine
@@ -71,7 +72,7 @@ class Plan:
         u = _engine.uniforms(self.seed, streams, p, self.samples)
         reference_sample(
             self.reference, self.samples, u, self.temperature, self.prime, self.cond,
-            on_block=on_block, chunk=chunk,
+            min_p=self.min_p, on_block=on_block, chunk=chunk,
         )
 
     def run_with_progress(self, on_block: BlockCallback, *, progress: bool) -> None:
@@ -180,11 +181,13 @@ def cond_ids(cond: Any, mf: ModelFile, n: int, *, cycle: bool = False) -> np.nda
     return c.astype(np.int32)
 
 
-def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads) -> Plan:
+def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads,
+              min_p=0.0) -> Plan:
     """Check every argument of a generation (before any work) and choose what runs it."""
     n = check_int(n, "n", lo=1)
     secs = check_number(seconds, "seconds", lo=0)
     temperature = check_number(temperature, "temperature", lo=0)
+    min_p = check_number(min_p, "min_p", lo=0, hi=1)
     seed = check_int(seed, "seed", lo=0)
     mf = load(model)
     sr = mf.sample_rate
@@ -198,7 +201,7 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
         )
     engine, reference = runner(mf, device=device, threads=threads)
     return Plan(
-        model=mf, n=n, samples=int(samples), temperature=temperature, seed=seed,
+        model=mf, n=n, samples=int(samples), temperature=temperature, min_p=min_p, seed=seed,
         prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n, cycle=True),
         class_names=class_names(mf), engine=engine, reference=reference, sample_rate=sr,
     )

@@ -16,12 +16,15 @@ BlockCallback = Callable[[np.ndarray, int], None]
 __all__ = ["BlockCallback", "reference_nll", "reference_sample", "sample_index"]
 
 
-def sample_index(logits: np.ndarray, temperature: float, u: np.ndarray) -> np.ndarray:
-    """Inverse-CDF sampling of ``softmax(logits / temperature)`` row by row.
+def sample_index(logits: np.ndarray, temperature: float, u: np.ndarray,
+                 min_p: float = 0.0) -> np.ndarray:
+    """Inverse-CDF sampling of ``softmax(logits / temperature)`` row by row, truncated to
+    the levels at least ``min_p`` times as likely as the most likely one.
 
-    ``q = min{k : cumsum(p)[k] > u * sum(p)}`` (the last index if rounding leaves none);
-    ``temperature == 0`` is argmax with the lowest index on ties. This is the rule the
-    engine applies (``pysynth::sample_logits``), evaluated in float64.
+    With weights ``w[k] = exp((logits[k] - max) / temperature)``, zeroed where
+    ``w[k] < min_p``: ``q = min{k : cumsum(w)[k] > u * sum(w)}`` (the last kept index if
+    rounding leaves none); ``temperature == 0`` is argmax with the lowest index on ties.
+    This is the rule the engine applies (``pysynth::sample_logits``), evaluated in float64.
     """
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim == 1:
@@ -30,11 +33,15 @@ def sample_index(logits: np.ndarray, temperature: float, u: np.ndarray) -> np.nd
     if not temperature > 0:
         return arg.astype(np.int32)
     e = np.exp((logits - logits[np.arange(len(logits)), arg][:, None]) / temperature)
+    e[e < min_p] = 0.0
     c = np.cumsum(e, axis=1)
     target = np.asarray(u, dtype=np.float64).reshape(-1) * c[:, -1]
     above = c > target[:, None]
     q = np.argmax(above, axis=1)
-    q[~above.any(axis=1)] = logits.shape[1] - 1
+    none = ~above.any(axis=1)
+    if none.any():
+        kept = e[none] > 0
+        q[none] = kept.shape[1] - 1 - np.argmax(kept[:, ::-1], axis=1)
     return q.astype(np.int32)
 
 
@@ -46,6 +53,7 @@ def reference_sample(
     prime: np.ndarray | None = None,
     cond: np.ndarray | None = None,
     *,
+    min_p: float = 0.0,
     on_block: BlockCallback | None = None,
     chunk: int = 16000,
 ) -> np.ndarray | None:
@@ -66,6 +74,9 @@ def reference_sample(
         Indices teacher-forced before sampling starts.
     cond : int ndarray (B,) or None
         Global-condition class per stream.
+    min_p : float
+        Keep only the levels at least ``min_p`` times as likely as the most likely one
+        (:func:`sample_index`); 0 samples the whole softmax.
     on_block : callable or None
         If given, called as ``on_block(indices (B, <=chunk), offset)`` and nothing is
         returned (constant memory).
@@ -89,7 +100,7 @@ def reference_sample(
     block = np.empty((b, min(chunk, max(n, 1))), dtype=np.int32)
     for i in range(n):
         logits = ref_model.step(state, prev)
-        prev = sample_index(logits, temperature, u[:, i])
+        prev = sample_index(logits, temperature, u[:, i], min_p)
         if out is not None:
             out[:, i] = prev
         else:

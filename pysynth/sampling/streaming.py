@@ -29,6 +29,7 @@ def stream(
     n: int = 16,
     seconds: float = 4.0,
     temperature: float = 1.0,
+    min_p: float = 0.0,
     seed: int = 0,
     prime: np.ndarray | str | os.PathLike | None = None,
     cond: int | Sequence[int] | np.ndarray | None = None,
@@ -50,7 +51,7 @@ def stream(
     """
     block_seconds = check_number(block_seconds, "block_seconds", lo=0)
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
-                     cond=cond, device=device, threads=threads)
+                     cond=cond, device=device, threads=threads, min_p=min_p)
     chunk = max(1, round(block_seconds * plan.sample_rate))
     table = plan.level_table()
     blocks: queue.Queue = queue.Queue(maxsize=2)

@@ -83,6 +83,63 @@ def test_numpy_rule_matches_compiled_rule_on_random_logits():
         )
 
 
+def test_min_p_keeps_only_levels_near_the_most_likely_one():
+    # p = [0.1, 0.3, 0.6]: min_p = 0.4 keeps 0.3 (ratio 0.5) and 0.6, drops 0.1 (ratio 0.17);
+    # renormalized [0, 1/3, 2/3], so u < 1/3 picks 1 and u >= 1/3 picks 2
+    logits = np.log(np.array([[0.1, 0.3, 0.6]] * 4, dtype=np.float32))
+    u = np.array([0.0, 0.32, 0.34, 0.99], dtype=np.float32)
+    expect = [1, 1, 2, 2]
+    np.testing.assert_array_equal(_engine.sample_logits(logits, 1.0, u, 0.4), expect)
+    np.testing.assert_array_equal(sample_index(logits, 1.0, u, 0.4), expect)
+    # min_p = 0 is the plain rule (u = 0.05 picks level 0); the threshold applies after the
+    # temperature: at T = 0.5 the weights are squared (0.028, 0.25, 1), so 0.2 keeps level 1
+    # with a share of 0.25 / 1.25 = 0.2
+    plain = _engine.sample_logits(logits[:1], 1.0, np.array([0.05], np.float32), 0.0)
+    assert plain[0] == 0
+    cold = np.array([0.05, 0.19, 0.21], np.float32)
+    np.testing.assert_array_equal(_engine.sample_logits(logits[:3], 0.5, cold, 0.2), [1, 1, 2])
+    np.testing.assert_array_equal(sample_index(logits[:3], 0.5, cold, 0.2), [1, 1, 2])
+
+
+def test_min_p_one_keeps_only_the_most_likely_levels():
+    logits = np.array([[0.0, 2.0, 2.0, 1.0]] * 2, dtype=np.float32)
+    u = np.array([0.2, 0.8], dtype=np.float32)  # the two tied maxima share the mass
+    np.testing.assert_array_equal(_engine.sample_logits(logits, 1.0, u, 1.0), [1, 2])
+    np.testing.assert_array_equal(sample_index(logits, 1.0, u, 1.0), [1, 2])
+
+
+def test_min_p_truncation_removes_the_tail_of_many_draws():
+    # a peaked distribution over 256 levels with a long flat tail: min_p = 0.05 never draws
+    # from the tail, min_p = 0 does about as often as the tail's mass says
+    rng = np.random.default_rng(2)
+    row = np.full(256, -4.0, np.float32)
+    row[100:105] = [1.0, 2.0, 3.0, 2.0, 1.0]
+    logits = np.tile(row, (4000, 1))
+    u = rng.random(4000).astype(np.float32)
+    tail = lambda q: ((q < 100) | (q >= 105)).mean()  # noqa: E731
+    p = np.exp(row - row.max())
+    p /= p.sum()
+    assert abs(tail(_engine.sample_logits(logits, 1.0, u, 0.0)) - (1 - p[100:105].sum())) < 0.03
+    assert tail(_engine.sample_logits(logits, 1.0, u, 0.05)) == 0.0
+
+
+def test_numpy_rule_matches_compiled_rule_with_min_p():
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal((500, 256)) * 3).astype(np.float32)
+    u = rng.random(500).astype(np.float32)
+    for temperature, min_p in ((1.0, 0.01), (0.7, 0.1), (1.5, 0.5), (1.0, 1.0)):
+        np.testing.assert_array_equal(
+            _engine.sample_logits(logits, temperature, u, min_p),
+            sample_index(logits, temperature, u, min_p),
+        )
+
+
+@pytest.mark.parametrize("min_p", [-0.1, 1.5, float("nan")])
+def test_sample_logits_rejects_bad_min_p(min_p):
+    with pytest.raises(ValueError, match="min_p"):
+        _engine.sample_logits(np.zeros((1, 4), np.float32), 1.0, np.zeros(1, np.float32), min_p)
+
+
 def test_sample_logits_rejects_bad_shapes():
     with pytest.raises(ValueError):
         _engine.sample_logits(np.zeros((2, 4), np.float32), 1.0, np.zeros(3, np.float32))

@@ -161,22 +161,23 @@ def test_logits_over_many_launches_match_reference(backend):
 
 @needs_module
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("temperature", [1.0, 0.6, 0.0])
-def test_generate_follows_the_sampling_rule(backend, tiny, temperature):
+@pytest.mark.parametrize(("temperature", "min_p"), [(1.0, 0.0), (0.6, 0.0), (0.0, 0.0),
+                                                    (1.0, 0.1)])
+def test_generate_follows_the_sampling_rule(backend, tiny, temperature, min_p):
     program, tensors, ref = tiny
     eng = make_engine(backend, program, tensors)
     streams = np.array([4, 9], dtype=np.int32)
     cond = np.array([1, 2], dtype=np.int32)
     prime = np.random.default_rng(5).integers(0, TINY["levels"], (2, 6)).astype(np.int32)
-    out = eng.generate(50, streams=streams, seed=123, temperature=temperature, prime=prime,
-                       cond=cond, chunk=16)
+    out = eng.generate(50, streams=streams, seed=123, temperature=temperature, min_p=min_p,
+                       prime=prime, cond=cond, chunk=16)
     assert out.shape == (2, 50)
     assert out.dtype == np.int32
     full = np.concatenate([prime, out], axis=1)
     logits = ref.logits(full, cond)
     u = cuda.uniforms(123, streams, 0, full.shape[1])
     want = np.stack(
-        [cuda.sample_logits(logits[:, t], temperature, u[:, t]) for t in range(6, 56)], axis=1
+        [cuda.sample_logits(logits[:, t], temperature, u[:, t], min_p) for t in range(6, 56)], axis=1
     )
     np.testing.assert_array_equal(out, want)
     if temperature > 0:

@@ -15,6 +15,7 @@ import pytest
 from pysynth_samplernn.reference import SampleRNNReference, random_program
 
 from pysynth import _engine
+from pysynth.sampling import reference_sample as sample_with_uniforms
 
 uniforms = _engine.uniforms
 
@@ -46,28 +47,10 @@ def random_q(levels: int, shape, seed: int = 0) -> np.ndarray:
     return (np.cumsum(steps, axis=-1) + levels // 2).clip(0, levels - 1).astype(np.int32)
 
 
-def reference_sample(ref, n, u, temperature, prime=None, cond=None):
-    """numpy inverse-CDF sampler over the reference's step(); u is (B, P + n)."""
-    b = u.shape[0]
-    state = ref.start(b, cond)
-    prev = None
+def reference_sample(ref, n, u, temperature, prime=None, cond=None, *, min_p=0.0):
+    """The shared numpy sampler over the reference's step(); u is (B, P + n) from t = 0."""
     p = 0 if prime is None else prime.shape[1]
-    for t in range(p):
-        ref.step(state, prev)
-        prev = prime[:, t]
-    out = np.empty((b, n), dtype=np.int32)
-    for s in range(n):
-        logits = ref.step(state, prev).astype(np.float64)
-        if temperature == 0:
-            q = logits.argmax(axis=1)
-        else:
-            z = np.exp((logits - logits.max(axis=1, keepdims=True)) / temperature)
-            cdf = np.cumsum(z, axis=1)
-            target = u[:, p + s, None] * cdf[:, -1:]
-            q = np.minimum((cdf <= target).sum(axis=1), ref.levels - 1)
-        out[:, s] = q
-        prev = q
-    return out
+    return sample_with_uniforms(ref, n, u[:, p:], temperature, prime, cond, min_p=min_p)
 
 
 # ---- teacher-forced parity ------------------------------------------------------------
@@ -120,17 +103,20 @@ def test_logits_accept_int64_and_batch_independent():
 # ---- sampling -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "temperature", "prime_len"),
-                         [("3tier-gru-skip", 1.0, 0), ("2tier-lstm-skip", 0.7, 5),
-                          ("3tier-lstm", 1.3, 19), ("4tier-gru", 0.0, 3)])
-def test_sampling_matches_reference_given_same_uniforms(name, temperature, prime_len):
+@pytest.mark.parametrize(("name", "temperature", "prime_len", "min_p"),
+                         [("3tier-gru-skip", 1.0, 0, 0.0), ("2tier-lstm-skip", 0.7, 5, 0.0),
+                          ("3tier-lstm", 1.3, 19, 0.0), ("4tier-gru", 0.0, 3, 0.0),
+                          ("3tier-gru-skip", 1.0, 4, 0.05), ("2tier-lstm-skip", 1.3, 0, 0.3)])
+def test_sampling_matches_reference_given_same_uniforms(name, temperature, prime_len, min_p):
     program, tensors, engine = make(name, seed=4)
     streams = np.array([0, 7, 3], dtype=np.int32)
     n, seed = 48, 1234
     prime = random_q(program["levels"], (3, prime_len), seed=5) if prime_len else None
-    got = engine.generate(n, streams=streams, seed=seed, temperature=temperature, prime=prime)
+    got = engine.generate(n, streams=streams, seed=seed, temperature=temperature, min_p=min_p,
+                          prime=prime)
     u = uniforms(seed, streams, 0, prime_len + n)
-    want = reference_sample(SampleRNNReference(program, tensors), n, u, temperature, prime)
+    want = reference_sample(SampleRNNReference(program, tensors), n, u, temperature, prime,
+                            min_p=min_p)
     assert got.dtype == np.int32
     assert got.shape == (3, n)
     np.testing.assert_array_equal(got, want)

@@ -105,8 +105,9 @@ def test_logits_depend_on_input_only_within_receptive_field():
 
 
 @pytest.mark.parametrize("name", ["multi-stack-odd", "cond-k3", "pos-onehot", "pos-cond-k3"])
-@pytest.mark.parametrize("temperature", [1.0, 0.8, 0.0])
-def test_generation_matches_numpy_reference_sampler(name, temperature):
+@pytest.mark.parametrize(("temperature", "min_p"), [(1.0, 0.0), (0.8, 0.0), (0.0, 0.0),
+                                                    (1.0, 0.05), (1.3, 0.3)])
+def test_generation_matches_numpy_reference_sampler(name, temperature, min_p):
     program, tensors = _model(name, seed=3)
     ref = WaveNet().reference(program, tensors)
     eng = _engine_for(program, tensors, threads=2)
@@ -115,10 +116,10 @@ def test_generation_matches_numpy_reference_sampler(name, temperature):
     streams = np.array([0, 5, 2], dtype=np.int32)
     prime = rng.integers(0, program["levels"], size=(b, p)).astype(np.int32)
     cond = _cond(program, b, rng)
-    got = eng.generate(n, streams=streams, seed=11, temperature=temperature, prime=prime,
-                       cond=cond)
+    got = eng.generate(n, streams=streams, seed=11, temperature=temperature, min_p=min_p,
+                       prime=prime, cond=cond)
     u = _engine.uniforms(11, streams, p, n)
-    want = reference_sample(ref, n, u, temperature, prime, cond)
+    want = reference_sample(ref, n, u, temperature, prime, cond, min_p=min_p)
     np.testing.assert_array_equal(got, want)
     # the generated samples are not degenerate (the sampler actually samples)
     if temperature > 0:
