@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import sys
 
-#: `pysynth sample`'s default temperature (pysynth.sample's is 1, the model as trained): on
-#: drum one-shots after 10 minutes of training 0.95 lowered the noise scale of every model
-#: measured (SampleRNN 0.69 -> 0.52) and 0.8 silenced a third of the clips (docs/benchmarks.md)
-TEMPERATURE = 0.95
+from ..sampling.defaults import MIN_P, TEMPERATURE
 
 
 def add_parser(sub):
@@ -24,8 +21,12 @@ def add_parser(sub):
     p.add_argument("--seconds", type=float, default=4.0, help="seconds per clip (default 4)")
     p.add_argument("--temperature", type=float, default=TEMPERATURE,
                    help=f"softmax temperature: 1 samples the model as trained, lower is more "
-                   f"conservative, 0 = argmax (default {TEMPERATURE}: measured less noisy than "
-                   "1 on every model tried, docs/benchmarks.md)")
+                   f"conservative, 0 = argmax (default {TEMPERATURE:g})")
+    p.add_argument("--min-p", type=float, default=MIN_P, metavar="P",
+                   help="draw only among the levels at least P times as likely as the most "
+                   "likely one, which cuts the runaway noise of a briefly trained model; 0 "
+                   f"samples the whole distribution (default {MIN_P:g}: the least noisy rule "
+                   "that silences no clips, measured in docs/benchmarks.md)")
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     p.add_argument("--candidates", type=int, default=1, metavar="K",
                    help="generate K clips per clip kept and keep the likely ones under the "
@@ -55,8 +56,9 @@ def run(args) -> int:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
     report = sample_to_files(
         model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
-        seed=args.seed, prime=args.prime, cond=cond, device=args.device, threads=args.threads,
-        progress=not args.quiet, prefix=args.prefix, candidates=args.candidates,
+        min_p=args.min_p, seed=args.seed, prime=args.prime, cond=cond, device=args.device,
+        threads=args.threads, progress=not args.quiet, prefix=args.prefix,
+        candidates=args.candidates,
     )
     if report.kept_nll is not None:
         kept, every = report.kept_nll, report.candidate_nll

@@ -197,7 +197,8 @@ class WriteSamples(keras.callbacks.Callback):
         count = self.tcfg.sample_count
         audio, cond = generate_samples(
             program, tensors, n=max(count, QUALITY_CLIPS), seconds=self.tcfg.sample_seconds,
-            temperature=self.tcfg.sample_temperature, seed=self.seed + done,
+            temperature=self.tcfg.sample_temperature, min_p=self.tcfg.sample_min_p,
+            seed=self.seed + done,
             classes=self.classes)
         folder = self.run / "samples" / f"epoch-{done:03d}"
         write_samples(audio[:count], folder, int(program["sample_rate"]))

@@ -61,7 +61,7 @@ def reference_sample(
 
 
 def generate_samples(program, tensors, *, n: int, seconds: float, temperature: float,
-                     seed: int, classes: int) -> tuple[np.ndarray, np.ndarray | None]:
+                     seed: int, classes: int, min_p: float = 0.0) -> tuple[np.ndarray, np.ndarray | None]:
     """``(audio (n, samples), class ids or None)``: ``n`` clips through :func:`pysynth.sample`
     (the compiled engine, or the plugin's reference model for families it does not know),
     exactly as ``pysynth sample`` would from the exported file; conditioned models cycle
@@ -72,7 +72,8 @@ def generate_samples(program, tensors, *, n: int, seconds: float, temperature: f
 
     cond = np.arange(n) % classes if classes > 0 else None
     audio = sample(ModelFile(program=program, tensors=tensors, metadata={}),
-                   n=n, seconds=seconds, seed=seed, temperature=temperature, cond=cond)
+                   n=n, seconds=seconds, seed=seed, temperature=temperature, min_p=min_p,
+                   cond=cond)
     return audio, cond
 
 

@@ -11,9 +11,9 @@ from pysynth_wavenet import WaveNet, random_program
 
 import pysynth
 from pysynth import cli
-from pysynth.commands.sample import TEMPERATURE
 from pysynth.modelfile import save_model
 from pysynth.sampling import learned_little
+from pysynth.sampling.defaults import MIN_P, TEMPERATURE
 
 
 def test_cli_sample_and_score(model_path, tmp_path, capsys):
@@ -70,7 +70,7 @@ def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path, sine):
     # the model names no classes: the class id is the last token
     assert [f.name for f in files] == ["x-seed0-000-2.wav", "x-seed0-001-1.wav"]
     want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1],
-                          temperature=TEMPERATURE)
+                          temperature=TEMPERATURE, min_p=MIN_P)
     for f, row in zip(files, want):
         np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
 
@@ -102,7 +102,7 @@ def test_cli_sample_without_cond_cycles_classes_and_names_files(labelled_model, 
     known = ["hi-hat", "kick", "snare"]
     assert [_label_from_path(out / x, known) for x in names] == [*known, "hi-hat"]
     want = pysynth.sample(labelled_model, n=4, seconds=0.02, cond=[0, 1, 2, 0],
-                          temperature=TEMPERATURE)
+                          temperature=TEMPERATURE, min_p=MIN_P)
     for name, row in zip(names, want):
         np.testing.assert_allclose(sf.read(out / name, dtype="float32")[0], row,
                                    atol=1.0 / 32767 + 1e-6)
@@ -141,3 +141,24 @@ def test_cli_sample_warns_before_sampling_a_model_near_chance(tmp_path, capsys):
     assert cli.main(["sample", str(bad), "-o", str(tmp_path / "gen"), "-n", "1",
                      "--seconds", "0.01", "-q"]) == 0
     assert "pysynth sample: warning: this model's validation NLL is 7.95" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("min_p", ["0", "0.5"])
+def test_cli_min_p_reaches_the_engine(labelled_model, tmp_path, min_p):
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(labelled_model), "-o", str(out), "-n", "3", "--seconds",
+                     "0.05", "--min-p", min_p, "--cond", "kick", "-q"]) == 0
+    got = np.stack([sf.read(f, dtype="float32")[0] for f in sorted(out.glob("*.wav"))])
+    want = pysynth.sample(labelled_model, n=3, seconds=0.05, cond="kick",
+                          temperature=TEMPERATURE, min_p=float(min_p))
+    np.testing.assert_allclose(got, want, atol=1.0 / 32767 + 1e-6)
+    # the truncation really changes what is drawn from this random model
+    other = pysynth.sample(labelled_model, n=3, seconds=0.05, cond="kick",
+                           temperature=TEMPERATURE, min_p=0.5 if min_p == "0" else 0.0)
+    assert not np.allclose(got, other, atol=1e-3)
+
+
+def test_cli_rejects_min_p_outside_0_1(labelled_model, tmp_path, capsys):
+    assert cli.main(["sample", str(labelled_model), "-o", str(tmp_path / "g"), "-n", "1",
+                     "--min-p", "1.5", "-q"]) != 0
+    assert "min_p must be a number >= 0 and <= 1, got 1.5" in capsys.readouterr().err
