@@ -102,11 +102,11 @@ def sample(
                              device=device, progress=progress, threads=threads)[0]
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads, min_p=min_p)
-    table = plan.level_table()
+    decode = plan.decoder()
     out = np.empty((plan.n, plan.samples), dtype=np.float32)
 
     def on_block(block: np.ndarray, offset: int) -> None:
-        out[:, offset : offset + block.shape[1]] = table[block]
+        out[:, offset : offset + block.shape[1]] = decode(block)
 
     plan.run_with_progress(on_block, progress=progress)
     return out
@@ -190,8 +190,7 @@ def sample_to_files(
     finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}{_class_suffix(plan.cond, plan.class_names, i)}.wav"
               for i in range(plan.n)]
     temps = [p.with_name(f".{p.name}.partial.wav") for p in finals]
-    # clipped once here, not per block: values a 16-bit file can hold
-    table = np.clip(plan.level_table(), -1.0, 1.0)
+    decode = plan.decoder(clip=True)  # values a 16-bit file can hold
     files: list[Any] = []
     start = time.perf_counter()
     try:
@@ -206,7 +205,7 @@ def sample_to_files(
             raise AudioFileError(f"{out_dir}: cannot write audio files ({exc})") from None
 
         def on_block(block: np.ndarray, offset: int) -> None:
-            for f, row in zip(files, table[block]):
+            for f, row in zip(files, decode(block)):
                 f.write(row)
 
         plan.run_with_progress(on_block, progress=progress)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import audio as _audio
 from ..checks import check_int, check_number
+from ..emphasis import deemphasize, preemphasize
 from ..errors import ParameterError
 from ..modelfile import ModelFile
 from .engines import load, runner
@@ -21,12 +22,24 @@ from .reference import BlockCallback, reference_sample
 #: The longest clip (in samples) pysynth generates: a 16-bit WAV file holds at most 4 GiB.
 MAX_CLIP_SAMPLES = (2**32 - 1024) // 2
 
-__all__ = ["MAX_CLIP_SAMPLES", "Plan", "class_names", "cond_ids", "make_plan", "quantization"]
+__all__ = ["MAX_CLIP_SAMPLES", "Plan", "class_names", "cond_ids", "encode", "make_plan",
+           "quantization"]
 
 
 def quantization(mf: ModelFile) -> tuple[int, str]:
     """``(levels, kind)`` of a model's program: how audio maps to its indices and back."""
     return int(mf.program["levels"]), str(mf.program.get("quantization", "mu-law"))
+
+
+def preemphasis(mf: ModelFile) -> float:
+    """The model's pre-emphasis coefficient (:mod:`pysynth.emphasis`; 0 = none)."""
+    return float(mf.program.get("preemphasis", 0.0) or 0.0)
+
+
+def encode(mf: ModelFile, x: np.ndarray) -> np.ndarray:
+    """Audio (..., samples) as the model's level indices (int32): through its pre-emphasis
+    filter, then its quantization, as in training."""
+    return _audio.quantize(preemphasize(x, preemphasis(mf)), *quantization(mf)).astype(np.int32)
 
 
 @dataclass
@@ -38,6 +51,7 @@ class Plan:
     min_p: float
     seed: int
     prime: np.ndarray | None  # int32 (n, P)
+    prime_last: np.ndarray | None  # float (n,): each prime's last audio sample
     cond: np.ndarray | None  # int32 (n,)
     class_names: list[str]  # the model's class names ("" for a class it does not name)
     engine: Any  # compiled engine, or None: the plugin's reference model runs instead
@@ -45,8 +59,29 @@ class Plan:
     sample_rate: int
 
     def level_table(self) -> np.ndarray:
-        """Audio value of each index."""
+        """Audio value of each index (before de-emphasis: see :meth:`decoder`)."""
         return _audio.level_table(*quantization(self.model))
+
+    def decoder(self, *, clip: bool = False):
+        """A function from each block of indices ``(n, len)``, in order, to its audio
+        (float32): the level table, then for a pre-emphasis model the inverse filter, its
+        state carried from block to block (and from the prime), so the blocks join into
+        the audio a whole generation gives. ``clip`` limits it to [-1, 1] (for 16-bit
+        files)."""
+        table = self.level_table()
+        coef = preemphasis(self.model)
+        if coef == 0:
+            if clip:
+                table = np.clip(table, -1.0, 1.0)
+            return lambda block: table[block]
+        last = np.zeros(self.n) if self.prime_last is None else self.prime_last
+
+        def decode(block: np.ndarray) -> np.ndarray:
+            nonlocal last
+            audio, last = deemphasize(table[block], coef, last)
+            return np.clip(audio, -1.0, 1.0) if clip else audio
+
+        return decode
 
     def run(self, on_block: BlockCallback, chunk: int) -> None:
         """Generate, calling ``on_block(indices (n, <= chunk), offset)`` block by block."""
@@ -104,7 +139,8 @@ def _progress_bar(seconds: float, enabled: bool):
                 bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}<{remaining}]")
 
 
-def _prime_indices(prime: Any, mf: ModelFile, n: int) -> np.ndarray | None:
+def _prime_audio(prime: Any, mf: ModelFile, n: int) -> np.ndarray | None:
+    """The prime as float32 audio (n, P), checked; None without one."""
     if prime is None:
         return None
     if isinstance(prime, (str, os.PathLike)):
@@ -122,7 +158,7 @@ def _prime_indices(prime: Any, mf: ModelFile, n: int) -> np.ndarray | None:
         raise ParameterError("prime is empty (0 samples)")
     if not np.all(np.isfinite(x)):
         raise ParameterError("prime contains NaN or infinite samples")
-    return np.ascontiguousarray(_audio.quantize(x, *quantization(mf)), dtype=np.int32)
+    return x
 
 
 def class_names(mf: ModelFile) -> list[str]:
@@ -200,8 +236,11 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
             f"{MAX_CLIP_SAMPLES / sr / 3600:.0f} hours at {sr} Hz"
         )
     engine, reference = runner(mf, device=device, threads=threads)
+    x = _prime_audio(prime, mf, n)
     return Plan(
         model=mf, n=n, samples=int(samples), temperature=temperature, min_p=min_p, seed=seed,
-        prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n, cycle=True),
+        prime=None if x is None else np.ascontiguousarray(encode(mf, x)),
+        prime_last=None if x is None else x[:, -1].astype(np.float64),
+        cond=cond_ids(cond, mf, n, cycle=True),
         class_names=class_names(mf), engine=engine, reference=reference, sample_rate=sr,
     )

@@ -17,7 +17,7 @@ from ..errors import AudioFileError, ParameterError
 from ..files import audio_files
 from ..modelfile import ModelFile
 from .engines import load, runner
-from .plan import cond_ids, quantization
+from .plan import cond_ids, encode
 from .reference import reference_nll
 
 # Clips scored together at most: the engine's per-stream state stays small.
@@ -140,7 +140,6 @@ def score_clips(
             raise ParameterError(f"clip {i} contains NaN or infinite samples")
     ids = _label_ids(items, mf) if cond is None else cond_ids(cond, mf, len(items))
     clips = [c.audio for c in items]
-    levels, kind = quantization(mf)
     engine, ref = runner(mf, device=device, threads=threads)
     bits = np.zeros(len(clips))
     # Clips of equal length are scored together (datasets have fixed-length clips).
@@ -150,7 +149,7 @@ def score_clips(
     batches = [same[k : k + _SCORE_BATCH] for same in by_length.values()
                for k in range(0, len(same), _SCORE_BATCH)]
     for idx in batches:
-        q = np.stack([_audio.quantize(clips[i], levels, kind) for i in idx]).astype(np.int32)
+        q = np.stack([encode(mf, clips[i]) for i in idx])
         c = None if ids is None else ids[idx]
         if engine is not None:
             nll = np.asarray(engine.nll(q, c), dtype=np.float64)

@@ -53,7 +53,7 @@ def stream(
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads, min_p=min_p)
     chunk = max(1, round(block_seconds * plan.sample_rate))
-    table = plan.level_table()
+    decode = plan.decoder()
     blocks: queue.Queue = queue.Queue(maxsize=2)
     stop = threading.Event()
     done = object()
@@ -69,7 +69,7 @@ def stream(
         return False
 
     def on_block(block: np.ndarray, offset: int) -> None:
-        if not offer(table[block]):
+        if not offer(decode(block)):
             raise _StopStreaming
 
     def work() -> None:

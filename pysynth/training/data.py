@@ -14,21 +14,24 @@ __all__ = ["epoch_rows", "noisy_inputs", "quantized_clips", "window_dataset"]
 
 
 def quantized_clips(
-    ds, split: str, *, levels: int, quantization: str, labels: list[str] | None = None
+    ds, split: str, *, levels: int, quantization: str, labels: list[str] | None = None,
+    preemphasis: float = 0.0,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Load every clip of one split, quantized: ``(sequences, class_ids)``.
+    """Load every clip of one split, quantized (through the pre-emphasis filter of
+    :mod:`pysynth.emphasis` when ``preemphasis`` > 0): ``(sequences, class_ids)``.
 
     ``class_ids[i]`` is the index of clip ``i``'s label in ``labels`` (0 when ``labels``
     is None). Empty clips are skipped.
     """
     from ..audio import quantize
+    from ..emphasis import preemphasize
 
     seqs, ids = [], []
     for clip in ds.clips(split):
         y = ds.load(clip)
         if y.size == 0:
             continue
-        seqs.append(quantize(y, levels, quantization).astype(np.int32))
+        seqs.append(quantize(preemphasize(y, preemphasis), levels, quantization).astype(np.int32))
         if labels:
             label = clip.label or ""
             if label not in labels:

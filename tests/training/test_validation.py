@@ -155,6 +155,25 @@ def test_samplernn_reports_the_score_of_whole_validation_clips(tones, tmp_path):
                                      abs=0.05)
 
 
+@pytest.mark.keras
+@pytest.mark.parametrize("arch", ["wavenet", "samplernn"])
+def test_a_preemphasis_model_trains_exports_and_validates_like_its_score(arch, tones, tiny,
+                                                                        tmp_path):
+    # training encodes clips through the filter, pysynth score does the same from the
+    # exported program: the validation figure is the score of the same clips
+    from pysynth.training import train
+
+    run = tmp_path / arch
+    config = {**(tiny if arch == "wavenet" else TINY_SAMPLERNN), **PLAIN, "preemphasis": 0.85}
+    result = train(tones, arch=arch, run=run, overrides=config, epochs=1, seed=0, verbose=0)
+    model = pysynth.export(run, tmp_path / "m.pysynth")
+    assert pysynth.load_model(model).program["preemphasis"] == 0.85
+    reported = result["history"][-1]["val_nll_bits"]
+    assert reported < 8.0
+    assert reported == pytest.approx(_scored(run, Dataset.open(tones), tmp_path, labels=False),
+                                     abs=0.05)
+
+
 # -- how often, and what reads the figure ---------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from pysynth.arch import check_tensors
 from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
 from pysynth.checks import check_bool, check_choice, check_int, is_int
+from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 
 RNN_TYPES = ("gru", "lstm")
@@ -48,6 +49,11 @@ class SampleRNNConfig:
         Train dense/projection kernels with weight normalisation (folded on export).
     levels, quantization : int, {"mu-law", "linear"}
         Quantization of samples (``pysynth.audio.quantize``).
+    preemphasis : float
+        In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
+        ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
+        sampling noise falls off towards high frequencies under the signal
+        (:mod:`pysynth.emphasis`; 0.85 as in LPCNet). A program key (absent = 0).
     sample_rate : int
         Sample rate of the training audio and of generated audio.
     seq_len : int
@@ -96,6 +102,7 @@ class SampleRNNConfig:
     weight_norm: bool = False
     levels: int = 256
     quantization: str = "mu-law"
+    preemphasis: float = 0.0
     sample_rate: int = 16000
     seq_len: int = 128
     batch_size: int = 8
@@ -167,6 +174,7 @@ class SampleRNNConfig:
         self.weight_norm = check_bool(self.weight_norm, "weight_norm", owner="samplernn")
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="samplernn")
+        self.preemphasis = check_preemphasis(self.preemphasis, owner="samplernn")
         need_int("sample_rate", 1)
         need_int("seq_len", 1)
         need_int("input_noise", 0, 64)
@@ -254,7 +262,7 @@ PROGRAM_KEYS = (
 
 #: program keys a program may lack (absent = 0, off): old model files have none of them,
 #: and programs without a condition or position are written without them, as before
-OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop")
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis")
 
 
 def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
@@ -277,6 +285,8 @@ def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
     if config.positions > 0:
         program["position_frames"] = config.positions
         program["position_hop"] = int(config.position_hop)
+    if config.preemphasis > 0:
+        program["preemphasis"] = float(config.preemphasis)
     return program
 
 

@@ -94,7 +94,8 @@ def load_clips(ds, config: SampleRNNConfig, split: str,
             f"sample_rate={config.sample_rate} does not match the dataset's {ds.sample_rate} Hz"
         )
     seqs, ids = quantized_clips(ds, split, levels=config.levels,
-                                quantization=config.quantization, labels=labels)
+                                quantization=config.quantization, labels=labels,
+                                preemphasis=config.preemphasis)
     if not seqs:
         raise DatasetError(f"{ds.root}: no clips in split {split!r}")
     return seqs, ids

@@ -23,6 +23,7 @@ from pysynth.arch import (  # noqa: F401
 from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
 from pysynth.checks import check_choice, check_int, is_int
+from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 
 #: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
@@ -61,6 +62,11 @@ class WaveNetConfig:
         Number of quantization levels ``Q`` (softmax size), default 256.
     quantization : str
         ``"mu-law"`` (default) or ``"linear"``; see :func:`pysynth.audio.quantize`.
+    preemphasis : float
+        In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
+        ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
+        sampling noise falls off towards high frequencies under the signal
+        (:mod:`pysynth.emphasis`; 0.85 as in LPCNet). A program key (absent = 0).
     sample_rate : int
         Audio sample rate in Hz. Training sets it from the dataset.
     filter_width : int
@@ -104,6 +110,7 @@ class WaveNetConfig:
 
     levels: int = 256
     quantization: str = "mu-law"
+    preemphasis: float = 0.0
     sample_rate: int = 16000
     filter_width: int = 2
     initial_filter_width: int = 2
@@ -127,6 +134,7 @@ class WaveNetConfig:
 
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="wavenet")
+        self.preemphasis = check_preemphasis(self.preemphasis, owner="wavenet")
         need_int("sample_rate", 100, 768_000)
         need_int("filter_width", 2)
         need_int("initial_filter_width", 1)
@@ -211,11 +219,11 @@ PROGRAM_KEYS = (
     "family", "levels", "quantization", "sample_rate", "initial_filter_width",
     "filter_width", "dilations", "residual_channels", "dilation_channels",
     "skip_channels", "output_channels",
-)  # and "conditioning_classes", "position_frames" (0 when absent) and "position_hop"
+)  # and the optional keys below
 
 
 #: program keys that a program may lack (0 = off; old model files have none of them)
-OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop")
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis")
 
 
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
@@ -243,6 +251,8 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
     if config.position_frames > 0:  # absent keys keep programs without position as they were
         program["position_frames"] = int(config.position_frames)
         program["position_hop"] = int(config.position_hop)
+    if config.preemphasis > 0:
+        program["preemphasis"] = float(config.preemphasis)
     return program
 
 

@@ -33,7 +33,7 @@ def dataset(
     conditioned = config.conditioning_classes > 0
     seqs, ids = quantized_clips(
         ds, split, levels=config.levels, quantization=config.quantization,
-        labels=labels if conditioned else None,
+        labels=labels if conditioned else None, preemphasis=config.preemphasis,
     )
     return window_dataset(
         seqs, ids, context=config.receptive_field, window=config.seq_len,
