@@ -42,6 +42,7 @@ class Plan:
     engine: Any  # compiled engine, or None: the plugin's reference model runs instead
     reference: Any  # the plugin's ReferenceModel when engine is None
     sample_rate: int
+    first_stream: int = 0  # clip i is stream first_stream + i of the seed
 
     def level_table(self) -> np.ndarray:
         """Audio value of each index."""
@@ -49,7 +50,7 @@ class Plan:
 
     def run(self, on_block: BlockCallback, chunk: int) -> None:
         """Generate, calling ``on_block(indices (n, <= chunk), offset)`` block by block."""
-        streams = np.arange(self.n, dtype=np.int32)
+        streams = np.arange(self.first_stream, self.first_stream + self.n, dtype=np.int32)
         if self.engine is not None:
             done = 0
 
@@ -180,9 +181,11 @@ def cond_ids(cond: Any, mf: ModelFile, n: int, *, cycle: bool = False) -> np.nda
     return c.astype(np.int32)
 
 
-def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads) -> Plan:
+def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads,
+              first_stream=0) -> Plan:
     """Check every argument of a generation (before any work) and choose what runs it."""
     n = check_int(n, "n", lo=1)
+    first_stream = check_int(first_stream, "first_stream", lo=0, hi=2**31 - 1 - n)
     secs = check_number(seconds, "seconds", lo=0)
     temperature = check_number(temperature, "temperature", lo=0)
     seed = check_int(seed, "seed", lo=0)
@@ -201,4 +204,5 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
         model=mf, n=n, samples=int(samples), temperature=temperature, seed=seed,
         prime=_prime_indices(prime, mf, n), cond=cond_ids(cond, mf, n, cycle=True),
         class_names=class_names(mf), engine=engine, reference=reference, sample_rate=sr,
+        first_stream=first_stream,
     )
