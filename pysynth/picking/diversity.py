@@ -1,0 +1,68 @@
+"""Keeping a chosen set diverse: k clips that cover the spread of the candidates in the
+embedding, rather than k versions of the one sound the model makes best."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checks import check_choice
+
+#: How :func:`spread` chooses: the best of each of k clusters, farthest-point from the best,
+#: or simply the k best.
+METHODS = ("clusters", "farthest", "best")
+
+
+def spread(Z: np.ndarray, badness: np.ndarray, k: int, *, method: str = "clusters",
+           seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Choose ``k`` rows of ``Z`` (one clip each) that are good and spread out.
+
+    Parameters
+    ----------
+    Z : (m, dims) float
+        The candidates' standardized embeddings.
+    badness : (m,) float
+        Lower is better (typicality).
+    k : int
+        How many to choose; all ``m`` are chosen when ``m <= k``.
+    method : {"clusters", "farthest", "best"}
+        ``clusters``: k-means into ``k`` groups, the best of each (every group of similar
+        clips is heard once). ``farthest``: the best first, then repeatedly the candidate
+        farthest from every chosen one (covers the extremes; greedy k-center). ``best``: the
+        ``k`` best, no diversity.
+    seed : int
+        Seeds k-means.
+
+    Returns
+    -------
+    chosen : (min(k, m),) int, sorted
+    group : (m,) int: the cluster of each candidate (``clusters``), the chosen candidate it is
+        nearest to (``farthest``), or -1 (``best``).
+
+    >>> Z = np.array([[0.0], [0.1], [10.0], [10.2], [20.0]])
+    >>> spread(Z, np.array([1.0, 0.5, 0.7, 0.9, 2.0]), 3)[0].tolist()
+    [1, 2, 4]
+    """
+    method = check_choice(method, "diversity", METHODS, owner="pick")
+    Z, badness = np.asarray(Z, dtype=np.float64), np.asarray(badness, dtype=np.float64)
+    m = len(Z)
+    if m <= k:
+        return np.arange(m), np.arange(m)
+    if method == "best":
+        return np.sort(np.argsort(badness, kind="stable")[:k]), np.full(m, -1)
+    if method == "farthest":
+        chosen = [int(np.argmin(badness))]
+        d = np.linalg.norm(Z - Z[chosen[0]], axis=1)
+        for _ in range(k - 1):
+            chosen.append(int(np.argmax(d)))
+            d = np.minimum(d, np.linalg.norm(Z - Z[chosen[-1]], axis=1))
+        dist = np.stack([np.linalg.norm(Z - Z[c], axis=1) for c in chosen], axis=1)
+        return np.sort(chosen), np.array(chosen)[dist.argmin(axis=1)]
+    from sklearn.cluster import KMeans
+
+    from ..mapping.features import _one_thread
+
+    with _one_thread():  # small matrices: BLAS threads only contend
+        group = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(Z)
+    chosen = [int(np.flatnonzero(group == g)[np.argmin(badness[group == g])])
+              for g in np.unique(group)]
+    return np.sort(chosen), group
