@@ -163,10 +163,10 @@ def pick(
     rows, held, rate = _stream(batches, measurer, total, pool_size, max_noise, progress)
     if not rows:
         raise ParameterError(f"pick: none of the {total} file(s) in {str(source)!r} could be read")
-    _likelihood_band(rows, skip_likely, drop_unlikely)
+    likelihood_band(rows, skip_likely, drop_unlikely)
     survivors = [e for e in held if rows[e.clip]["reason"] == ""]
-    chosen, group = spread(np.array([e.Z for e in survivors]).reshape(len(survivors), -1),
-                           np.array([rows[e.clip]["typicality"] for e in survivors]), k,
+    Z = np.array([e.Z for e in survivors]) if survivors else np.zeros((0, 1))
+    chosen, group = spread(Z, np.array([rows[e.clip]["typicality"] for e in survivors]), k,
                            method=diversity, seed=seed)
     _decide(rows, survivors, chosen, group, diversity)
     kept = [survivors[i] for i in chosen]
@@ -256,7 +256,7 @@ def _gate(m, i: int, max_noise: float) -> str:
     return ""
 
 
-def _likelihood_band(rows: dict[int, dict], skip_likely: float, drop_unlikely: float) -> None:
+def likelihood_band(rows: dict[int, dict], skip_likely: float, drop_unlikely: float) -> None:
     """Mark the most and least likely clips of all (by NLL) as dropped, unless an earlier
     check already dropped them; the pool's choice yields to this one."""
     scored = [r for r in rows.values() if r["nll_bits"] is not None]

@@ -70,7 +70,7 @@ def write_outputs(out: Path, rows: dict[int, dict], kept, measurer, *, page: boo
         else:
             paths.append(atomic_write_bytes(out / name, Path(e.path).read_bytes(), fsync=False))
     page_path = None
-    if page:
+    if page and paths:  # no page of nothing
         from .page import write_page
 
         page_path = write_page(out / PAGE_NAME, [rows[e.clip] for e in kept], paths,
