@@ -13,7 +13,7 @@ import numpy as np
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import audio_files
-from .diversity import METHODS, spread
+from .diversity import METHODS, class_quotas, spread
 from .measures import Measurer
 from .output import PickResult, write_outputs
 from .pool import Pool
@@ -164,12 +164,8 @@ def pick(
     if not rows:
         raise ParameterError(f"pick: none of the {total} file(s) in {str(source)!r} could be read")
     likelihood_band(rows, skip_likely, drop_unlikely)
-    survivors = [e for e in held if rows[e.clip]["reason"] == ""]
-    Z = np.array([e.Z for e in survivors]) if survivors else np.zeros((0, 1))
-    chosen, group = spread(Z, np.array([rows[e.clip]["typicality"] for e in survivors]), k,
-                           method=diversity, seed=seed)
-    _decide(rows, survivors, chosen, group, diversity)
-    kept = [survivors[i] for i in chosen]
+    kept = _choose(rows, [e for e in held if rows[e.clip]["reason"] == ""], k,
+                   measurer.label_shares, diversity, seed)
     settings = {
         "source": str(source), "reference": str(reference), "model": None if model is None else str(model),
         "clips": len(rows), "k": k, "seed": seed, "sample_rate": rate,
@@ -208,7 +204,7 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
     """Measure every batch, gate each clip, keep the pool: ``(rows, pool entries)``."""
     from ..audio import resample
 
-    pool = Pool(pool_size)
+    pools: dict[str, Pool] = {}  # one per class the clips sound like, so no class crowds out
     rows: dict[int, dict] = {}
     rate = measurer.sample_rate
     bar = _bar("clips", progress, total=total)
@@ -231,16 +227,19 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
             }
             rows[clip] = row
             if not row["reason"]:
-                out = pool.offer(clip, m.typicality[i], m.Z[i],
-                                 b.audio[i] if b.paths[i] is None else None, b.paths[i])
+                cls = row["predicted"]
+                out = pools.setdefault(cls, Pool(pool_size)).offer(
+                    clip, m.typicality[i], m.Z[i], b.audio[i] if b.paths[i] is None else None,
+                    b.paths[i])
                 if out is not None:
                     rows[out]["reason"] = (f"less typical than the {pool_size} most typical "
-                                           "clips held for the final choice")
+                                           f"clips{f' of class {cls}' if cls else ''} held for "
+                                           "the final choice")
         if bar is not None:
             bar.update(len(audio))
     if bar is not None:
         bar.close()
-    return rows, pool.entries(), rate
+    return rows, [e for p in pools.values() for e in p.entries()], rate
 
 
 def _gate(m, i: int, max_noise: float) -> str:
@@ -277,22 +276,46 @@ def likelihood_band(rows: dict[int, dict], skip_likely: float, drop_unlikely: fl
                            f"({r['nll_bits']:.2f} bits/sample: runaway noise)")
 
 
-def _decide(rows, survivors, chosen, group, diversity: str) -> None:
+def _choose(rows, survivors, k: int, shares: dict[str, float], diversity: str, seed: int):
+    """The kept entries: ``k`` shared among the classes the clips sound like (in the real
+    clips' proportions), spread within each class; every survivor's row says why."""
+    by_class: dict[str, list] = {}
+    for e in survivors:
+        by_class.setdefault(rows[e.clip]["predicted"], []).append(e)
+    quota = class_quotas({c: len(v) for c, v in by_class.items()}, shares, k)
+    kept = []
+    for cls, members in sorted(by_class.items()):
+        if quota[cls] == 0:
+            for e in members:
+                rows[e.clip]["reason"] = (f"class {cls} gets none of the {k} kept clips (the "
+                                          "data has more of the others)")
+            continue
+        chosen, group = spread(np.array([e.Z for e in members]),
+                               np.array([rows[e.clip]["typicality"] for e in members]),
+                               quota[cls], method=diversity, seed=seed)
+        _decide(rows, members, chosen, group, diversity, cls)
+        kept += [members[i] for i in chosen]
+    return sorted(kept, key=lambda e: e.clip)
+
+
+def _decide(rows, members, chosen, group, diversity: str, cls: str) -> None:
     kept = {int(c) for c in chosen}
-    best_of = {int(group[c]): survivors[c].clip for c in chosen}  # group -> its kept clip
-    for i, e in enumerate(survivors):
+    best_of = {int(group[c]): members[c].clip for c in chosen}  # group -> its kept clip
+    for i, e in enumerate(members):
         r = rows[e.clip]
-        # a farthest-point group is named by its kept clip, a cluster by its number
-        r["group"] = survivors[group[i]].clip if diversity == "farthest" else int(group[i])
+        # a farthest-point group is named by its kept clip, a cluster by its number (within
+        # the class the clip sounds like)
+        g = members[group[i]].clip if diversity == "farthest" else int(group[i])
+        r["group"] = f"{cls}/{g}" if cls else str(g)
         if i in kept:
             r["kept"] = True
-            r["reason"] = {"clusters": f"kept: the most typical of group {int(group[i])}",
+            r["reason"] = {"clusters": f"kept: the most typical of group {r['group']}",
                            "farthest": "kept: farthest from the clips kept before it",
                            "best": "kept: among the most typical"}[diversity]
         elif diversity == "best":
-            r["reason"] = "less typical than the kept clips"
+            r["reason"] = "less typical than the kept clips" + (f" of class {cls}" if cls else "")
         else:
-            r["reason"] = (f"group {int(group[i])} is heard in clip {best_of.get(int(group[i]))}, "
+            r["reason"] = (f"group {r['group']} is heard in clip {best_of.get(int(group[i]))}, "
                            "a more typical one" if diversity == "clusters" else
                            f"close to kept clip {best_of.get(int(group[i]))}")
 

@@ -1,5 +1,6 @@
-"""Keeping a chosen set diverse: k clips that cover the spread of the candidates in the
-embedding, rather than k versions of the one sound the model makes best."""
+"""Keeping a chosen set diverse: k clips shared among the kinds of sound the data has (its
+classes, in the data's proportions) and spread within each over the embedding, rather than
+k versions of the one sound the model makes best."""
 
 from __future__ import annotations
 
@@ -66,3 +67,20 @@ def spread(Z: np.ndarray, badness: np.ndarray, k: int, *, method: str = "cluster
     chosen = [int(np.flatnonzero(group == g)[np.argmin(badness[group == g])])
               for g in np.unique(group)]
     return np.sort(chosen), group
+
+
+def class_quotas(available: dict[str, int], shares: dict[str, float], k: int) -> dict[str, int]:
+    """How many of ``k`` clips each class gets: in proportion to ``shares`` (the real clips'
+    class shares), one slot at a time to the class furthest below its share, never more
+    than it has ``available``; a class without clips gives its slots to the others.
+
+    >>> class_quotas({"kick": 10, "hat": 1, "tom": 10}, {"kick": 1/3, "hat": 1/3, "tom": 1/3}, 6)
+    {'kick': 3, 'hat': 1, 'tom': 2}
+    """
+    quota = dict.fromkeys(available, 0)
+    for _ in range(min(k, sum(available.values()))):
+        open_ = [c for c in available if quota[c] < available[c]]
+        # deficit against the share, ties to the larger share, then the name (deterministic)
+        c = max(open_, key=lambda c: (shares.get(c, 0.0) * k - quota[c], shares.get(c, 0.0), c))
+        quota[c] += 1
+    return quota

@@ -83,9 +83,12 @@ class Measurer:
         self.typical_distance = max(float(np.median(d.mean(axis=1))), 1e-12)
         idx, self.labels = usable_labels(self.reference.labels)
         self._classifier = None
+        #: each class's share of the real clips ({"": 1.0} without labels)
+        self.label_shares = {"": 1.0}
         if len(self.labels) >= 2:
             y = np.array([self.reference.labels[i] for i in idx])
             self._classifier = classifier().fit(self.Z_ref[idx], y)
+            self.label_shares = {lab: float(np.mean(y == lab)) for lab in self.labels}
         self._training, Z_tr, train = _training_set(self.reference, self.Z_ref, training,
                                                     self.unit, progress)
         self._train_rows = train
