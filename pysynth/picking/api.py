@@ -23,7 +23,7 @@ from .sources import folder_files, from_folder, generated
 #: (silence, a loop, one repeated tone) and the least likely (runaway noise).
 SKIP_LIKELY = 0.1
 DROP_UNLIKELY = 0.25
-#: Pool size per kept clip: the most typical clips so far whose audio is held.
+#: Pool size per kept clip: the best-ranked clips so far (per class) whose audio is held.
 POOL_PER_KEPT = 4
 
 
@@ -57,9 +57,11 @@ def pick(
     Every clip is measured against the reference's real clips; it is dropped when it is
     silent, clipped, a near-copy of a training clip, noise (spectral flatness over
     ``max_noise`` times the data's), or among the most likely ``skip_likely`` or the least
-    likely ``drop_unlikely`` of all clips under the model. The most typical of the rest (the
-    closest to real clips in the quality report's embedding) form a pool of ``pool`` clips,
-    and ``k`` of them are kept so that they cover the pool's spread (``diversity``). Clips
+    likely ``drop_unlikely`` of all clips under the model. The rest are ranked by their
+    typicality (distance to the nearest real clips in the quality report's embedding) times
+    ``2 -`` the confidence of a classifier of the reference's labels; the best ``pool`` of
+    each class the clips sound like are held, and ``k`` are kept: shared among the classes
+    in the real clips' proportions, spread within each class (``diversity``). Clips
     stream through in batches: only the pool's audio is held, however many are generated.
 
     Parameters
@@ -221,6 +223,7 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
                 "label": b.labels[i] or "", "nll_bits": _num(b.nll[i]),
                 "noise_index": _num(m.noise_index[i]), "flatness": _num(m.flatness[i]),
                 "peak_dbfs": _num(m.peak_dbfs[i]), "typicality": _num(m.typicality[i]),
+                "rank_score": _num(m.rank_score[i]),
                 "predicted": m.predicted[i] or "", "confidence": _num(m.confidence[i]),
                 "copy_of": m.copy_of[i] or "", "copy_correlation": _num(m.copy_correlation[i]),
                 "group": "", "kept": False, "reason": _gate(m, i, max_noise),
@@ -229,10 +232,10 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
             if not row["reason"]:
                 cls = row["predicted"]
                 out = pools.setdefault(cls, Pool(pool_size)).offer(
-                    clip, m.typicality[i], m.Z[i], b.audio[i] if b.paths[i] is None else None,
+                    clip, m.rank_score[i], m.Z[i], b.audio[i] if b.paths[i] is None else None,
                     b.paths[i])
                 if out is not None:
-                    rows[out]["reason"] = (f"less typical than the {pool_size} most typical "
+                    rows[out]["reason"] = (f"ranked below the {pool_size} best "
                                            f"clips{f' of class {cls}' if cls else ''} held for "
                                            "the final choice")
         if bar is not None:
@@ -266,7 +269,7 @@ def likelihood_band(rows: dict[int, dict], skip_likely: float, drop_unlikely: fl
     n_low, n_high = int(skip_likely * len(nll)), int(drop_unlikely * len(nll))
     for rank, j in enumerate(order):
         r = scored[j]
-        if r["reason"] and not r["reason"].startswith("less typical"):
+        if r["reason"] and not r["reason"].startswith("ranked below"):
             continue
         if rank < n_low:
             r["reason"] = (f"among the most likely {100 * skip_likely:g}% "
@@ -291,7 +294,7 @@ def _choose(rows, survivors, k: int, shares: dict[str, float], diversity: str, s
                                           "data has more of the others)")
             continue
         chosen, group = spread(np.array([e.Z for e in members]),
-                               np.array([rows[e.clip]["typicality"] for e in members]),
+                               np.array([rows[e.clip]["rank_score"] for e in members]),
                                quota[cls], method=diversity, seed=seed)
         _decide(rows, members, chosen, group, diversity, cls)
         kept += [members[i] for i in chosen]
@@ -301,22 +304,24 @@ def _choose(rows, survivors, k: int, shares: dict[str, float], diversity: str, s
 def _decide(rows, members, chosen, group, diversity: str, cls: str) -> None:
     kept = {int(c) for c in chosen}
     best_of = {int(group[c]): members[c].clip for c in chosen}  # group -> its kept clip
+    of_class = f" of class {cls}" if cls else ""
     for i, e in enumerate(members):
         r = rows[e.clip]
+        if i not in kept and (diversity == "best" or group[i] < 0):
+            r["reason"] = f"ranked below the kept clips{of_class} and the ones they were spread over"
+            continue
         # a farthest-point group is named by its kept clip, a cluster by its number (within
         # the class the clip sounds like)
         g = members[group[i]].clip if diversity == "farthest" else int(group[i])
         r["group"] = f"{cls}/{g}" if cls else str(g)
         if i in kept:
             r["kept"] = True
-            r["reason"] = {"clusters": f"kept: the most typical of group {r['group']}",
+            r["reason"] = {"clusters": f"kept: the best ranked of group {r['group']}",
                            "farthest": "kept: farthest from the clips kept before it",
-                           "best": "kept: among the most typical"}[diversity]
-        elif diversity == "best":
-            r["reason"] = "less typical than the kept clips" + (f" of class {cls}" if cls else "")
+                           "best": "kept: among the best ranked"}[diversity]
         else:
             r["reason"] = (f"group {r['group']} is heard in clip {best_of.get(int(group[i]))}, "
-                           "a more typical one" if diversity == "clusters" else
+                           "a better-ranked one" if diversity == "clusters" else
                            f"close to kept clip {best_of.get(int(group[i]))}")
 
 

@@ -45,6 +45,20 @@ class Measures:
     copy_correlation: np.ndarray
     predicted: list[str | None]
     confidence: np.ndarray
+    rank_score: np.ndarray
+
+
+def rank_score(typicality: np.ndarray, confidence: np.ndarray) -> np.ndarray:
+    """How a clip ranks among those that pass every check, lower is better: its typicality
+    times ``2 - confidence`` (confidence 1 without a classifier), so that a clip far from
+    the real clips or of unclear class ranks low. On drums, ranking by typicality alone kept
+    clips the classifier was unsure of, and their inception score fell below a random set's
+    (docs/pick.md).
+
+    >>> rank_score(np.array([1.0, 1.0, 2.0]), np.array([1.0, 0.5, np.nan])).tolist()
+    [1.0, 1.5, 2.0]
+    """
+    return typicality * (2 - np.nan_to_num(confidence, nan=1.0))
 
 
 class Measurer:
@@ -121,6 +135,7 @@ class Measurer:
             silent=is_silent(facts), clipped=is_clipped(facts),
             typicality=d.mean(axis=1) / self.typical_distance,
             copy_of=copy_of, copy_correlation=corr, predicted=predicted, confidence=confidence,
+            rank_score=rank_score(d.mean(axis=1) / self.typical_distance, confidence),
         )
 
     def _copies(self, audio, Z: np.ndarray) -> tuple[list[str | None], np.ndarray]:

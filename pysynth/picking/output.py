@@ -16,13 +16,13 @@ CSV_NAME, JSON_NAME, PAGE_NAME = "pick.csv", "pick.json", "audition.html"
 
 #: The CSV's columns, in order (docs/pick.md says what each means).
 COLUMNS = ["clip", "file", "kept", "reason", "nll_bits", "noise_index", "flatness", "peak_dbfs",
-           "typicality", "label", "predicted", "confidence", "copy_of", "copy_correlation",
+           "typicality", "rank_score", "label", "predicted", "confidence", "copy_of", "copy_correlation",
            "group", "source"]
 
 #: Short names of the reasons a clip is dropped, by how the reason starts.
 _KINDS = (("silent", "silent"), ("clipped", "clipped"), ("near-copy", "near-copies"),
           ("noise", "noise"), ("among the most likely", "most likely"),
-          ("among the least likely", "least likely"), ("less typical", "less typical"),
+          ("among the least likely", "least likely"), ("ranked below", "ranked lower"),
           ("group", "similar to a kept clip"), ("close to", "similar to a kept clip"))
 
 

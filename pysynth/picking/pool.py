@@ -12,9 +12,9 @@ import numpy as np
 
 @dataclass(order=True)
 class Entry:
-    """One clip in the pool; ordered so that the heap's top is the least typical one."""
+    """One clip in the pool; ordered so that the heap's top is the worst-ranked one."""
 
-    neg_typicality: float
+    neg_rank: float
     clip: int
     Z: np.ndarray = field(compare=False)
     audio: np.ndarray | None = field(compare=False)  # None when the clip is a file
@@ -22,7 +22,7 @@ class Entry:
 
 
 class Pool:
-    """Keeps at most ``size`` entries, the most typical (lowest typicality) seen so far.
+    """Keeps at most ``size`` entries, the best ranked (lowest rank score) seen so far.
 
     >>> p = Pool(2)
     >>> for i, t in enumerate([3.0, 1.0, 2.0]):
@@ -35,14 +35,14 @@ class Pool:
         self.size = size
         self._heap: list[Entry] = []
 
-    def offer(self, clip: int, typicality: float, Z, audio, path) -> int | None:
+    def offer(self, clip: int, rank: float, Z, audio, path) -> int | None:
         """Add a clip; return the clip that left the pool to make room (itself if it is
         worse than every entry of a full pool), or None."""
-        entry = Entry(-float(typicality), clip, Z, audio, path)
+        entry = Entry(-float(rank), clip, Z, audio, path)
         if len(self._heap) < self.size:
             heapq.heappush(self._heap, entry)
             return None
-        if entry.neg_typicality <= self._heap[0].neg_typicality:
+        if entry.neg_rank <= self._heap[0].neg_rank:
             return clip
         return heapq.heapreplace(self._heap, entry).clip
 

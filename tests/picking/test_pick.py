@@ -56,7 +56,7 @@ def test_csv_and_json_give_every_clip_its_measures_and_reason(known_clips, refer
     assert len(data["kept"]) == 2
     clean = [c for c in data["clips"] if c["file"].startswith("clean")]
     assert all(c["predicted"] in ("low", "high") and c["typicality"] > 0 for c in clean)
-    # the two clean tones not kept lost to a more typical one of their group
+    # the two clean tones not kept lost to a better-ranked one of their group
     assert sum(c["reason"].startswith("group") for c in clean) == 2
     assert data["k"] == 2
     assert data["diversity"] == "clusters"
@@ -131,7 +131,7 @@ def test_generated_in_batches_equals_sample_and_is_scored_like_score(random_mode
     # a pool of k: every clip that passed but was not in the final pool says so
     reasons = [row["reason"] for row in r.rows]
     assert sum(x.startswith("kept") for x in reasons) == k
-    assert sum(x.startswith("less typical") for x in reasons) == n - k
+    assert sum(x.startswith("ranked below") for x in reasons) == n - k
 
 
 def test_too_few_clips_passing_warns_and_keeps_what_passed(known_clips, reference, tmp_path):
