@@ -56,7 +56,9 @@ def pick(
 
     Every clip is measured against the reference's real clips; it is dropped when it is
     silent, clipped, a near-copy of a training clip, noise (spectral flatness over
-    ``max_noise`` times the data's), or among the most likely ``skip_likely`` or the least
+    ``max_noise`` times the data's), recognized as another class than the one it was
+    generated as (a conditioned model's clips; the classifier of the reference's labels
+    decides), or among the most likely ``skip_likely`` or the least
     likely ``drop_unlikely`` of all clips under the model. The rest are ranked by their
     typicality (distance to the nearest real clips in the quality report's embedding) times
     ``2 -`` the confidence of a classifier of the reference's labels; the best ``pool`` of
@@ -226,7 +228,7 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
                 "rank_score": _num(m.rank_score[i]),
                 "predicted": m.predicted[i] or "", "confidence": _num(m.confidence[i]),
                 "copy_of": m.copy_of[i] or "", "copy_correlation": _num(m.copy_correlation[i]),
-                "group": "", "kept": False, "reason": _gate(m, i, max_noise),
+                "group": "", "kept": False, "reason": _gate(m, i, max_noise, b.labels[i]),
             }
             rows[clip] = row
             if not row["reason"]:
@@ -245,8 +247,9 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
     return rows, [e for p in pools.values() for e in p.entries()], rate
 
 
-def _gate(m, i: int, max_noise: float) -> str:
-    """Why clip ``i`` is dropped by its own measures ("" if it is not)."""
+def _gate(m, i: int, max_noise: float, meant: str | None) -> str:
+    """Why clip ``i`` is dropped by its own measures ("" if it is not); ``meant`` is the
+    class it was generated as (None when unknown)."""
     if m.silent[i]:
         return f"silent (peak {m.peak_dbfs[i]:.1f} dBFS)"
     if m.clipped[i]:
@@ -255,6 +258,8 @@ def _gate(m, i: int, max_noise: float) -> str:
         return f"near-copy of training clip {m.copy_of[i]} (correlation {m.copy_correlation[i]:.3f})"
     if max_noise > 0 and np.isfinite(m.noise_index[i]) and m.noise_index[i] > max_noise:
         return f"noise (noise index {m.noise_index[i]:.2f} > {max_noise:.2f})"
+    if meant and m.predicted[i] and m.predicted[i] != meant:
+        return f"sounds like {m.predicted[i]}, not the {meant} it was made as"
     return ""
 
 

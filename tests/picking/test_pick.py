@@ -203,3 +203,19 @@ def test_command_line_picks_and_copies_the_marked_clips(known_clips, reference, 
     assert "not a marks file" in capsys.readouterr().err
     assert main(["pick", str(known_clips), "-k", "3", "-o", str(tmp_path / "x")]) == 1
     assert "needs --reference" in capsys.readouterr().err
+
+
+def test_a_clip_that_sounds_like_another_class_than_it_was_made_as_is_dropped(
+        reference, make_tone, tmp_path):
+    from pysynth.audio import save
+
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "made"
+    save(folder / "a-low.wav", make_tone(150.0, rng), SR)
+    save(folder / "b-high.wav", make_tone(900.0, rng), SR)
+    save(folder / "c-low.wav", make_tone(900.0, rng), SR)  # made as low, sounds high
+    with pytest.warns(UserWarning, match="only 2 clip"):
+        r = pysynth.pick(folder, reference, tmp_path / "out", k=3, page=False)
+    assert sorted(p.name for p in r.kept) == ["a-low.wav", "b-high.wav"]
+    assert r.rows[2]["reason"] == "sounds like high, not the low it was made as"
+    assert r.rows[2]["label"] == "low"
