@@ -32,7 +32,7 @@ def test_cli_sample_and_score(model_path, tmp_path, capsys):
     assert cli.main(["score", str(model_path), *map(str, files), "--verbose"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
-    assert lines[-1].endswith("bits/sample over 2 clip(s)")
+    assert lines[-1].endswith("bits/sample over 2 clips")
     want = pysynth.score(model_path, files, per_clip=True)
     np.testing.assert_allclose([float(line.split()[0]) for line in lines[:2]], want, atol=1e-4)
     assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
