@@ -32,7 +32,9 @@ def page_data(rows: list[dict], paths: list[Path], Z: np.ndarray, measurer, *, t
     gen = _som(Z, seed)
     ref = measurer.reference
     ds_som = _som(measurer.Z_ref, seed)
-    landed = ds_som._bmu(Z)  # the dataset map's cell of each kept clip
+    # the dataset map's cell of each kept clip: transform places a clip within 0.35 of its
+    # cell's (column, row)
+    landed = np.rint(ds_som.transform(Z)[:, ::-1]).astype(int)
     names = sorted({lab for lab in ref.labels if lab})
     colors = palette(len(names))
     audio = None

@@ -128,7 +128,7 @@ def test_generated_in_batches_equals_sample_and_is_scored_like_score(random_mode
         i = int(p.stem.rsplit("-", 1)[1])
         y = pysynth.audio.load(p)[0]
         assert np.abs(y - every[i]).max() < 1e-4  # 16-bit WAV of the same clip
-    # a pool of k: every clip that passed but was not in the final pool says so
+    # every check off, pools of k per class: each clip is kept or ranked out
     reasons = [row["reason"] for row in r.rows]
     assert sum(x.startswith("kept") for x in reasons) == k
     assert sum(x.startswith("ranked below") for x in reasons) == n - k
