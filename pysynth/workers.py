@@ -8,20 +8,22 @@ order of the jobs whatever order they finish in, and advances one tqdm bar on st
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 __all__ = ["progress_bar", "run_jobs"]
 
 
-def progress_bar(total: int | None, *, desc: str, unit: str, enabled: bool):
+def progress_bar(total: int | None, *, desc: str, unit: str, enabled: bool,
+                 iterable: Iterable | None = None):
     """The tqdm bar every long pysynth step shows on stderr (curate's, score's, map's):
     ``desc``, a count of ``unit``, a rate and the time left; nothing when not ``enabled``.
-    Use it as a context manager and ``update(n)`` it."""
+    Use it as a context manager and ``update(n)`` it, or iterate over it when it wraps an
+    ``iterable``."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, disable=not enabled,
-                dynamic_ncols=True)
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr,
+                disable=not enabled, dynamic_ncols=True)
 
 
 def run_jobs(

@@ -136,6 +136,8 @@ def map(
     full = dataset_features(ds, clips, cache=cache, progress=bar("features"))
     over_full = (file_features(overlay_paths, sr=ds.sample_rate, progress=bar("overlay features"))
                  if overlay_paths else None)
+    if over_full is not None:  # the files that could be read (the others were named)
+        overlay_paths = [Path(i) for i in over_full.ids]
     table = full.select(groups)
 
     with limit_threads(len(clips)):  # small inputs: one BLAS/OpenMP thread (see limit_threads)
@@ -244,16 +246,15 @@ def _warn_if_big(ds, clips, html) -> None:
 
 
 def _progress_factory(enabled: bool):
+    """``make(desc)``: a wrapper that shows a bar over an iterable of clips (curate's style,
+    :func:`pysynth.workers.progress_bar`), or None when progress is off."""
+    from ..workers import progress_bar
+
     def make(desc: str):
         if not enabled:
             return None
-
-        def wrap(it):
-            from tqdm import tqdm
-
-            return tqdm(it, desc=desc, unit="clip", leave=False)
-
-        return wrap
+        return lambda it: progress_bar(len(it), desc=desc, unit="clip", enabled=True,
+                                       iterable=it)
 
     return make
 

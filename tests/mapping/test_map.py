@@ -164,11 +164,15 @@ def test_cli_writes_page_png_and_csv(dataset, tmp_path, capsys):
     gen = tmp_path / "gen"
     gen.mkdir()
     shutil.copy(dataset / "clips" / "tone-01.wav", gen / "g.wav")
+    (gen / "broken.wav").write_text("a text file named .wav\n")  # skipped, named, not fatal
     rc = main(["map", str(dataset), "-o", str(tmp_path / "p.html"), "--png",
                str(tmp_path / "p.png"), "--reducer", "som", "--overlay", str(gen), "-k", "2"])
     assert rc == 0
-    out = capsys.readouterr().out
-    assert "mapped 12 clips with som and 1 generated clips" in out
+    out, err = capsys.readouterr()
+    assert "mapped 12 clips with som and 1 generated clip:" in out
+    assert f"pysynth map: warning: skipping {gen / 'broken.wav'}: not a readable audio file" in err
+    # progress bars, as curate's (the dataset's features may come from the cache)
+    assert re.search(r"overlay features: 100%.*2/2", err)
     for name in ("p.html", "p.png", "p-neighbours.csv"):
         assert (tmp_path / name).is_file()
 
