@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..words import count
+
 #: `pysynth sample`'s default temperature (pysynth.sample's is 1, the model as trained): on
 #: drum one-shots after 10 minutes of training 0.95 lowered the noise scale of every model
 #: measured (SampleRNN 0.69 -> 0.52) and 0.8 silenced a third of the clips (docs/benchmarks.md)
@@ -63,7 +65,7 @@ def run(args) -> int:
         print(f"kept {len(kept)} of {len(every)} candidates by likelihood: {kept.min():.2f}-"
               f"{kept.max():.2f} bits/sample (all candidates {every.min():.2f}-{every.max():.2f})",
               file=sys.stderr)
-    print(f"wrote {len(report.paths)} clips to {args.out}")
+    print(f"wrote {count(len(report.paths), 'clip')} to {args.out}")
     print(
         f"{report.audio_seconds:.1f} s of audio in {report.wall_seconds:.2f} s: "
         f"real-time factor {report.real_time_factor:.2f}x (audio seconds per wall second, "

@@ -14,6 +14,7 @@ import numpy as np
 from ..checks import check_int
 from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
+from ..words import count
 
 
 @dataclass
@@ -79,7 +80,7 @@ def open_reference(reference: str | os.PathLike, *, what: str = "reference") -> 
     else:
         ref = _folder_reference(root, what)
     if len(ref) < 2:
-        raise ParameterError(f"{what} {str(root)!r} has {len(ref)} clip(s); evaluation needs "
+        raise ParameterError(f"{what} {str(root)!r} has {count(len(ref), 'clip')}; evaluation needs "
                              "at least 2 real clips")
     return ref
 

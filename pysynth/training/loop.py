@@ -96,7 +96,7 @@ def _conditioning_classes(archobj, mcfg, labels: list[str]) -> int:
     classes = int(archobj.conditioning_classes(mcfg))
     if 0 < classes < len(labels):
         raise ParameterError(
-            f"conditioning_classes={classes} but the dataset has {len(labels)} labels "
+            f"conditioning_classes={classes} but the dataset has {count(len(labels), 'label')} "
             f"({', '.join(map(repr, labels))}); use conditioning_classes=-1 (one per label)"
         )
     return classes
@@ -262,7 +262,7 @@ def train(
     first = int(state["epoch"])
     if first >= tcfg.epochs or state["stopped_early"]:
         # a resumed run with nothing left to do says so rather than exit as if it trained
-        why = (f"it stopped early at epoch {first} (no better score in {tcfg.patience} epochs)"
+        why = (f"it stopped early at epoch {first} (no better score in {count(tcfg.patience, 'epoch')})"
                if state["stopped_early"] else
                f"it has trained {count(first, 'epoch')}, and {tcfg.epochs} were asked for in all; "
                f"ask for more with --epochs N (N > {first})")

@@ -130,7 +130,7 @@ def test_learned_little_warns_only_near_chance(tmp_path):
     msg = learned_little(bad)
     assert "7.95 bits" in msg
     assert "chance (8 bits)" in msg
-    assert "after 1 epochs" in msg
+    assert "after 1 epoch:" in msg
     assert learned_little(good) is None
     assert learned_little(unknown) is None
 
