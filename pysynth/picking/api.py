@@ -144,9 +144,9 @@ def pick(
         total = len(files)
     else:
         if not source.exists():
-            raise ParameterError(f"pick: {str(source)!r}: no such model file or folder")
+            raise ParameterError(f"pick source {str(source)!r}: no such model file or folder")
         if model is not None:
-            raise ParameterError("pick: model is for a folder of clips; a model file source "
+            raise ParameterError("pick model is for a folder of clips; a model file source "
                                  "scores its own clips")
         total = check_int(n, "n", lo=1, owner="pick")
     if k > total:
@@ -166,7 +166,7 @@ def pick(
 
     rows, held, rate = _stream(batches, measurer, total, pool_size, max_noise, progress)
     if not rows:
-        raise ParameterError(f"pick: none of the {total} file(s) in {str(source)!r} could be read")
+        raise ParameterError(f"none of the {total} file(s) in {str(source)!r} could be read")
     likelihood_band(rows, skip_likely, drop_unlikely)
     kept = _choose(rows, [e for e in held if rows[e.clip]["reason"] == ""], k,
                    measurer.label_shares, diversity, seed)
@@ -188,12 +188,12 @@ def pick(
 
 def _check_out(out: Path, source: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise ParameterError(f"pick: output {str(out)!r} exists and is not a folder")
+        raise ParameterError(f"pick output {str(out)!r} exists and is not a folder")
     if out.resolve() == source.resolve():
-        raise ParameterError("pick: the output folder is the source folder; input files are "
+        raise ParameterError("pick output is the source folder; input files are "
                              "never modified: give another output folder")
     if out.is_dir() and audio_files(out):
-        raise ParameterError(f"pick: output folder {str(out)!r} already holds audio files; give "
+        raise ParameterError(f"pick output folder {str(out)!r} already holds audio files; give "
                              "a new or empty folder")
 
 

@@ -50,15 +50,15 @@ def copy_marked(folder: str | os.PathLike, marks: str | os.PathLike,
     """
     folder, out = Path(folder), Path(out)
     if not folder.is_dir():
-        raise ParameterError(f"pick: {str(folder)!r} is not a folder of clips (the folder the "
+        raise ParameterError(f"{str(folder)!r} is not a folder of clips (the folder the "
                              "audition page is in)")
     keep = read_marks(marks)["keep"]
     if not keep:
         raise ParameterError(f"marks {str(marks)!r} marks no clip keep: nothing to copy")
     if out.resolve() == folder.resolve():
-        raise ParameterError("pick: the output folder is the folder of clips; give another one")
+        raise ParameterError("the output folder is the folder of clips; give another one")
     missing = [n for n in keep if not (folder / n).is_file()]
     if missing:
-        raise ParameterError(f"pick: {len(missing)} marked clip(s) are not in {str(folder)!r}: "
+        raise ParameterError(f"{len(missing)} marked clip(s) are not in {str(folder)!r}: "
                              f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     return [atomic_write_bytes(out / n, (folder / n).read_bytes(), fsync=False) for n in keep]

@@ -78,11 +78,11 @@ def folder_files(folder: str | os.PathLike) -> list[Path]:
     """
     root = Path(folder)
     if not root.is_dir():
-        raise ParameterError(f"pick: {str(root)!r} is neither a model file nor a folder of clips"
-                             if not root.exists() else f"pick: {str(root)!r} is not a folder")
+        raise ParameterError(f"pick source {str(root)!r} is neither a model file nor a folder of clips"
+                             if not root.exists() else f"pick source {str(root)!r} is not a folder")
     files = audio_files(root)
     if not files:
-        raise ParameterError(f"pick: folder {str(root)!r} holds no audio files "
+        raise ParameterError(f"pick source folder {str(root)!r} holds no audio files "
                              f"({', '.join(AUDIO_EXTENSIONS)})")
     return files
 
@@ -148,7 +148,7 @@ def _class_ids(mf, names: list[str], labels: list[str | None], paths: list[Path]
     for lab, p in zip(labels, paths):
         if lab not in names:
             raise ParameterError(
-                f"pick: the model is conditioned on classes ({', '.join(map(repr, names))}) and "
+                f"the model is conditioned on classes ({', '.join(map(repr, names))}) and "
                 f"{p.name!r} names none of them: end the file name with '-LABEL' (as pysynth "
                 "sample names them) or put it in a folder named after its class")
         ids.append(names.index(lab))
