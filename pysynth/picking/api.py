@@ -295,8 +295,8 @@ def _choose(rows, survivors, k: int, shares: dict[str, float], diversity: str, s
     for cls, members in sorted(by_class.items()):
         if quota[cls] == 0:
             for e in members:
-                rows[e.clip]["reason"] = (f"class {cls} gets none of the {k} kept clips (the "
-                                          "data has more of the others)")
+                rows[e.clip]["reason"] = (f"class {cls} gets none of the {k} kept clips (its "
+                                          "share of the real clips is too small for a slot)")
             continue
         chosen, group = spread(np.array([e.Z for e in members]),
                                np.array([rows[e.clip]["rank_score"] for e in members]),

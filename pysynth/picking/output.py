@@ -23,7 +23,7 @@ COLUMNS = ["clip", "file", "kept", "reason", "nll_bits", "noise_index", "flatnes
 _KINDS = (("silent", "silent"), ("clipped", "clipped"), ("near-copy", "near-copies"),
           ("noise", "noise"), ("sounds like", "another class"), ("among the most likely", "most likely"),
           ("among the least likely", "least likely"), ("ranked below", "ranked lower"),
-          ("group", "similar to a kept clip"), ("close to", "similar to a kept clip"))
+          ("group", "similar to a kept clip"), ("class ", "class without a slot"), ("close to", "similar to a kept clip"))
 
 
 @dataclass
