@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,6 @@ from .visualizers.base import Reducer, limit_threads
 
 COLOR_BY = ("auto", "cluster", "label", "split", "none")
 AUDIO_MODES = ("inline", "relative", "none")
-#: Above this much audio, an inline page gets a warning suggesting audio="relative".
-INLINE_WARN_BYTES = 200_000_000
 
 
 def map(
@@ -229,20 +226,8 @@ def _write_outputs(result: MapResult, ds, clips, *, html, png, csv_path, audio: 
     if html is not None:
         from .page import render_html
 
-        if audio == "inline":
-            _warn_if_big(ds, clips, html)
         result.html = render_html(result, ds, clips, html, audio=audio, title=title, full=full,
                                   overlay_full=over_full)
-
-
-def _warn_if_big(ds, clips, html) -> None:
-    size = sum(ds.path(c).stat().st_size for c in clips)
-    if size > INLINE_WARN_BYTES:
-        warnings.warn(
-            f"embedding {size / 1e6:.0f} MB of audio in {html}; browsers may be slow "
-            "to open it: audio='relative' (--audio relative) links the files instead",
-            stacklevel=4,  # the caller of pysynth.map
-        )
 
 
 def _progress_factory(enabled: bool):
