@@ -233,9 +233,10 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
             rows[clip] = row
             if not row["reason"]:
                 cls = row["predicted"]
+                # copies: a row of a batch's array would keep the whole batch alive
                 out = pools.setdefault(cls, Pool(pool_size)).offer(
-                    clip, m.rank_score[i], m.Z[i], b.audio[i] if b.paths[i] is None else None,
-                    b.paths[i])
+                    clip, m.rank_score[i], m.Z[i].copy(),
+                    b.audio[i].copy() if b.paths[i] is None else None, b.paths[i])
                 if out is not None:
                     rows[out]["reason"] = (f"ranked below the {pool_size} best "
                                            f"clips{f' of class {cls}' if cls else ''} held for "

@@ -21,9 +21,10 @@ COLUMNS = ["clip", "file", "kept", "reason", "nll_bits", "noise_index", "flatnes
 
 #: Short names of the reasons a clip is dropped, by how the reason starts.
 _KINDS = (("silent", "silent"), ("clipped", "clipped"), ("near-copy", "near-copies"),
-          ("noise", "noise"), ("sounds like", "another class"), ("among the most likely", "most likely"),
-          ("among the least likely", "least likely"), ("ranked below", "ranked lower"),
-          ("group", "similar to a kept clip"), ("class ", "class without a slot"), ("close to", "similar to a kept clip"))
+          ("noise", "noise"), ("sounds like", "another class"),
+          ("among the most likely", "most likely"), ("among the least likely", "least likely"),
+          ("ranked below", "ranked lower"), ("group", "similar to a kept clip"),
+          ("close to", "similar to a kept clip"), ("class ", "class without a slot"))
 
 
 @dataclass

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..files import atomic_write_bytes
 from ..mapping.colors import palette
-from ..mapping.page import relative_url, wav_data_uri
+from ..mapping.page import audio_data_uri, relative_url
 
 TEMPLATE = "audition.html"
 #: Format name and version of the marks file the page exports (``pysynth pick --marks``).
@@ -47,7 +47,7 @@ def page_data(rows: list[dict], paths: list[Path], Z: np.ndarray, measurer, *, t
                  f"noise index {r['noise_index']:.2f}" if r["noise_index"] is not None else "",
                  f"sounds like {r['predicted']} ({r['confidence']:.0%})" if r["predicted"] else ""]
         clips.append({
-            "file": p.name, "audio": wav_data_uri(p, sr=measurer.sample_rate),
+            "file": p.name, "audio": audio_data_uri(p, sr=measurer.sample_rate),
             "row": int(gen.bmu_[i, 0]), "col": int(gen.bmu_[i, 1]),
             "dsRow": int(landed[i, 0]), "dsCol": int(landed[i, 1]),
             "label": r["label"], "predicted": r["predicted"],
