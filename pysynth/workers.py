@@ -22,7 +22,7 @@ def progress_bar(total: int | None, *, desc: str, unit: str, enabled: bool,
     ``iterable``."""
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr,
+    return tqdm(iterable=iterable, total=total, desc=desc, unit=unit, file=sys.stderr,
                 disable=not enabled, dynamic_ncols=True)
 
 
