@@ -205,7 +205,8 @@ def _clip_seconds(measurer: Measurer) -> float:
 
 def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: float,
             progress: bool):
-    """Measure every batch, gate each clip, keep the pool: ``(rows, pool entries)``."""
+    """Measure every batch, gate each clip, keep the pools: ``(rows by clip number, the pools'
+    entries, the rate of the clips' audio)``."""
     from ..audio import resample
 
     pools: dict[str, Pool] = {}  # one per class the clips sound like, so no class crowds out
