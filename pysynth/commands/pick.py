@@ -63,10 +63,11 @@ def run(args) -> int:
     import pysynth
     from pysynth.errors import ParameterError
     from pysynth.picking import copy_marked
+    from pysynth.words import count
 
     if args.marks:
         paths = copy_marked(args.source, args.marks, args.out)
-        print(f"copied {len(paths)} clip(s) marked keep to {args.out}")
+        print(f"copied {count(len(paths), 'clip')} marked keep to {args.out}")
         return 0
     if not args.reference:
         raise ParameterError("pick needs --reference (the dataset to measure the clips against)")
@@ -81,7 +82,7 @@ def run(args) -> int:
         page=not args.no_page, device=args.device, threads=args.threads, prefix=args.prefix,
         progress=not args.quiet,
     )
-    print(f"kept {len(result.kept)} of {len(result.rows)} clips in {args.out} "
+    print(f"kept {len(result.kept)} of {count(len(result.rows), 'clip')} in {args.out} "
           f"(dropped: {result.dropped_summary()})")
     print(f"every clip's measures and reasons: {result.csv}, {result.json}", file=sys.stderr)
     if result.page is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,8 @@ import numpy as np
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import audio_files
+from ..words import count
+from ..workers import progress_bar
 from .diversity import METHODS, class_quotas, spread
 from .measures import Measurer
 from .output import PickResult, write_outputs
@@ -152,7 +153,7 @@ def pick(
     if k > total:
         raise ParameterError(f"pick k must be at most the number of clips ({total}), got {k}")
 
-    measurer = Measurer(reference, training=training, progress=_bar("reference clips", progress))
+    measurer = Measurer(reference, training=training, progress=_wrap("reference clips", progress))
     if max_noise is None:
         max_noise = measurer.noise_limit
     if files is not None:
@@ -165,8 +166,6 @@ def pick(
                             cond=cond, batch=batch, device=device, threads=threads, prefix=prefix)
 
     rows, held, rate = _stream(batches, measurer, total, pool_size, max_noise, progress)
-    if not rows:
-        raise ParameterError(f"none of the {total} file(s) in {str(source)!r} could be read")
     likelihood_band(rows, skip_likely, drop_unlikely)
     kept = _choose(rows, [e for e in held if rows[e.clip]["reason"] == ""], k,
                    measurer.label_shares, diversity, seed)
@@ -180,7 +179,7 @@ def pick(
     result = write_outputs(out, rows, kept, measurer, page=page, settings=settings,
                            title=f"pysynth pick: {source.name}")
     if len(kept) < k:
-        warnings.warn(f"only {len(kept)} clip(s) passed every check, fewer than k={k} "
+        warnings.warn(f"only {count(len(kept), 'clip')} passed every check, fewer than k={k} "
                       f"(dropped: {result.dropped_summary()}); generate more (-n) or loosen "
                       "the checks", stacklevel=2)
     return result
@@ -207,46 +206,50 @@ def _stream(batches, measurer: Measurer, total: int, pool_size: int, max_noise: 
             progress: bool):
     """Measure every batch, gate each clip, keep the pools: ``(rows by clip number, the pools'
     entries, the rate of the clips' audio)``."""
-    from ..audio import resample
-
     pools: dict[str, Pool] = {}  # one per class the clips sound like, so no class crowds out
     rows: dict[int, dict] = {}
     rate = measurer.sample_rate
-    bar = _bar("clips", progress, total=total)
-    for b in batches:
-        audio = b.audio if b.rate == measurer.sample_rate else [
-            resample(y, orig_sr=b.rate, target_sr=measurer.sample_rate) for y in b.audio]
-        m = measurer.measure(audio)
-        rate = b.rate
-        for i in range(len(audio)):
-            clip = b.first + i
-            row = {
-                "clip": clip, "file": b.names[i],
-                "source": "" if b.paths[i] is None else str(b.paths[i]),
-                "label": b.labels[i] or "", "nll_bits": _num(b.nll[i]),
-                "noise_index": _num(m.noise_index[i]), "flatness": _num(m.flatness[i]),
-                "peak_dbfs": _num(m.peak_dbfs[i]), "typicality": _num(m.typicality[i]),
-                "rank_score": _num(m.rank_score[i]),
-                "predicted": m.predicted[i] or "", "confidence": _num(m.confidence[i]),
-                "copy_of": m.copy_of[i] or "", "copy_correlation": _num(m.copy_correlation[i]),
-                "group": "", "kept": False, "reason": _gate(m, i, max_noise, b.labels[i]),
-            }
-            rows[clip] = row
-            if not row["reason"]:
-                cls = row["predicted"]
-                # copies: a row of a batch's array would keep the whole batch alive
-                out = pools.setdefault(cls, Pool(pool_size)).offer(
-                    clip, m.rank_score[i], m.Z[i].copy(),
-                    b.audio[i].copy() if b.paths[i] is None else None, b.paths[i])
-                if out is not None:
-                    rows[out]["reason"] = (f"ranked below the {pool_size} best "
-                                           f"clips{f' of class {cls}' if cls else ''} held for "
-                                           "the final choice")
-        if bar is not None:
-            bar.update(len(audio))
-    if bar is not None:
-        bar.close()
+    with progress_bar(total, desc="clips", unit="clip", enabled=progress) as bar:
+        for b in batches:
+            _measure_batch(b, measurer, rows, pools, pool_size, max_noise)
+            rate = b.rate
+            bar.update(len(b.names))
     return rows, [e for p in pools.values() for e in p.entries()], rate
+
+
+def _measure_batch(b, measurer: Measurer, rows: dict, pools: dict, pool_size: int,
+                   max_noise: float) -> None:
+    """Measure one batch into ``rows``, offering each clip that passes to its class's pool."""
+    from ..audio import resample
+
+    audio = b.audio if b.rate == measurer.sample_rate else [
+        resample(y, orig_sr=b.rate, target_sr=measurer.sample_rate) for y in b.audio]
+    m = measurer.measure(audio)
+    for i in range(len(audio)):
+        clip = b.first + i
+        row = {
+            "clip": clip, "file": b.names[i],
+            "source": "" if b.paths[i] is None else str(b.paths[i]),
+            "label": b.labels[i] or "", "nll_bits": _num(b.nll[i]),
+            "noise_index": _num(m.noise_index[i]), "flatness": _num(m.flatness[i]),
+            "peak_dbfs": _num(m.peak_dbfs[i]), "typicality": _num(m.typicality[i]),
+            "rank_score": _num(m.rank_score[i]),
+            "predicted": m.predicted[i] or "", "confidence": _num(m.confidence[i]),
+            "copy_of": m.copy_of[i] or "", "copy_correlation": _num(m.copy_correlation[i]),
+            "group": "", "kept": False, "reason": _gate(m, i, max_noise, b.labels[i]),
+        }
+        rows[clip] = row
+        if row["reason"]:
+            continue
+        cls = row["predicted"]
+        # copies: a row of a batch's array would keep the whole batch alive
+        out = pools.setdefault(cls, Pool(pool_size)).offer(
+            clip, m.rank_score[i], m.Z[i].copy(),
+            b.audio[i].copy() if b.paths[i] is None else None, b.paths[i])
+        if out is not None:
+            rows[out]["reason"] = (f"ranked below the {pool_size} best "
+                                   f"clips{f' of class {cls}' if cls else ''} held for the "
+                                   "final choice")
 
 
 def _gate(m, i: int, max_noise: float, meant: str | None) -> str:
@@ -337,15 +340,8 @@ def _num(x) -> float | None:
     return round(x, 5) if np.isfinite(x) else None
 
 
-def _bar(desc: str, enabled: bool, total: int | None = None):
+def _wrap(desc: str, enabled: bool):
+    """A function that wraps an iterable of clip indices in a progress bar (or None)."""
     if not enabled:
         return None
-    from tqdm import tqdm
-
-    if total is not None:
-        return tqdm(total=total, desc=desc, unit="clip", file=sys.stderr)
-
-    def wrap(it):
-        return tqdm(it, desc=desc, unit="clip", leave=False, file=sys.stderr)
-
-    return wrap
+    return lambda it: progress_bar(None, desc=desc, unit="clip", enabled=True, iterable=it)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import ParameterError
 from ..files import atomic_write_bytes, read_json_or_yaml
+from ..words import count
 from .page import MARKS_FORMAT
 
 
@@ -59,6 +60,6 @@ def copy_marked(folder: str | os.PathLike, marks: str | os.PathLike,
         raise ParameterError("the output folder is the folder of clips; give another one")
     missing = [n for n in keep if not (folder / n).is_file()]
     if missing:
-        raise ParameterError(f"{len(missing)} marked clip(s) are not in {str(folder)!r}: "
+        raise ParameterError(f"{count(len(missing), 'marked clip')} not in {str(folder)!r}: "
                              f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}")
     return [atomic_write_bytes(out / n, (folder / n).read_bytes(), fsync=False) for n in keep]

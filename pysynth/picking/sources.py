@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import AudioFileError, ParameterError
+from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
 
 
@@ -91,8 +91,11 @@ def from_folder(folder: str | os.PathLike, files: list[Path], *, rate: int, mode
                 known_labels=(), batch: int) -> Iterator[Batch]:
     """Read ``files`` ``batch`` at a time at ``rate`` (a model's files at its own rate),
     scored under ``model`` when one is given. Unreadable files are skipped with a warning
-    naming them. A clip's intended class is read from its name as ``pysynth evaluate`` does.
+    naming them (:func:`pysynth.audio.readable_audio`, the one reader of folders of clips;
+    it raises once none could be read), and so are empty ones. A clip's intended class is
+    read from its name as ``pysynth evaluate`` does.
     """
+    from ..audio import readable_audio
     from ..evaluation.sources import _label_from_path
     from ..sampling import score_clips
     from ..sampling.engines import load
@@ -102,35 +105,28 @@ def from_folder(folder: str | os.PathLike, files: list[Path], *, rate: int, mode
     mf = load(model) if model is not None else None
     names = class_names(mf) if mf is not None else []
     rate = mf.sample_rate if mf is not None else rate
-    for first in range(0, len(files), batch):
-        paths, audio, labels = [], [], []
-        for p in files[first : first + batch]:
-            try:
-                y = _read(p, rate)
-            except AudioFileError as exc:
-                warnings.warn(f"skipping {exc}", stacklevel=2)
+    read = readable_audio(files, sr=rate)
+    first = 0
+    while True:
+        chunk = []
+        for p, y in read:
+            if y.size == 0 or not np.all(np.isfinite(y)):
+                why = "no samples" if y.size == 0 else "NaN or infinite samples"
+                warnings.warn(f"skipping {p}: {why}", stacklevel=2)
                 continue
-            paths.append(p)
-            audio.append(y)
-            labels.append(_label_from_path(p, [*known_labels, *names]))
-        if not paths:
-            continue
+            chunk.append((p, y))
+            if len(chunk) == batch:
+                break
+        if not chunk:
+            return
+        paths, audio = [p for p, _ in chunk], [y for _, y in chunk]
+        labels = [_label_from_path(p, [*known_labels, *names]) for p in paths]
         nll = np.full(len(paths), np.nan)
         if mf is not None:
             nll, _ = score_clips(mf, audio, cond=_class_ids(mf, names, labels, paths))
         yield Batch(first=first, names=[_flat_name(p, root) for p in paths], paths=paths,
                     audio=audio, rate=rate, nll=nll, labels=labels)
-
-
-def _read(path: Path, rate: int) -> np.ndarray:
-    from ..audio import load
-
-    y, _ = load(path, sr=rate)
-    if y.size == 0:
-        raise AudioFileError(f"{path}: the file holds no samples")
-    if not np.all(np.isfinite(y)):
-        raise AudioFileError(f"{path}: the audio holds NaN or infinite samples")
-    return y
+        first += len(chunk)
 
 
 def _flat_name(path: Path, root: Path) -> str:

@@ -135,7 +135,7 @@ def test_generated_in_batches_equals_sample_and_is_scored_like_score(random_mode
 
 
 def test_too_few_clips_passing_warns_and_keeps_what_passed(known_clips, reference, tmp_path):
-    with pytest.warns(UserWarning, match=r"only 4 clip\(s\) passed every check, fewer than k=6"):
+    with pytest.warns(UserWarning, match="only 4 clips passed every check, fewer than k=6"):
         r = pysynth.pick(known_clips, reference, tmp_path / "out", k=6, page=False)
     assert len(r.kept) == 4
 
@@ -143,9 +143,16 @@ def test_too_few_clips_passing_warns_and_keeps_what_passed(known_clips, referenc
 def test_unreadable_files_are_skipped_and_named(known_clips, reference, tmp_path):
     (known_clips / "broken.wav").write_bytes(b"RIFF not really")
     with pytest.warns(UserWarning, match="broken.wav"):
-        r = pysynth.pick(known_clips, reference, tmp_path / "out", k=4, page=False)
+        r = pysynth.pick(known_clips, reference, tmp_path / "out", k=4, page=False, batch=3)
     assert "broken.wav" not in [row["file"] for row in r.rows]
+    assert [row["clip"] for row in r.rows] == list(range(10))  # numbered as read
     assert len(r.kept) == 4
+    nothing = tmp_path / "unreadable"
+    nothing.mkdir()
+    (nothing / "a.wav").write_bytes(b"RIFF")
+    with pytest.warns(UserWarning, match="a.wav"), pytest.raises(ParameterError,
+                                                                 match="could be read"):
+        pysynth.pick(nothing, reference, tmp_path / "out2", k=1)
 
 
 @pytest.mark.parametrize(("change", "words"), [
