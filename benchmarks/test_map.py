@@ -93,3 +93,55 @@ def test_clip_features_per_second(benchmark):
 
     benchmark.pedantic(run, rounds=3, iterations=1)
     benchmark.extra_info["clips_per_s"] = round(len(clips) / benchmark.stats.stats.min, 1)
+
+
+# -- t-SNE at the size of a real library: scikit-learn (old) against openTSNE (new) ----------
+
+#: Clips of the old-vs-new comparison; PYSYNTH_BENCH_TSNE_SIZES=20000 is the issue's size
+#: (scikit-learn alone takes about 13 minutes there on 2 cores).
+TSNE_SIZES = [int(s) for s in os.environ.get("PYSYNTH_BENCH_TSNE_SIZES", "2000").split(",") if s]
+#: Above this many clips only the new layout is timed (0: no limit).
+TSNE_OLD_MAX = int(os.environ.get("PYSYNTH_BENCH_TSNE_OLD_MAX", "0"))
+
+
+def _clustered(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """matrix(n) and the cluster each row was drawn from (same seed, same draws)."""
+    rng = np.random.default_rng(n)
+    d = len(FEATURE_NAMES)
+    rng.normal(scale=3.0, size=(12, d))
+    return matrix(n), rng.integers(0, 12, n)
+
+
+def _agreement(Y: np.ndarray, which: np.ndarray, k: int = 10) -> float:
+    """Share of each point's k nearest map neighbours from its own cluster (map quality)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    _, idx = NearestNeighbors(n_neighbors=k + 1).fit(Y).kneighbors(Y)
+    return float(np.mean(which[idx[:, 1:]] == which[:, None]))
+
+
+@pytest.mark.timeout(3600)
+@pytest.mark.parametrize("n", TSNE_SIZES)
+def test_tsne_old_vs_new(benchmark, bench_report, n):
+    """pysynth's t-SNE (openTSNE from OPENTSNE_FROM clips) against scikit-learn's TSNE with
+    the settings the reducer used before, on the same matrix in the same run."""
+    pytest.importorskip("openTSNE")
+    from sklearn.manifold import TSNE
+
+    from pysynth.mapping.visualizers.tsne import TSNEReducer
+
+    R, which = _clustered(n)
+    new = benchmark.pedantic(lambda: TSNEReducer(seed=0).fit(R), rounds=1, iterations=1)
+    assert new.backend_ == "openTSNE"
+    new_s = benchmark.stats.stats.min
+    line = f"t-SNE {n} clips: new (openTSNE) {new_s:.1f} s, agreement {_agreement(new.embedding_, which):.3f}"
+    benchmark.extra_info.update(clips=n, new_seconds=round(new_s, 1))
+    if not TSNE_OLD_MAX or n <= TSNE_OLD_MAX:
+        t0 = time.perf_counter()
+        old = TSNE(n_components=2, perplexity=30.0, init="pca", random_state=0,
+                   learning_rate="auto").fit_transform(R)
+        old_s = time.perf_counter() - t0
+        benchmark.extra_info.update(old_seconds=round(old_s, 1), speedup=round(old_s / new_s, 1))
+        line += (f"; old (scikit-learn) {old_s:.1f} s, agreement {_agreement(old, which):.3f}; "
+                 f"{old_s / new_s:.1f}x faster")
+    bench_report.append(line)

@@ -9,6 +9,7 @@ The top-level functions are the public API the CLI itself calls::
     pysynth.export("run", "model.pysynth")
     audio = pysynth.sample("model.pysynth", n=16, seconds=4.0)
     report = pysynth.evaluate("generated/", "dataset-aug")
+    picked = pysynth.pick("model.pysynth", "dataset-aug", "picked/", n=500, k=32)
 
 They are imported lazily so that ``import pysynth`` is quick and never imports
 TensorFlow.
@@ -31,6 +32,7 @@ _LAZY = {
     "sample": ("pysynth.sampling", "sample"),
     "score": ("pysynth.sampling", "score"),
     "evaluate": ("pysynth.evaluation", "evaluate"),
+    "pick": ("pysynth.picking", "pick"),
     "load_model": ("pysynth.modelfile", "load_model"),
     "save_model": ("pysynth.modelfile", "save_model"),
     "registry": ("pysynth.registry", None),

@@ -41,7 +41,8 @@ def check_config_keys(keys, known, *, owner: str) -> None:
         close = difflib.get_close_matches(k, known, n=1)
         hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     raise ParameterError(
-        f"unknown {owner} config key(s): {', '.join(hints)}; known: {', '.join(known)}"
+        f"unknown {owner} config {'key' if len(hints) == 1 else 'keys'}: {', '.join(hints)}; "
+        f"known: {', '.join(known)}"
     )
 
 

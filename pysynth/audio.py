@@ -9,6 +9,8 @@ table computed here rather than re-deriving it).
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +99,47 @@ def load(
     else:
         sr = native_sr
     return np.ascontiguousarray(y, dtype=np.float32), int(sr)
+
+
+def readable_audio(
+    paths: Sequence[str | os.PathLike],
+    *,
+    sr: int | None = None,
+    progress: bool = False,
+    desc: str = "read",
+) -> Iterator[tuple[Path, np.ndarray]]:
+    """``(path, y)`` for each file of ``paths`` that loads (:func:`load`, mono, at ``sr``),
+    skipping the others with a warning that names the file and why: a folder of clips with
+    one bad file in it is read, not refused. Every command that reads a folder of clips
+    (score, map's overlay, evaluate) reads it through here.
+
+    Shows a progress bar on stderr with ``progress``.
+
+    Raises
+    ------
+    ParameterError
+        If none of the files could be read (with the first one's reason), once the
+        iteration reaches the end.
+    """
+    from .words import count
+    from .workers import progress_bar
+
+    read, first = 0, None
+    with progress_bar(len(paths), desc=desc, unit="file", enabled=progress) as bar:
+        for p in paths:
+            try:
+                y, _ = load(p, sr=sr)
+            except AudioFileError as exc:
+                first = first or str(exc)
+                warnings.warn(f"skipping {exc}", stacklevel=2)
+                continue
+            finally:
+                bar.update(1)
+            read += 1
+            yield Path(p), y
+    if not read:
+        raise ParameterError(f"none of the {count(len(paths), 'audio file')} could be read"
+                             + (f" ({first})" if first else ""))
 
 
 def resample(y: np.ndarray, *, orig_sr: int, target_sr: int) -> np.ndarray:

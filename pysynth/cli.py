@@ -15,8 +15,8 @@ import warnings
 from . import __version__
 from .errors import PysynthError
 
-COMMANDS = ("curate", "augment", "map", "train", "export", "sample", "score", "evaluate", "plugins",
-            "demo")
+COMMANDS = ("curate", "augment", "map", "train", "export", "sample", "score", "evaluate", "pick",
+            "plugins", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"pysynth.commands.{name}")
         p = module.add_parser(sub)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _tensorflow=getattr(module, "USES_TENSORFLOW", False))
         p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                        help="show full tracebacks on errors")
     return parser
@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "debug", False):
         _one_line_warnings(args.command)
     try:
+        if args._tensorflow and not getattr(args, "debug", False):
+            from .quiet import import_tensorflow_quietly
+
+            import_tensorflow_quietly()
         return int(args._run(args) or 0)
     except KeyboardInterrupt:
         hint = ""

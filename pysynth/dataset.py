@@ -27,6 +27,7 @@ import numpy as np
 from .checks import check_choice, check_int
 from .errors import DatasetError, ParameterError
 from .files import atomic_write_bytes, write_json
+from .words import count
 
 FORMAT = "pysynth-dataset"
 VERSION = 1
@@ -294,7 +295,7 @@ class Dataset:
         return len(self._clips)
 
     def __repr__(self) -> str:
-        return f"Dataset({str(self.root)!r}, {len(self)} clips, sr={self.sample_rate})"
+        return f"Dataset({str(self.root)!r}, {count(len(self), 'clip')}, sr={self.sample_rate})"
 
     def path(self, clip: Clip) -> Path:
         """Absolute path of a clip's WAV file."""

@@ -8,10 +8,22 @@ order of the jobs whatever order they finish in, and advances one tqdm bar on st
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["run_jobs"]
+__all__ = ["progress_bar", "run_jobs"]
+
+
+def progress_bar(total: int | None, *, desc: str, unit: str, enabled: bool,
+                 iterable: Iterable | None = None):
+    """The tqdm bar every long pysynth step shows on stderr (curate's, score's, map's):
+    ``desc``, a count of ``unit``, a rate and the time left; nothing when not ``enabled``.
+    Use it as a context manager and ``update(n)`` it, or iterate over it when it wraps an
+    ``iterable``."""
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable=iterable, total=total, desc=desc, unit=unit, file=sys.stderr,
+                disable=not enabled, dynamic_ncols=True)
 
 
 def run_jobs(
@@ -49,10 +61,8 @@ def run_jobs(
         Called once in this process before forking workers, so that lazy imports and JIT
         compilation happen once and the workers inherit them.
     """
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(jobs) if total is None else total, desc=desc, unit=unit,
-               file=sys.stderr, disable=not progress, dynamic_ncols=True)
+    bar = progress_bar(len(jobs) if total is None else total, desc=desc, unit=unit,
+                       enabled=progress)
     results: list[Any] = [None] * len(jobs)
     totals: dict[str, int] = {}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..words import count
+
 DESCRIPTION = """\
 Write a new dataset holding the original clips plus COPIES augmented versions of each
 training clip, with each augmented clip's lineage (source clip, augmenters, sampled
@@ -60,7 +62,7 @@ def run(args) -> int:
     )
     made = ds.info.get("augment", {})
     print(
-        f"wrote {ds.root}: {len(ds)} clips "
+        f"wrote {ds.root}: {count(len(ds), 'clip')} "
         f"({made.get('originals', '?')} original, {made.get('augmented', '?')} augmented)"
     )
     return 0

@@ -68,8 +68,8 @@ def add_parser(sub):
                    help="near-duplicate fingerprint distance, 'none' for exact only "
                    "(default 0.003)")
     p.add_argument("--split", type=_fractions, default=(0.8, 0.1, 0.1), metavar="T,V,T",
-                   help="train,validation,test fractions of the source files (default "
-                   "0.8,0.1,0.1)")
+                   help="train,validation,test fractions of the audio, in seconds; one "
+                   "recording is never split across them (default 0.8,0.1,0.1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
     p.add_argument("--recipe", default=None, metavar="FILE",
                    help="JSON or YAML list of curator steps with parameters (replaces the "

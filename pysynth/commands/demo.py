@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: The CLI imports TensorFlow with its start-up log lines filtered (pysynth.quiet).
+USES_TENSORFLOW = True
+
 
 def add_parser(sub):
     p = sub.add_parser(

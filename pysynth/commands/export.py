@@ -15,6 +15,10 @@ def _checkpoint(text: str):
             f"expected 'best', 'last' or an epoch number, got {text!r}") from None
 
 
+#: The CLI imports TensorFlow with its start-up log lines filtered (pysynth.quiet).
+USES_TENSORFLOW = True
+
+
 def add_parser(sub):
     p = sub.add_parser(
         "export",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -45,11 +43,14 @@ def add_parser(sub):
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the "
                    "feature cache in DATASET/.cache")
     p.add_argument("--title", help="page and figure title")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     return p
 
 
 def run(args) -> int:
     import pysynth
+
+    from ..words import count
 
     html = None if args.no_html else args.html
     result = pysynth.map(
@@ -57,11 +58,11 @@ def run(args) -> int:
         overlay=args.overlay, color_by=args.color_by, cluster=args.cluster,
         n_clusters=args.n_clusters, k=args.k, seed=args.seed, audio=args.audio,
         split=args.split, csv_path=args.csv, cache=not args.no_cache, title=args.title,
-        progress=sys.stderr.isatty(),
+        progress=not args.quiet,
     )
     written = [str(p) for p in (result.html, result.png, result.csv) if p is not None]
-    msg = f"mapped {len(result)} clips with {result.reducer}"
+    msg = f"mapped {count(len(result), 'clip')} with {result.reducer}"
     if len(result.overlay_paths):
-        msg += f" and {len(result.overlay_paths)} generated clips"
+        msg += f" and {count(len(result.overlay_paths), 'generated clip')}"
     print(msg + (": wrote " + ", ".join(written) if written else ""))
     return 0

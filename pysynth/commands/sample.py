@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..sampling.defaults import MIN_P, TEMPERATURE
+from ..words import count
 
 
 def add_parser(sub):
@@ -65,7 +66,7 @@ def run(args) -> int:
         print(f"kept {len(kept)} of {len(every)} candidates by likelihood: {kept.min():.2f}-"
               f"{kept.max():.2f} bits/sample (all candidates {every.min():.2f}-{every.max():.2f})",
               file=sys.stderr)
-    print(f"wrote {len(report.paths)} clips to {args.out}")
+    print(f"wrote {count(len(report.paths), 'clip')} to {args.out}")
     print(
         f"{report.audio_seconds:.1f} s of audio in {report.wall_seconds:.2f} s: "
         f"real-time factor {report.real_time_factor:.2f}x (audio seconds per wall second, "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 
 def add_parser(sub):
     p = sub.add_parser(
@@ -11,7 +9,9 @@ def add_parser(sub):
         help="NLL of audio under a model (bits per sample)",
         description="Score audio files or a dataset folder with a model file: the mean "
         "negative log-likelihood in bits per sample (lower = the model finds it more "
-        "likely). Useful to rank generated clips or to compare models.",
+        "likely). Useful to rank generated clips or to compare models. Files that cannot "
+        "be read are skipped (a warning names each and why); the exit code is non-zero "
+        "only when none can be.",
     )
     p.add_argument("model", help="model file (from `pysynth export`)")
     p.add_argument("inputs", nargs="+",
@@ -22,31 +22,22 @@ def add_parser(sub):
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default 0 = all cores)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the NLL of every clip")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     return p
 
 
-def _expand(inputs: list[str]) -> list[Path]:
-    """Every clip the inputs stand for (files; dataset or audio folders expanded)."""
-    from ..sampling import clip_paths
-
-    return [p for name in inputs for p in clip_paths(name)]
-
-
 def run(args) -> int:
-    from ..errors import ParameterError
-    from ..modelfile import load_model
     from ..sampling import score_clips
+    from ..words import count
 
-    model = load_model(args.model)
-    items = _expand(args.inputs)
-    if not items:
-        raise ParameterError("no clips to score")
-    # the inputs themselves, not their files: clips of a dataset folder carry their labels
-    bits, lengths = score_clips(model, args.inputs, cond=args.cond, device=args.device,
-                                threads=args.threads)
+    # the inputs themselves, not their files: clips of a dataset folder carry their labels;
+    # unreadable files are skipped with a warning, an error only if none can be read
+    bits, lengths, names = score_clips(args.model, args.inputs, cond=args.cond,
+                                       device=args.device, threads=args.threads,
+                                       progress=not args.quiet, return_names=True)
     if args.verbose:
-        for path, b in zip(items, bits):
-            print(f"{b:8.4f}  {path}")
+        for name, b in zip(names, bits):
+            print(f"{b:8.4f}  {name}")
     total = float((bits * lengths).sum() / lengths.sum())
-    print(f"{total:.4f} bits/sample over {len(items)} clip(s)")
+    print(f"{total:.4f} bits/sample over {count(len(names), 'clip')}")
     return 0

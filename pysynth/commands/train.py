@@ -25,6 +25,10 @@ def _key_value(text: str) -> tuple[str, object]:
     return key.strip(), parsed
 
 
+#: The CLI imports TensorFlow with its start-up log lines filtered (pysynth.quiet).
+USES_TENSORFLOW = True
+
+
 def add_parser(sub):
     p = sub.add_parser(
         "train",
@@ -52,13 +56,15 @@ def add_parser(sub):
     p.add_argument("--resume", action="store_true",
                    help="continue RUN from its last checkpoint (same config)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress (by default one line per epoch on stderr)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     return p
 
 
 def run(args) -> int:
     from ..training import train
+    from ..words import count
 
     result = train(
         args.dataset, arch=args.arch, run=args.out, config=args.config,
@@ -75,7 +81,7 @@ def run(args) -> int:
         print(json.dumps(summary, indent=2))
     else:
         best = summary["best_val_nll_bits"]
-        print(f"trained {summary['epochs']} epochs into {summary['run']}; best epoch "
+        print(f"trained {count(summary['epochs'], 'epoch')} into {summary['run']}; best epoch "
               f"{summary['best_epoch']} ({'n/a' if best is None else f'{best:.3f}'} "
               "bits/sample)", file=sys.stderr if args.quiet else sys.stdout)
     return 0

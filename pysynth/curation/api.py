@@ -78,7 +78,9 @@ def curate(
     dedupe : bool
         Drop exact and near-duplicate clips (default True).
     fractions : 3 floats
-        Train/validation/test fractions of the source files (default 0.8, 0.1, 0.1).
+        Train/validation/test fractions of the audio, in seconds (default 0.8, 0.1, 0.1).
+        A recording is never split across them; when one is too large for the fractions
+        to hold, a warning names it.
     seed : int
         Seed of the split (default 0).
     recipe : path, list or dict, optional

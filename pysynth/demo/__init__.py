@@ -18,6 +18,7 @@ import numpy as np
 
 from ..checks import check_number
 from ..sampling.defaults import MIN_P, TEMPERATURE
+from ..words import count
 from .output import Reporter, prepare_out, write_broken_inputs
 from .placement import describe, placement
 
@@ -242,7 +243,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         lines.append(
             f"  {arch:<16} model {info['model']}\n"
             f"                   validation NLL {info['validation_nll_bits']:.2f} bits/sample "
-            f"(8 = chance), {info['epochs']} epochs;\n"
+            f"(8 = chance), {count(info['epochs'], 'epoch')};\n"
             f"                   generated {info['generated']}  at {info['realtime_factor']:.1f}x real time"
         )
         if info["validation_nll_bits"] >= 0.9 * 8:
@@ -263,7 +264,7 @@ def _quality_lines(q: dict[str, Any]) -> list[str]:
     def f(x, digits=2):
         return "-" if x is None else f"{x:.{digits}g}"
 
-    lines = [f"quality of {q['n_generated']} clips: noise scale {f(q['noise_scale'])} "
+    lines = [f"quality of {count(q['n_generated'], 'clip')}: noise scale {f(q['noise_scale'])} "
              f"(0 = like the data, 1 = like white noise), noise index {f(q['noise_index'])} "
              f"(1 = as noisy as the data)"]
     if q["class_metric"] == "consistency":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+from ..words import count
+
 
 @dataclass
 class QualityReport:
@@ -83,8 +85,8 @@ class QualityReport:
         """The report as the terminal shows it: one line per figure with what it means."""
         f = _fmt
         rows = [
-            f"quality of {self.n_generated} generated clip(s) against {self.n_reference} "
-            f"real clip(s) at {self.sample_rate} Hz (seed {self.seed})",
+            f"quality of {count(self.n_generated, 'generated clip')} against "
+            f"{count(self.n_reference, 'real clip')} at {self.sample_rate} Hz (seed {self.seed})",
             _row("noise index", f(self.noise_index),
                  f"median spectral flatness {f(self.flatness_generated, 4)} vs the data's "
                  f"{f(self.flatness_reference, 4)} (1 = like the data, >1 noisier)"),

@@ -4,7 +4,6 @@ each was meant to be, and the reference (a dataset folder or a folder of audio f
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_int
-from ..errors import AudioFileError, ParameterError
+from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
+from ..words import count
 
 
 @dataclass
@@ -51,7 +51,8 @@ class Generated:
 
 def open_reference(reference: str | os.PathLike, *, what: str = "reference") -> Reference:
     """Open a dataset folder (labels and splits from its manifest) or a folder of audio files
-    (no labels; loaded at the first file's sample rate; unreadable files skipped with a warning).
+    (no labels; loaded at the first file's sample rate; unreadable files skipped with a warning
+    naming each, :func:`pysynth.audio.readable_audio`).
 
     Raises
     ------
@@ -79,7 +80,7 @@ def open_reference(reference: str | os.PathLike, *, what: str = "reference") -> 
     else:
         ref = _folder_reference(root, what)
     if len(ref) < 2:
-        raise ParameterError(f"{what} {str(root)!r} has {len(ref)} clip(s); evaluation needs "
+        raise ParameterError(f"{what} {str(root)!r} has {count(len(ref), 'clip')}; evaluation needs "
                              "at least 2 real clips")
     return ref
 
@@ -87,25 +88,20 @@ def open_reference(reference: str | os.PathLike, *, what: str = "reference") -> 
 def _folder_reference(root: Path, what: str) -> Reference:
     import soundfile as sf
 
-    from ..audio import load
+    from ..audio import load, readable_audio
 
     files = audio_files(root)
     if not files:
         raise ParameterError(f"{what} folder {str(root)!r} holds no audio files "
                              f"({', '.join(AUDIO_EXTENSIONS)}) and is not a dataset")
-    readable, sr = [], None
-    for p in files:
-        try:
-            rate = sf.info(str(p)).samplerate
-        except Exception as exc:
-            warnings.warn(f"skipping {p}: not a readable audio file ({exc})", stacklevel=4)
-            continue
-        sr = sr or int(rate)
-        readable.append(p)
+    # read once here, so that a file that cannot be decoded is skipped (and named) now
+    # rather than failing the evaluation half-way; the clips are loaded again when embedded
+    readable = [p for p, _ in readable_audio(files)]
+    sr = int(sf.info(str(readable[0])).samplerate)
     return Reference(
         names=[str(p.relative_to(root)) for p in readable],
         loaders=[(lambda p=p: load(p, sr=sr)[0]) for p in readable],
-        labels=[None] * len(readable), splits=None, sample_rate=sr or 0,
+        labels=[None] * len(readable), splits=None, sample_rate=sr,
     )
 
 
@@ -127,7 +123,7 @@ def load_generated(generated: Any, *, sr: int, sample_rate: int | None = None,
         No clips, no readable file, empty or non-finite audio, labels of the wrong length
         or not among ``known_labels``.
     """
-    from ..audio import load, resample
+    from ..audio import readable_audio, resample
 
     items = _items(generated)
     if not items:
@@ -135,14 +131,14 @@ def load_generated(generated: Any, *, sr: int, sample_rate: int | None = None,
     names, audio, guessed = [], [], []
     rate = sr if sample_rate is None else check_int(sample_rate, "sample_rate", lo=100,
                                                     owner="evaluate")
+    files = [item for item in items if isinstance(item, Path)]
+    read = dict(readable_audio(files, sr=sr)) if files else {}  # the unreadable are named
     keep = []
     for i, item in enumerate(items):
         if isinstance(item, Path):
-            try:
-                y, _ = load(item, sr=sr)
-            except AudioFileError as exc:
-                warnings.warn(f"skipping generated file {exc}", stacklevel=3)
+            if item not in read:
                 continue
+            y = read[item]
             names.append(str(item))
             guessed.append(_label_from_path(item, known_labels))
         else:
@@ -158,8 +154,6 @@ def load_generated(generated: Any, *, sr: int, sample_rate: int | None = None,
             raise ParameterError(f"generated {names[-1]} contains NaN or infinite samples")
         audio.append(y)
         keep.append(i)
-    if not audio:
-        raise ParameterError(f"generated: none of the {len(items)} file(s) could be read")
     if labels is not None:
         labels = list(labels)
         if len(labels) != len(items):

@@ -187,7 +187,7 @@ class FeatureTable:
     Attributes
     ----------
     ids : list of str
-        Clip ids (or file names for loose files), one per row.
+        Clip ids (or file paths for loose files), one per row.
     values : np.ndarray
         ``(n, d)`` float64 feature matrix.
     names : list of str
@@ -271,16 +271,20 @@ def file_features(
     sr: int,
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> FeatureTable:
-    """Full feature vectors of loose audio files (e.g. generated clips), resampled to ``sr``."""
-    from ..audio import load
+    """Full feature vectors of loose audio files (e.g. generated clips), resampled to ``sr``;
+    the table's ids are the paths of the files read. Unreadable files are skipped with a
+    warning naming them (:func:`pysynth.audio.readable_audio`); ``ParameterError`` when
+    none can be read."""
+    from ..audio import readable_audio
 
-    values = np.zeros((len(paths), len(FEATURE_NAMES)), dtype=np.float64)
-    it = progress(range(len(paths))) if progress is not None else range(len(paths))
+    ids, rows = [], []
+    files = progress(paths) if progress is not None else paths
     with _one_thread():
-        for i in it:
-            y, _ = load(paths[i], sr=sr, mono=True)
-            values[i] = clip_features(y, sr)
-    return FeatureTable([Path(p).name for p in paths], values, list(FEATURE_NAMES))
+        for p, y in readable_audio(files, sr=sr):
+            ids.append(str(p))
+            rows.append(clip_features(y, sr))
+    return FeatureTable(ids, np.array(rows, dtype=np.float64).reshape(len(rows), -1),
+                        list(FEATURE_NAMES))
 
 
 def _one_thread():

@@ -1,8 +1,8 @@
 """The map's HTML page: one self-contained file (inline script, inline or linked audio).
 
 The page is ``templates/map.html`` with the map's data inserted as JSON; it loads nothing
-from the network. Audio is embedded as base64 WAV data URIs, or referenced relative to
-the page for big datasets.
+from the network. Audio is embedded as base64 data URIs (Ogg Vorbis where the installed
+libsndfile writes it, else 16-bit WAV), or referenced relative to the page for big datasets.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import io
 import json
 import os
 import urllib.parse
+import warnings
 from importlib import resources
 from pathlib import Path
 
@@ -29,21 +30,45 @@ def template() -> str:
     return resources.files(__package__).joinpath("templates").joinpath(TEMPLATE).read_text("utf-8")
 
 
-def wav_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
-    """A ``data:audio/wav;base64,...`` URI of an audio file (non-WAV files are re-encoded)."""
-    path = Path(path)
-    if path.suffix.lower() == ".wav":
-        data = path.read_bytes()
-    else:
-        import soundfile as sf
+#: Inline audio is dropped for links to the files (with a warning) once it would add more
+#: than this many bytes to the page: about 1 800 one-second clips at 16 kHz in Ogg Vorbis.
+INLINE_MAX_BYTES = 20_000_000
 
-        from ..audio import load
 
-        y, rate = load(path, sr=sr)
-        buf = io.BytesIO()
-        sf.write(buf, np.clip(y, -1, 1), rate, format="WAV", subtype="PCM_16")
-        data = buf.getvalue()
-    return "data:audio/wav;base64," + base64.b64encode(data).decode("ascii")
+def inline_format() -> tuple[str, str, str]:
+    """``(format, subtype, MIME type)`` of inline audio: Ogg Vorbis when the installed
+    libsndfile writes it (a quarter of 16-bit WAV's size, and every browser the page targets
+    plays it), else 16-bit WAV."""
+    import soundfile as sf
+
+    if "VORBIS" in sf.available_subtypes("OGG"):
+        return "OGG", "VORBIS", "audio/ogg"
+    return "WAV", "PCM_16", "audio/wav"
+
+
+def audio_data_uri(path: str | os.PathLike, *, sr: int | None = None) -> str:
+    """A ``data:audio/...;base64,...`` URI of an audio file, mono, at ``sr`` (default: the
+    file's rate), in :func:`inline_format`."""
+    import soundfile as sf
+
+    from ..audio import load
+
+    fmt, subtype, mime = inline_format()
+    y, rate = load(path, sr=sr)
+    buf = io.BytesIO()
+    sf.write(buf, np.clip(y, -1, 1), rate, format=fmt, subtype=subtype)
+    return f"data:{mime};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def inline_sources(paths, *, sr: int | None = None) -> list[str] | None:
+    """The data URIs of ``paths``, or None as soon as they pass :data:`INLINE_MAX_BYTES`."""
+    srcs, size = [], 0
+    for p in paths:
+        srcs.append(audio_data_uri(p, sr=sr))
+        size += len(srcs[-1])
+        if size > INLINE_MAX_BYTES:
+            return None
+    return srcs
 
 
 def relative_url(path: str | os.PathLike, page_dir: Path) -> str:
@@ -79,12 +104,17 @@ def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_fu
         lines = [c.id, f"label: {c.label or '(none)'}", f"split: {c.split}",
                  f"duration: {c.duration:.2f} s", *_summary(full, i)]
         infos.append("\n".join(lines))
+    srcs = None
     if audio == "inline":
-        srcs = [wav_data_uri(ds.path(c)) for c in clips]
-    elif audio == "relative":
+        srcs = inline_sources([ds.path(c) for c in clips])
+        if srcs is None:
+            warnings.warn(
+                f"the clips' audio would add more than {INLINE_MAX_BYTES / 1e6:.0f} MB to the "
+                f"page: it links the files instead (audio='relative', --audio relative), so keep "
+                f"it where it can reach {ds.root}", stacklevel=5)  # the caller of pysynth.map
+            audio = "relative"
+    if audio == "relative":
         srcs = [relative_url(ds.path(c), page_dir) for c in clips]
-    else:
-        srcs = None
     colorings = {}
     modes = (["cluster"] if result.clusters is not None else []) + ["label", "split", "none"]
     for mode in modes:
@@ -109,7 +139,7 @@ def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_fu
             oinfo.append("\n".join([f"{name} (generated)", *_summary(overlay_full, i),
                                     "nearest clips (distance):", *near]))
         if audio == "inline":
-            osrc = [wav_data_uri(p, sr=ds.sample_rate) for p in result.overlay_paths]
+            osrc = [audio_data_uri(p, sr=ds.sample_rate) for p in result.overlay_paths]
         elif audio == "relative":
             osrc = [relative_url(p, page_dir) for p in result.overlay_paths]
         else:

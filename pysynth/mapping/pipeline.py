@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,6 @@ from .visualizers.base import Reducer, limit_threads
 
 COLOR_BY = ("auto", "cluster", "label", "split", "none")
 AUDIO_MODES = ("inline", "relative", "none")
-#: Above this much audio, an inline page gets a warning suggesting audio="relative".
-INLINE_WARN_BYTES = 200_000_000
 
 
 def map(
@@ -136,6 +133,8 @@ def map(
     full = dataset_features(ds, clips, cache=cache, progress=bar("features"))
     over_full = (file_features(overlay_paths, sr=ds.sample_rate, progress=bar("overlay features"))
                  if overlay_paths else None)
+    if over_full is not None:  # the files that could be read (the others were named)
+        overlay_paths = [Path(i) for i in over_full.ids]
     table = full.select(groups)
 
     with limit_threads(len(clips)):  # small inputs: one BLAS/OpenMP thread (see limit_threads)
@@ -227,33 +226,20 @@ def _write_outputs(result: MapResult, ds, clips, *, html, png, csv_path, audio: 
     if html is not None:
         from .page import render_html
 
-        if audio == "inline":
-            _warn_if_big(ds, clips, html)
         result.html = render_html(result, ds, clips, html, audio=audio, title=title, full=full,
                                   overlay_full=over_full)
 
 
-def _warn_if_big(ds, clips, html) -> None:
-    size = sum(ds.path(c).stat().st_size for c in clips)
-    if size > INLINE_WARN_BYTES:
-        warnings.warn(
-            f"embedding {size / 1e6:.0f} MB of audio in {html}; browsers may be slow "
-            "to open it: audio='relative' (--audio relative) links the files instead",
-            stacklevel=4,  # the caller of pysynth.map
-        )
-
-
 def _progress_factory(enabled: bool):
+    """``make(desc)``: a wrapper that shows a bar over an iterable of clips (curate's style,
+    :func:`pysynth.workers.progress_bar`), or None when progress is off."""
+    from ..workers import progress_bar
+
     def make(desc: str):
         if not enabled:
             return None
-
-        def wrap(it):
-            from tqdm import tqdm
-
-            return tqdm(it, desc=desc, unit="clip", leave=False)
-
-        return wrap
+        return lambda it: progress_bar(len(it), desc=desc, unit="clip", enabled=True,
+                                       iterable=it)
 
     return make
 

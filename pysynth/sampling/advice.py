@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from ..modelfile import ModelFile
+from ..words import count
 from .engines import load
 
 __all__ = ["learned_little"]
@@ -27,9 +28,10 @@ def learned_little(model: str | os.PathLike | ModelFile) -> str | None:
     if float(nll) < 0.9 * chance:
         return None
     epoch = mf.metadata.get("epoch")
+    after = "" if epoch is None else f" after {count(int(epoch), 'epoch')}"
     return (
         f"this model's validation NLL is {float(nll):.2f} bits per sample, close to chance "
-        f"({chance:.0f} bits){f' after {epoch} epochs' if epoch is not None else ''}: it has "
+        f"({chance:.0f} bits){after}: it has "
         "learned little, so expect noise. Train longer (pysynth train --resume --epochs N), "
         "on more data, or check the dataset with pysynth map."
     )

@@ -34,6 +34,7 @@ def sample(
     progress: bool = False,
     threads: int = 0,
     candidates: int = 1,
+    first_stream: int = 0,
 ) -> np.ndarray:
     """Generate ``n`` clips of ``seconds`` of audio from a model file.
 
@@ -78,6 +79,10 @@ def sample(
         (:mod:`pysynth.sampling.choose`: per class, ranked by their NLL under the model,
         the most likely 10 % skipped as collapsed, the least likely dropped as runaway
         noise). 1 (default): every clip is returned as generated.
+    first_stream : int
+        Clip ``i`` is stream ``first_stream + i`` of the seed, so a long series can be
+        generated in batches (``pysynth pick``) that equal one ``sample`` of them all.
+        Not with ``candidates``.
 
     Returns
     -------
@@ -96,12 +101,15 @@ def sample(
     if candidates != 1:
         from .choose import sample_likely
 
+        if first_stream:
+            raise ParameterError("first_stream cannot be combined with candidates")
         return sample_likely(model, n=n, candidates=candidates, seconds=seconds,
                              temperature=temperature, min_p=min_p, seed=seed, prime=prime,
                              cond=cond,
                              device=device, progress=progress, threads=threads)[0]
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
-                     cond=cond, device=device, threads=threads, min_p=min_p)
+                     cond=cond, device=device, threads=threads, min_p=min_p,
+                     first_stream=first_stream)
     decode = plan.decoder()
     out = np.empty((plan.n, plan.samples), dtype=np.float32)
 

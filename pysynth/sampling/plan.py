@@ -57,6 +57,7 @@ class Plan:
     engine: Any  # compiled engine, or None: the plugin's reference model runs instead
     reference: Any  # the plugin's ReferenceModel when engine is None
     sample_rate: int
+    first_stream: int = 0  # clip i is stream first_stream + i of the seed
 
     def level_table(self) -> np.ndarray:
         """Audio value of each index (before de-emphasis: see :meth:`decoder`)."""
@@ -85,7 +86,7 @@ class Plan:
 
     def run(self, on_block: BlockCallback, chunk: int) -> None:
         """Generate, calling ``on_block(indices (n, <= chunk), offset)`` block by block."""
-        streams = np.arange(self.n, dtype=np.int32)
+        streams = np.arange(self.first_stream, self.first_stream + self.n, dtype=np.int32)
         if self.engine is not None:
             done = 0
 
@@ -218,9 +219,10 @@ def cond_ids(cond: Any, mf: ModelFile, n: int, *, cycle: bool = False) -> np.nda
 
 
 def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads,
-              min_p=0.0) -> Plan:
+              min_p=0.0, first_stream=0) -> Plan:
     """Check every argument of a generation (before any work) and choose what runs it."""
     n = check_int(n, "n", lo=1)
+    first_stream = check_int(first_stream, "first_stream", lo=0, hi=2**31 - 1 - n)
     secs = check_number(seconds, "seconds", lo=0)
     temperature = check_number(temperature, "temperature", lo=0)
     min_p = check_number(min_p, "min_p", lo=0, hi=1)
@@ -243,4 +245,5 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
         prime_last=None if x is None else x[:, -1].astype(np.float64),
         cond=cond_ids(cond, mf, n, cycle=True),
         class_names=class_names(mf), engine=engine, reference=reference, sample_rate=sr,
+        first_stream=first_stream,
     )

@@ -55,25 +55,29 @@ def clip_paths(path: str | os.PathLike) -> list[Path]:
 @dataclass
 class _Clip:
     """One clip to score: its audio, its dataset label (None when it comes from no
-    dataset) and a name for messages."""
+    dataset), a name for messages and the file it was read from (None for an array)."""
 
     audio: np.ndarray
     label: str | None
     name: str
+    path: str | None = None
 
 
-def _as_clips(audio: Any, sr: int) -> list[_Clip]:
+def _as_clips(audio: Any, sr: int, progress: bool = False) -> list[_Clip]:
     """Audio arrays or paths (files, dataset or audio folders) -> clips (1-D float32),
-    labelled when they come from a dataset folder."""
+    labelled when they come from a dataset folder. Files that cannot be read are skipped
+    with a warning naming them (:func:`pysynth.audio.readable_audio`)."""
     from ..dataset import MANIFEST, Dataset
 
     if isinstance(audio, (str, os.PathLike)):
         path = Path(audio)
         if path.is_dir() and (path / MANIFEST).exists():
             ds = Dataset.open(path)
-            return [_Clip(_audio.load(ds.path(c), sr=sr)[0], c.label or "", c.id)
-                    for c in ds.clips()]
-        return [_Clip(_audio.load(p, sr=sr)[0], None, str(p)) for p in clip_paths(path)]
+            clip_of = {ds.path(c): c for c in ds.clips()}
+            return [_Clip(y, clip_of[p].label or "", clip_of[p].id, str(p))
+                    for p, y in _audio.readable_audio(list(clip_of), sr=sr, progress=progress)]
+        return [_Clip(y, None, str(p), str(p))
+                for p, y in _audio.readable_audio(clip_paths(path), sr=sr, progress=progress)]
     if isinstance(audio, np.ndarray):
         if audio.ndim == 1:
             return [_Clip(audio, None, "0")]
@@ -83,7 +87,7 @@ def _as_clips(audio: Any, sr: int) -> list[_Clip]:
     if isinstance(audio, Iterable):
         clips: list[_Clip] = []
         for item in audio:
-            clips.extend(_as_clips(item, sr))
+            clips.extend(_as_clips(item, sr, progress))
         return clips
     raise ParameterError(f"audio must be an array, a file or folder path, or a list of them, "
                          f"got {type(audio).__name__}")
@@ -123,14 +127,20 @@ def score_clips(
     cond: int | Sequence[int] | np.ndarray | None = None,
     device: str = "auto",
     threads: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-clip NLL: ``(bits per sample of each clip, length of each clip)``.
+    progress: bool = False,
+    return_names: bool = False,
+) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per-clip NLL: ``(bits per sample of each clip, length of each clip)``, and with
+    ``return_names`` the clips' names (their files' paths; array indices for arrays).
 
     Takes the same arguments as :func:`score`; clips come in the order given (dataset
-    folders expand to their clips in manifest order).
+    folders expand to their clips in manifest order). Unreadable files are skipped with
+    a warning naming them; ``progress`` shows bars on stderr (reading, scoring).
     """
+    from ..workers import progress_bar
+
     mf = load(model)
-    items = _as_clips(audio, mf.sample_rate)
+    items = _as_clips(audio, mf.sample_rate, progress)
     if not items:
         raise ParameterError("no audio to score")
     for i, c in enumerate(items):
@@ -148,15 +158,18 @@ def score_clips(
         by_length.setdefault(len(x), []).append(i)
     batches = [same[k : k + _SCORE_BATCH] for same in by_length.values()
                for k in range(0, len(same), _SCORE_BATCH)]
-    for idx in batches:
-        q = np.stack([encode(mf, clips[i]) for i in idx])
-        c = None if ids is None else ids[idx]
-        if engine is not None:
-            nll = np.asarray(engine.nll(q, c), dtype=np.float64)
-        else:
-            nll = reference_nll(ref.logits(q, c), q)
-        bits[idx] = nll.mean(axis=1)
-    return bits, np.array([len(x) for x in clips], dtype=np.int64)
+    with progress_bar(len(clips), desc="score", unit="clip", enabled=progress) as bar:
+        for idx in batches:
+            q = np.stack([encode(mf, clips[i]) for i in idx])
+            c = None if ids is None else ids[idx]
+            if engine is not None:
+                nll = np.asarray(engine.nll(q, c), dtype=np.float64)
+            else:
+                nll = reference_nll(ref.logits(q, c), q)
+            bits[idx] = nll.mean(axis=1)
+            bar.update(len(idx))
+    lengths = np.array([len(x) for x in clips], dtype=np.int64)
+    return (bits, lengths, [c.path or c.name for c in items]) if return_names else (bits, lengths)
 
 
 def score(
@@ -182,6 +195,8 @@ def score(
         ``labels`` name them); other clips need ``cond``.
     per_clip : bool
         Return one mean NLL per clip instead of the mean over every sample.
+        Files that cannot be read are skipped with a warning naming them and why; a
+        ``ParameterError`` only when none can be.
     device, threads : as for :func:`sample`.
 
     Returns

@@ -8,6 +8,7 @@ in order. Imports Keras: the loop imports this module only once it trains.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,57 @@ class PruneCheckpoints(keras.callbacks.Callback):
         write_state(self.run, self.state)
 
 
+class ShowProgress(keras.callbacks.Callback):
+    """Training progress on stderr, as the rest of pysynth shows it: one line per epoch
+    (epoch, train and validation NLL, seconds, and the time left of a budget) and, with
+    ``bar`` on a terminal, a tqdm bar over the epoch's steps. Runs after the callbacks that
+    put the validation NLL in the logs. stdout stays free for the command's results."""
+
+    def __init__(self, *, epochs: int, minutes: float, bar: bool) -> None:
+        super().__init__()
+        self.epochs, self.minutes, self.bar = epochs, minutes, bar
+        self._steps = None
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        from tqdm.auto import tqdm
+
+        self._t0 = time.perf_counter()
+        if self.bar:  # disable=None: no bar where stderr is not a terminal (logs, CI)
+            self._steps = tqdm(total=self.params.get("steps"), desc=self._name(epoch),
+                               unit="step", file=sys.stderr, leave=False, disable=None,
+                               dynamic_ncols=True)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._steps is not None:
+            self._steps.update(1)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._steps is not None:
+            self._steps.close()
+            self._steps = None
+        print(self.line(epoch, logs or {}), file=sys.stderr, flush=True)
+
+    def _name(self, epoch: int) -> str:
+        # a time-budgeted run asks for an epoch count it never reaches: no total then
+        return f"epoch {epoch + 1}" + ("" if self.minutes else f"/{self.epochs}")
+
+    def line(self, epoch: int, logs: dict) -> str:
+        """``pysynth train: epoch 3/20: train 5.123, validation 5.456 bits/sample, 12.3 s``,
+        then ``, 4.2 min of the budget left`` for a time-budgeted run."""
+        nll = [f"{name} {float(logs[key]):.3f}"
+               for name, key in (("train", "nll_bits"), ("validation", "val_nll_bits"))
+               if key in logs]
+        fields = [", ".join(nll) + " bits/sample"] if nll else []
+        fields.append(f"{time.perf_counter() - self._t0:.1f} s")
+        if self.minutes:
+            left = max(0.0, 60.0 * self.minutes - (time.perf_counter() - self._started))
+            fields.append(f"{left / 60:.1f} min of the budget left")
+        return f"pysynth train: {self._name(epoch)}: " + ", ".join(fields)
+
+
 class WriteSamples(keras.callbacks.Callback):
     """Every ``tcfg.sample_every`` epochs, export the model in memory, generate
     ``max(sample_count, QUALITY_CLIPS)`` clips, write the first ``sample_count`` as
@@ -184,10 +236,11 @@ class WriteSamples(keras.callbacks.Callback):
     read them."""
 
     def __init__(self, run: Path, arch, config, tcfg, *, seed: int, classes: int,
-                 dataset: str, labels: list[str]) -> None:
+                 dataset: str, labels: list[str], progress: bool = False) -> None:
         super().__init__()
         self.run, self.arch, self.config, self.tcfg = run, arch, config, tcfg
         self.seed, self.classes, self.dataset, self.labels = seed, classes, dataset, labels
+        self.progress = progress
 
     def on_epoch_end(self, epoch, logs=None):
         done = epoch + 1
@@ -203,7 +256,7 @@ class WriteSamples(keras.callbacks.Callback):
         folder = self.run / "samples" / f"epoch-{done:03d}"
         write_samples(audio[:count], folder, int(program["sample_rate"]))
         figures, report = sample_quality(audio, cond, self.dataset, self.labels,
-                                         progress=bool(self.params.get("verbose")))
+                                         progress=self.progress)
         if report is not None:
             write_json(folder / "quality.json", report.to_dict())
         if logs is not None:
@@ -211,7 +264,8 @@ class WriteSamples(keras.callbacks.Callback):
 
 
 def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed: int,
-                  classes: int, validation=None) -> list[keras.callbacks.Callback]:
+                  classes: int, validation=None,
+                  verbose: int = 0) -> list[keras.callbacks.Callback]:
     """The run's callbacks in the order their effects must happen: decide whether time is
     up (so that the epoch training stops after is validated; scoring is not counted
     against the budget), score the validation clips (``validation``, a
@@ -221,7 +275,8 @@ def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed:
     their epoch: an interruption while sampling repeats the epoch, so a resumed run's
     history equals an uninterrupted one's, quality figures included. The samples are
     evaluated against the dataset and labels the run's config.json records (what it
-    trains on, whatever the caller passed)."""
+    trains on, whatever the caller passed). Last, with ``verbose``, the epoch's line on
+    stderr (1: with a bar over the steps on a terminal, 2: the lines only)."""
     validating = validation is not None and tcfg.validate_every > 0
     key = "val_nll_bits" if validating else "nll_bits"
     scoring = [ScoreValidation(arch, config, validation, every=tcfg.validate_every,
@@ -231,11 +286,13 @@ def run_callbacks(run: Path, state: dict[str, Any], arch, config, tcfg, *, seed:
         TimeBudget(tcfg.max_minutes),
         *scoring,
         WriteSamples(run, arch, config, tcfg, seed=seed, classes=classes,
-                     dataset=saved["dataset"], labels=saved["labels"]),
+                     dataset=saved["dataset"], labels=saved["labels"], progress=bool(verbose)),
         EpochHistory(state),
         SaveCheckpoint(run, state),
         TrackBest(state, key),
         EarlyStop(state, tcfg.patience, key),
         WriteState(run, state),
         PruneCheckpoints(run, state, tcfg.keep_checkpoints),
+        *([ShowProgress(epochs=tcfg.epochs, minutes=tcfg.max_minutes, bar=verbose == 1)]
+          if verbose else []),
     ]

@@ -18,6 +18,7 @@ from typing import Any
 from ..arch import get_architecture
 from ..checks import check_int
 from ..errors import DatasetError, ParameterError
+from ..words import count
 from .config import TrainConfig, budget_overrides, model_dict, resolve_config, saved_train_config
 from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
 from .validation import load_validation
@@ -95,7 +96,7 @@ def _conditioning_classes(archobj, mcfg, labels: list[str]) -> int:
     classes = int(archobj.conditioning_classes(mcfg))
     if 0 < classes < len(labels):
         raise ParameterError(
-            f"conditioning_classes={classes} but the dataset has {len(labels)} labels "
+            f"conditioning_classes={classes} but the dataset has {count(len(labels), 'label')} "
             f"({', '.join(map(repr, labels))}); use conditioning_classes=-1 (one per label)"
         )
     return classes
@@ -186,7 +187,8 @@ def train(
         Seeds weight initialisation and the training windows (a resumed run keeps the
         seed it was started with).
     verbose : int
-        0 silent, 1 Keras progress bar, 2 one line per epoch.
+        0 silent; 1 one line per epoch on stderr (epoch, train and validation NLL, seconds,
+        time left of a budget) and a bar over the steps on a terminal; 2 the lines only.
     callbacks : list of keras.callbacks.Callback, optional
         Extra callbacks, run after the run's own (checkpoint, history, samples).
     minutes : float, optional
@@ -259,6 +261,12 @@ def train(
     model = _build(archobj, mcfg, tcfg, seed=seed, run=run, state=state)
     first = int(state["epoch"])
     if first >= tcfg.epochs or state["stopped_early"]:
+        # a resumed run with nothing left to do says so rather than exit as if it trained
+        why = (f"it stopped early at epoch {first} (no better score in {count(tcfg.patience, 'epoch')})"
+               if state["stopped_early"] else
+               f"it has trained {count(first, 'epoch')}, and {tcfg.epochs} were asked for in all; "
+               f"ask for more with --epochs N (N > {first})")
+        warnings.warn(f"{run}: nothing to train: {why}", stacklevel=2)
         return _summary(run, state)
     train_ds = archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
                                steps=tcfg.steps_per_epoch, seed=seed,
@@ -268,12 +276,12 @@ def train(
     from .callbacks import run_callbacks
 
     own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
-                        validation=validation)
+                        validation=validation, verbose=verbose)
     if tcfg.lr_schedule == "budget":
         own.insert(0, BudgetSchedule(state, tcfg.learning_rate, tcfg.max_minutes))
     if tcfg.tensorboard:
         own += _tensorboard(run)
     model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
               steps_per_epoch=tcfg.steps_per_epoch,
-              callbacks=own + list(callbacks or []), verbose=verbose)
+              callbacks=own + list(callbacks or []), verbose=0)  # progress: run_callbacks
     return _summary(run, state)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import DatasetError
+from ..words import count
 
 __all__ = ["ValidationClips", "choose_clips", "load_validation", "validation_nll"]
 
@@ -37,7 +38,7 @@ class ValidationClips:
     def describe(self, sample_rate: int, every: int) -> str:
         """One line for the start of training: how much is scored, how often."""
         when = "every epoch" if every == 1 else f"every {every} epochs and after the last"
-        return (f"validation: {len(self.ids)} of {self.available} clips "
+        return (f"validation: {len(self.ids)} of {count(self.available, 'clip')} "
                 f"({self.samples / sample_rate:.1f} s of audio), whole clips, {when}")
 
 

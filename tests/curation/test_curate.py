@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 
 import numpy as np
@@ -252,3 +253,26 @@ def test_output_inside_the_source_folder_is_not_curated_again(sine, tmp_path):
     second = pysynth.curate([tmp_path], tmp_path / "ds", progress=False)
     assert first.files == second.files == 1
     assert json.loads((tmp_path / "ds" / "dataset.json").read_text())["sample_rate"] == SR
+
+
+def test_one_long_recording_among_one_shots_splits_by_duration(tmp_path, sine):
+    # The folder in small: 60 one-shots (0.3 to 1.5 s) and one 40 s session. Split
+    # by file count the session dragged a split far off; split by duration every split
+    # holds its fraction of the audio within 5 points, and the summary says so in percent.
+    rng = np.random.default_rng(0)
+    (tmp_path / "in/shots").mkdir(parents=True)
+    for i, seconds in enumerate(rng.uniform(0.3, 1.5, size=60)):
+        sf.write(tmp_path / f"in/shots/s{i:02d}.wav", sine(200 + 20 * i, seconds=seconds), SR)
+    sf.write(tmp_path / "in/session.wav", sine(330, seconds=40.0), SR)
+    summary = pysynth.curate([tmp_path / "in"], tmp_path / "out", clip_seconds=None,
+                             progress=False, dedupe=False)
+    total = sum(summary.seconds.values())
+    shares = [summary.seconds[k] / total for k in ("train", "validation", "test")]
+    assert shares == pytest.approx([0.8, 0.1, 0.1], abs=0.05)
+    text = str(summary)
+    for k, share in zip(("train", "validation", "test"), shares):
+        assert f"{100 * share:5.1f} %" in text.split(f"  {k}")[1].splitlines()[0]
+    # the session holds most of train: the summary names it
+    assert summary.largest["train"][0] == [str(tmp_path / "in/session.wav"), 40.0]
+    assert "largest: " + str(tmp_path / "in/session.wav") + " (40.0 s)" in text
+    assert not re.search(r"\b1 (files|clips)", text)

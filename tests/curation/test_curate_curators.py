@@ -23,7 +23,7 @@ from pysynth.curation.curators.decode import Decode
 from pysynth.curation.curators.dedupe import Dedupe, fingerprint
 from pysynth.curation.curators.normalize import Normalize
 from pysynth.curation.curators.reject import Reject
-from pysynth.curation.curators.split import Split, split_counts
+from pysynth.curation.curators.split import Split, deal_by_duration
 from pysynth.curation.curators.split_silence import SplitSilence
 from pysynth.curation.curators.trim import Trim
 from pysynth.errors import ParameterError, UnknownNameError
@@ -291,8 +291,48 @@ def test_dedupe_batches_do_not_change_the_result(monkeypatch, batch):
      (2, (0.8, 0.1, 0.1), [2, 0, 0]), (7, (0.5, 0.5, 0.0), [4, 3, 0]),
      (100, (0.7, 0.2, 0.1), [70, 20, 10]), (0, (0.8, 0.1, 0.1), [0, 0, 0])],
 )
-def test_split_counts(n, fractions, counts):
-    assert split_counts(n, fractions) == counts
+def test_equal_recordings_are_dealt_by_count(n, fractions, counts):
+    which = deal_by_duration({f"s{i}": 2.0 for i in range(n)}, fractions, seed=0)
+    assert [list(which.values()).count(k) for k in ("train", "validation", "test")] == counts
+
+
+def _one_shots_and_a_session(long_seconds, seed=0):
+    """The issue's folder: 130 one-shots of 0.3 to 1.5 s and one long session recording."""
+    rng = np.random.default_rng(seed)
+    recs = [ClipRecord(f"o{i}", "", f"shots/o{i}.wav", 0.0, float(d), f"{i}", "")
+            for i, d in enumerate(rng.uniform(0.3, 1.5, size=130))]
+    recs += [ClipRecord(f"l{i}", "", "sessions/jam.wav", float(i), 1.0, f"l{i}", "")
+             for i in range(long_seconds)]
+    return recs
+
+
+def _shares(recs):
+    total = sum(r.duration for r in recs)
+    return [sum(r.duration for r in recs if r.split == k) / total
+            for k in ("train", "validation", "test")]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_split_shares_are_fractions_of_the_audio(seed):
+    # 180 s of 258 s in one recording: it must go to train, the one-shots fill the rest
+    recs = _one_shots_and_a_session(180, seed)
+    Split(seed=seed).select(recs)
+    assert {r.split for r in recs if r.source == "sessions/jam.wav"} == {"train"}
+    assert _shares(recs) == pytest.approx([0.8, 0.1, 0.1], abs=0.05)
+
+
+def test_split_warns_naming_the_recording_too_large_to_place():
+    # 900 s of ~1017 s: train cannot stay near 80 %, and the warning says which file is why
+    recs = _one_shots_and_a_session(900)
+    with pytest.warns(UserWarning, match=r"sessions/jam\.wav alone is 900\.0 s, 88 % of the "
+                                         r"audio \(in train\)"):
+        Split().select(recs)
+    assert _shares(recs)[0] > 0.85
+
+
+def test_split_is_silent_when_the_shares_hold(recwarn):
+    Split().select(_one_shots_and_a_session(180))
+    assert not [w for w in recwarn if "splits hold" in str(w.message)]
 
 
 def test_split_is_deterministic_by_source_and_seeded():

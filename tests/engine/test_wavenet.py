@@ -12,6 +12,7 @@ thread count. Bad programs, tensors and inputs raise ValueError naming the culpr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -355,10 +356,15 @@ def test_bad_inputs_raise_clear_errors():
 
 def test_ctrl_c_interrupts_a_long_generation():
     import _thread
+    import signal
     import threading
 
     program, tensors = _model("multi-stack-odd")
     eng = _engine_for(program, tensors, threads=2)
+    # interrupt_main only raises KeyboardInterrupt where Python's own SIGINT handler is in place:
+    # a process that inherited SIGINT as ignored (`pytest &` from a script, nohup, some CI
+    # runners) has none, and without this the generation below would run for hours.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     try:
@@ -368,6 +374,24 @@ def test_ctrl_c_interrupts_a_long_generation():
                          callback=lambda block: None)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_test_ends_where_sigint_was_ignored(tmp_path):
+    # The test above, run by a pytest whose parent ignored SIGINT: it must still end (the hang
+    # guard is the subprocess timeout, far above the second or two the test takes).
+    import signal
+    import subprocess
+    import sys
+
+    node = f"{__file__}::test_ctrl_c_interrupts_a_long_generation"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300,
+        check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
 
 
 @pytest.mark.keras

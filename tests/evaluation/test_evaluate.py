@@ -194,8 +194,22 @@ def test_unreadable_files_are_skipped_with_a_warning_naming_them(drums, tmp_path
     (tmp_path / "good.wav").unlink()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(PysynthError, match="none of the 1 file"):
+        with pytest.raises(PysynthError, match="none of the 1 audio file could be read"):
             pysynth.evaluate(tmp_path, drums)
+
+
+def test_a_reference_folder_skips_unreadable_files_naming_them(tmp_path):
+    from pysynth.audio import save
+
+    ref = tmp_path / "ref"
+    ref.mkdir()
+    audio, _ = fresh(2, 1)
+    for i, y in enumerate(audio[:3]):
+        save(ref / f"r{i}.wav", y, SR)
+    (ref / "notes.wav").write_text("not audio")
+    with pytest.warns(UserWarning, match=r"skipping .*notes\.wav: not a readable audio file"):
+        r = pysynth.evaluate(audio[3:5], ref)
+    assert r.n_reference == 3
 
 
 @pytest.mark.parametrize(("case", "word"), [

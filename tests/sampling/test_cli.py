@@ -32,7 +32,7 @@ def test_cli_sample_and_score(model_path, tmp_path, capsys):
     assert cli.main(["score", str(model_path), *map(str, files), "--verbose"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
-    assert lines[-1].endswith("bits/sample over 2 clip(s)")
+    assert lines[-1].endswith("bits/sample over 2 clips")
     want = pysynth.score(model_path, files, per_clip=True)
     np.testing.assert_allclose([float(line.split()[0]) for line in lines[:2]], want, atol=1e-4)
     assert float(lines[-1].split()[0]) == pytest.approx(np.mean(want), abs=1e-4)
@@ -130,7 +130,7 @@ def test_learned_little_warns_only_near_chance(tmp_path):
     msg = learned_little(bad)
     assert "7.95 bits" in msg
     assert "chance (8 bits)" in msg
-    assert "after 1 epochs" in msg
+    assert "after 1 epoch:" in msg
     assert learned_little(good) is None
     assert learned_little(unknown) is None
 

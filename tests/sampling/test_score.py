@@ -3,6 +3,8 @@ NLL of the numpy reference."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -79,3 +81,40 @@ def test_clip_paths_expands_folders_and_skips_hidden_files(tmp_path, sine):
 def test_score_rejects_bad_audio(model_path, audio, match):
     with pytest.raises(ParameterError, match=match):
         pysynth.score(model_path, audio)
+
+
+def _folder_with_a_text_file(root, sine):
+    root.mkdir()
+    for i, f in enumerate((220.0, 330.0)):
+        pysynth.audio.save(root / f"c{i}.wav", sine(f, sr=8000, seconds=0.05), 8000)
+    (root / "notes.wav").write_text("a text file named .wav\n")
+    return root
+
+
+def test_cli_score_skips_an_unreadable_file_and_scores_the_rest(model_path, tmp_path, sine,
+                                                               capsys):
+    from pysynth.cli import main
+
+    root = _folder_with_a_text_file(tmp_path / "gen", sine)
+    assert main(["score", str(model_path), str(root), "-v"]) == 0
+    out, err = capsys.readouterr()
+    assert f"pysynth score: warning: skipping {root / 'notes.wav'}: not a readable audio " \
+           "file (" in err
+    lines = out.strip().splitlines()
+    assert [line.split()[-1] for line in lines[:2]] == [str(root / "c0.wav"), str(root / "c1.wav")]
+    want = pysynth.score(model_path, [root / "c0.wav", root / "c1.wav"])
+    assert lines[-1] == f"{want:.4f} bits/sample over 2 clips"
+    assert re.search(r"score: 100%.*2/2", err)  # the progress bar, on stderr
+
+
+def test_cli_score_fails_only_when_nothing_could_be_read(model_path, tmp_path, capsys):
+    from pysynth.cli import main
+
+    root = tmp_path / "bad"
+    root.mkdir()
+    (root / "a.wav").write_text("not audio")
+    (root / "b.wav").write_bytes(b"")
+    assert main(["score", str(model_path), str(root), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"skipping {root / 'b.wav'}: file is empty" in err
+    assert "pysynth score: error: none of the 2 audio files could be read" in err

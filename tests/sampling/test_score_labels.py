@@ -68,5 +68,5 @@ def test_cli_scores_a_dataset_with_its_labels(labelled, capsys):
     model, dataset = labelled
     assert main(["score", str(model), str(dataset), "-v"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == f"{pysynth.score(model, dataset):.4f} bits/sample over 4 clip(s)"
+    assert out[-1] == f"{pysynth.score(model, dataset):.4f} bits/sample over 4 clips"
     assert out[0].endswith("c0.wav")
