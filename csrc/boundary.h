@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstring>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -25,13 +24,14 @@
 namespace pysynth {
 namespace py = pybind11;
 
+// "(2, 3)", "(4,)": a shape as Python writes it. Plain string concatenation, no iostreams:
+// on the GPU machine (Python 3.12, an image whose libstdc++ differs from the build's)
+// formatting through std::ostringstream crashed the process when this message was made.
 inline std::string shape_str(const std::vector<int64_t>& shape) {
-  std::ostringstream s;
-  s << "(";
-  for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
-  if (shape.size() == 1) s << ",";
-  s << ")";
-  return s.str();
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  if (shape.size() == 1) s += ",";
+  return s + ")";
 }
 
 // Parse a program JSON string with Python's json module into a dict.
