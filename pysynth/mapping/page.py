@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from .colors import categories, palette
+from .colors import categories, model_marker, palette
 
 TEMPLATE = "map.html"
 
@@ -189,6 +189,8 @@ def _overlay_data(result, ds, clips, page_dir: Path, audio: str, overlay_full) -
     return {
         "x": _round(result.overlay_coords[:, 0]), "y": _round(result.overlay_coords[:, 1]),
         "id": ids, "info": oinfo, "audio": osrc, "models": models,
+        "shapes": [model_marker(k)[0] for k in range(len(models))],
+        "fills": [model_marker(k)[1] for k in range(len(models))],
         "model": [models.index(m) for m in model_of], "flag": flags,
         "path": [str(Path(p).resolve()) for p in result.overlay_paths],
         "neighbours": np.asarray(result.neighbours, dtype=int).tolist(),
