@@ -42,7 +42,7 @@ def add_parser(sub):
                    help="map only one split")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the "
-                   "feature cache in DATASET/.cache")
+                   "feature cache and saved t-SNE layouts in DATASET/.cache")
     p.add_argument("--title", help="page and figure title")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     p.add_argument("--selection", metavar="FILE",

@@ -2,9 +2,11 @@
 
 Features per clip (cached in the dataset) are standardized, reduced to at most 50
 dimensions with PCA, and laid out in 2-D by a registered visualizer (pca, tsne, umap,
-som, or a plugin's). The map is written as a self-contained HTML page (hover, click to
-play, zoom, pan) and optionally as a PNG; generated clips given with ``overlay`` are
-placed on the same map and linked to their nearest dataset clips (also written as CSV).
+som, or a plugin's). The map is written as a self-contained HTML page (hover, click or
+arrow keys to play, zoom, pan, legend toggles, select and export) and optionally as a PNG;
+generated clips given with ``overlay`` are placed on the dataset's own map (the same with or
+without them; a t-SNE layout is saved in the dataset and reused) and linked to their
+nearest dataset clips (also written as CSV).
 """
 
 from __future__ import annotations
@@ -70,8 +72,10 @@ def map(
         A registered visualizer: ``tsne`` (default), ``pca``, ``umap`` (needs the extra
         ``pysynth[umap]``), ``som``, or a plugin's.
     overlay : path-like, optional
-        A folder of generated audio files to place on the same map. Each is linked to
-        its ``k`` nearest dataset clips; the neighbours go to a CSV.
+        A folder of generated audio files to place on the dataset's map: the dataset's
+        positions are the same with or without it. Each is linked to its ``k`` nearest
+        original dataset clips (never augmented copies); the neighbours go to a CSV. A
+        file's model is read from its name (``wavenet-03.wav``: ``wavenet``).
     color_by : str
         ``auto`` (cluster if clustering, else label if there are several, else split),
         ``cluster``, ``label``, ``split`` or ``none``. The page can switch between them.
@@ -96,7 +100,8 @@ def map(
         Where to write the overlay neighbours (default: next to the page or PNG, named
         ``<stem>-neighbours.csv``).
     cache : bool
-        Use and update the feature cache ``DATASET/.cache/features.npz``.
+        Use and update the feature cache ``DATASET/.cache/features.npz`` and the saved
+        t-SNE layouts ``DATASET/.cache/layouts/`` (so later overlays land on the same map).
     reducer_params : dict, optional
         Extra keyword arguments for the visualizer (e.g. ``{"perplexity": 10}``).
     title : str, optional

@@ -371,3 +371,30 @@ def test_a_box_selection_exports_the_clips_inside(driver, downloads, tmp_path, d
     (tmp_path / "selection.json").write_text(json.dumps(sel))
     copied = pysynth.mapping.copy_selection(tmp_path / "selection.json", tmp_path / "picked")
     assert sorted(p.name for p in copied) == sorted([f"{c}.wav" for c in want_clips] + want_gen)
+
+
+def test_play_on_hover_plays_the_clip_under_the_pointer(driver, tmp_path, dataset_of, sine):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    ds = clean_and_noisy(dataset_of, sine, tmp_path / "ds", n=4, seconds=0.3)
+    page = tmp_path / "map.html"
+    res = pysynth.map(ds, html=page, reducer="pca", audio="inline")
+    driver.get(page.as_uri())
+    canvas = driver.find_element(By.ID, "map")
+    rect = driver.execute_script("return arguments[0].getBoundingClientRect();", canvas)
+
+    def hover(i):
+        pos = driver.execute_script("return window.pysynthMap.screenPosition('clip', "
+                                    "arguments[0]);", i)
+        ActionChains(driver).move_to_element_with_offset(
+            canvas, round(pos["x"] - rect["left"] - rect["width"] / 2),
+            round(pos["y"] - rect["top"] - rect["height"] / 2)).perform()
+
+    hover(1)
+    assert driver.find_element(By.ID, "now").text == "(nothing)"  # off by default
+    driver.find_element(By.ID, "hoverplay").click()
+    hover(2)
+    state = wait_playing(driver)
+    assert state["clip"] == res.ids[2]
+    assert not state["paused"]

@@ -195,3 +195,13 @@ def test_a_bad_selection_is_refused_with_a_reason(dataset, tmp_path, clips, fmt,
 def test_copy_to_without_a_selection_is_an_error(dataset, tmp_path, capsys):
     assert main(["map", str(dataset), "--copy-to", str(tmp_path / "out")]) != 0
     assert "--selection" in capsys.readouterr().err
+
+
+def test_a_near_silent_dataset_clip_is_flagged_for_the_page(tmp_path, dataset_of, sine):
+    quiet = 1e-4 * np.random.default_rng(2).normal(size=SR // 2).astype(np.float32)
+    ds = dataset_of(tmp_path / "ds", [("tone-a", sine(300, sr=SR), "train", "a"),
+                                      ("tone-b", sine(600, sr=SR), "train", "b"),
+                                      ("hush", quiet, "train", "a")], sr=SR)
+    pysynth.map(ds, html=tmp_path / "map.html", reducer="pca", audio="none")
+    p = page_data(tmp_path / "map.html")["points"]
+    assert dict(zip(p["id"], p["flag"])) == {"tone-a": "", "tone-b": "", "hush": "silent"}
