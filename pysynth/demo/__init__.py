@@ -120,7 +120,7 @@ def demo(
                              clip_seconds=s.clip_seconds, seed=seed, progress=True)
     summary["curate"] = _plain_summary(cur)
 
-    with rep.step(f"augmenting the train split ({s.copies} copies per clip)"):
+    with rep.step(f"augmenting the train split ({count(s.copies, 'copy', 'copies')} per clip)"):
         aug = pysynth.augment(out / "dataset", out / "dataset-aug", copies=s.copies, seed=seed)
     summary["augment"] = _plain_summary(aug)
 
