@@ -398,3 +398,21 @@ def test_play_on_hover_plays_the_clip_under_the_pointer(driver, tmp_path, datase
     state = wait_playing(driver)
     assert state["clip"] == res.ids[2]
     assert not state["paused"]
+
+
+def test_generated_clips_on_one_spot_are_spread_so_none_hides_another(driver, tmp_path,
+                                                                       dataset_of, sine):
+    ds = clean_and_noisy(dataset_of, sine, tmp_path / "ds", n=4, seconds=0.3)
+    gen = tmp_path / "gen"
+    gen.mkdir()
+    for name in ("wavenet-00.wav", "wavenet-01.wav", "samplernn-00.wav"):  # one clip, thrice
+        shutil.copy(ds / "clips" / "clip-1.wav", gen / name)
+    page = tmp_path / "map.html"
+    res = pysynth.map(ds, html=page, reducer="pca", audio="none", overlay=gen)
+    assert np.ptp(res.overlay_coords, axis=0).max() == 0  # the same place on the map
+    driver.get(page.as_uri())
+    at = [driver.execute_script("return window.pysynthMap.screenPosition('overlay', "
+                                "arguments[0]);", i) for i in range(3)]
+    gaps = [np.hypot(a["x"] - b["x"], a["y"] - b["y"]) for j, a in enumerate(at)
+            for b in at[j + 1:]]
+    assert min(gaps) >= 2 * 9  # a marker's radius is 9 px at this zoom
