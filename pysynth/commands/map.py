@@ -10,7 +10,8 @@ def add_parser(sub):
         description="Compute per-clip features (cached in the dataset), lay the clips out in "
         "2-D and write a self-contained HTML page (hover shows the clip, click plays it, "
         "scroll zooms, drag pans) and optionally a PNG. --overlay places generated clips on "
-        "the same map and lists their nearest dataset clips in a CSV.",
+        "the same map and lists their nearest dataset clips in a CSV. --selection FILE "
+        "--copy-to OUT copies the clips selected and exported on the page into OUT instead.",
     )
     p.add_argument("dataset", help="a curated dataset folder")
     p.add_argument("-o", "--output", "--html", dest="html", default="map.html",
@@ -41,9 +42,13 @@ def add_parser(sub):
                    help="map only one split")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the "
-                   "feature cache in DATASET/.cache")
+                   "feature cache and saved t-SNE layouts in DATASET/.cache")
     p.add_argument("--title", help="page and figure title")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--selection", metavar="FILE",
+                   help="a selection.json exported by the page: with --copy-to, copy its clips "
+                   "out (no map is made)")
+    p.add_argument("--copy-to", metavar="OUT", help="folder to copy the --selection's clips into")
     return p
 
 
@@ -52,6 +57,8 @@ def run(args) -> int:
 
     from ..words import count
 
+    if args.selection or args.copy_to:
+        return _copy_selection(args)
     html = None if args.no_html else args.html
     result = pysynth.map(
         args.dataset, html=html, png=args.png, features=args.features, reducer=args.reducer,
@@ -65,4 +72,17 @@ def run(args) -> int:
     if len(result.overlay_paths):
         msg += f" and {count(len(result.overlay_paths), 'generated clip')}"
     print(msg + (": wrote " + ", ".join(written) if written else ""))
+    return 0
+
+
+def _copy_selection(args) -> int:
+    from ..errors import ParameterError
+    from ..mapping.selection import copy_selection
+    from ..words import count
+
+    if not (args.selection and args.copy_to):
+        raise ParameterError("--selection and --copy-to go together: the selection to copy, "
+                             "and the folder to copy it into")
+    written = copy_selection(args.selection, args.copy_to, dataset=args.dataset)
+    print(f"copied {count(len(written), 'selected clip')} into {args.copy_to}")
     return 0

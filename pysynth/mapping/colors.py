@@ -1,4 +1,5 @@
-"""The map's colourings: which category each clip falls in, and a colour per category."""
+"""The map's colourings: which category each clip falls in, a colour per category, and the
+marker of each model's generated clips (the same on the page and in the PNG)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,19 @@ def palette(n: int) -> list[str]:
         return [mpl.colors.to_hex(cmap(i / 20 + 1e-9)) for i in range(n)]
     cmap = mpl.colormaps["hsv"]
     return [mpl.colors.to_hex(cmap(i / n)) for i in range(n)]
+
+
+#: Generated clips' markers, one per model in turn (the page draws these shapes itself; the PNG
+#: uses :data:`MATPLOTLIB_MARKERS`), filled in turn with :data:`MODEL_FILLS`, outlined black.
+MODEL_SHAPES = ("star", "diamond", "triangle", "square", "hexagon")
+MODEL_FILLS = ("#ffffff", "#ffd400", "#00c8ff", "#ff5cc8", "#7ee35a", "#ff8c1a")
+MATPLOTLIB_MARKERS = {"star": "*", "diamond": "D", "triangle": "^", "square": "s", "hexagon": "h"}
+
+
+def model_marker(k: int) -> tuple[str, str]:
+    """``(shape, fill)`` of the ``k``-th model's generated clips.
+
+    >>> model_marker(0), model_marker(1)
+    (('star', '#ffffff'), ('diamond', '#ffd400'))
+    """
+    return MODEL_SHAPES[k % len(MODEL_SHAPES)], MODEL_FILLS[k % len(MODEL_FILLS)]

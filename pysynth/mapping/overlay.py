@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +27,52 @@ def overlay_files(folder: str | os.PathLike) -> list[Path]:
     return files
 
 
-def nearest_clips(Z: np.ndarray, Z_new: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+#: A generated file's model is the start of its name, before ``-NN`` or ``-seedN-NNN``: the
+#: demo names its clips ``wavenet-03-bell.wav``, ``pysynth sample`` ``MODEL-seed0-003.wav``.
+MODEL_IN_NAME = re.compile(r"^(?P<model>.+?)-(?:seed\d+-)?\d+(?:-|$)")
+
+#: Loudness flags of a clip: near-silent below this RMS peak (dBFS), clipped at this peak.
+SILENT_DB = -50.0
+CLIPPED_PEAK = 0.999
+
+
+def model_of(path: str | os.PathLike) -> str:
+    """The model a generated file came from, read from its name (see :data:`MODEL_IN_NAME`);
+    ``"generated"`` when the name does not say.
+
+    >>> model_of("out/wavenet-03-bell.wav"), model_of("net-seed0-012.wav"), model_of("x.wav")
+    ('wavenet', 'net', 'generated')
+    """
+    m = MODEL_IN_NAME.match(Path(path).stem)
+    return m.group("model") if m else "generated"
+
+
+def loudness_flag(y: np.ndarray, *, rms_db_max: float) -> str:
+    """``"silent"`` (loudest 46 ms below :data:`SILENT_DB`), ``"clipped"`` (a sample at full
+    scale, :data:`CLIPPED_PEAK`) or ``""``: what a listener should know before playing it."""
+    if rms_db_max < SILENT_DB:
+        return "silent"
+    if y.size and float(np.max(np.abs(y))) >= CLIPPED_PEAK:
+        return "clipped"
+    return ""
+
+
+def nearest_clips(Z: np.ndarray, Z_new: np.ndarray | None, k: int,
+                  among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances to, and row indices of, the ``k`` rows of ``Z`` nearest each row of ``Z_new``.
 
-    Both ``(m, min(k, len(Z)))``, nearest first; ``(0, 0)`` arrays without ``Z_new``.
+    ``among``: the row indices that may be listed (the original clips, so that augmented
+    copies of one clip do not fill the list); default all. Both ``(m, min(k, rows))``,
+    nearest first; ``(0, 0)`` arrays without ``Z_new``.
     """
     if Z_new is None:
         return np.zeros((0, 0)), np.zeros((0, 0), dtype=int)
     from sklearn.neighbors import NearestNeighbors
 
-    nn = NearestNeighbors(n_neighbors=min(int(k), len(Z))).fit(Z)
-    return nn.kneighbors(Z_new)
+    rows = np.arange(len(Z)) if among is None or not len(among) else np.asarray(among)
+    nn = NearestNeighbors(n_neighbors=min(int(k), len(rows))).fit(Z[rows])
+    d, idx = nn.kneighbors(Z_new)
+    return d, rows[idx]
 
 
 def default_csv(html, png) -> Path | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from .colors import categories, palette
+from .colors import categories, model_marker, palette
 
 TEMPLATE = "map.html"
 
@@ -98,11 +98,20 @@ def _round(a: np.ndarray) -> list[float]:
 
 def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_full, title: str):
     """The JSON the page's script reads (see templates/map.html)."""
+    from .overlay import SILENT_DB
+
     page_dir = Path(page_dir)
+    copy_of = (np.asarray(result.copy_of, dtype=int) if len(result.copy_of) == len(clips)
+               else np.full(len(clips), -1))
+    n_copies = np.bincount(copy_of[copy_of >= 0], minlength=len(clips))
     infos = []
     for i, c in enumerate(clips):
         lines = [c.id, f"label: {c.label or '(none)'}", f"split: {c.split}",
                  f"duration: {c.duration:.2f} s", *_summary(full, i)]
+        if copy_of[i] >= 0:
+            lines.insert(1, f"augmented copy of {clips[copy_of[i]].id}")
+        elif n_copies[i]:
+            lines.insert(1, f"+ {n_copies[i]} augmented copies (hidden unless shown)")
         infos.append("\n".join(lines))
     srcs = None
     if audio == "inline":
@@ -120,41 +129,73 @@ def page_data(result, ds, clips, *, page_dir: Path, audio: str, full, overlay_fu
     for mode in modes:
         names, idx = categories(result, mode)
         colorings[mode] = {"names": names, "index": idx.tolist(), "palette": palette(len(names))}
+    loudest = (full.column("rms_db_max") if "rms_db_max" in full.names
+               else np.zeros(len(clips)))
     data = {
         "title": title,
+        "about": _about(result),
         "reducer": result.reducer,
         "colorBy": result.color_by,
         "colorings": colorings,
+        "dataset": str(Path(ds.root).resolve()),
         "points": {"x": _round(result.coords[:, 0]), "y": _round(result.coords[:, 1]),
-                   "id": list(result.ids), "info": infos, "audio": srcs},
+                   "id": list(result.ids), "info": infos, "audio": srcs,
+                   "path": [c.path for c in clips], "copyOf": copy_of.tolist(),
+                   "flag": ["silent" if v < SILENT_DB else "" for v in loudest]},
         "overlay": None,
         "grid": None,
     }
     if len(result.overlay_paths):
-        ids = [p.name for p in result.overlay_paths]
-        oinfo = []
-        for i, name in enumerate(ids):
-            near = [f"  {clips[int(j)].id}  ({d:.2f})"
-                    for j, d in zip(result.neighbours[i], result.distances[i])]
-            oinfo.append("\n".join([f"{name} (generated)", *_summary(overlay_full, i),
-                                    "nearest clips (distance):", *near]))
-        if audio == "inline":
-            osrc = [audio_data_uri(p, sr=ds.sample_rate) for p in result.overlay_paths]
-        elif audio == "relative":
-            osrc = [relative_url(p, page_dir) for p in result.overlay_paths]
-        else:
-            osrc = None
-        data["overlay"] = {
-            "x": _round(result.overlay_coords[:, 0]), "y": _round(result.overlay_coords[:, 1]),
-            "id": ids, "info": oinfo, "audio": osrc,
-            "neighbours": np.asarray(result.neighbours, dtype=int).tolist(),
-            "distances": [_round(row) for row in result.distances],
-        }
+        data["overlay"] = _overlay_data(result, ds, clips, page_dir, audio, overlay_full)
     if result.grid is not None:
         um, hits = result.grid["umatrix"], result.grid["hits"]
         data["grid"] = {"rows": int(um.shape[0]), "cols": int(um.shape[1]),
                         "umatrix": [_round(row) for row in um], "hits": hits.astype(int).tolist()}
     return data
+
+
+def _about(result) -> str:
+    """The page's one-line legend: what a point is and what near means."""
+    return (f"Each dot is a clip, placed by {result.reducer} from {len(result.features.names)} "
+            "sound features: nearby clips sound similar.")
+
+
+def _overlay_data(result, ds, clips, page_dir: Path, audio: str, overlay_full) -> dict:
+    """The generated clips' part of the page data: positions, model, loudness flag, audio."""
+    from ..audio import load
+    from .overlay import loudness_flag
+
+    models = sorted(set(result.overlay_models)) or ["generated"]
+    model_of = (result.overlay_models if len(result.overlay_models) == len(result.overlay_paths)
+                else ["generated"] * len(result.overlay_paths))
+    loudest = overlay_full.column("rms_db_max")
+    ids = [p.name for p in result.overlay_paths]
+    oinfo, flags = [], []
+    for i, (name, path) in enumerate(zip(ids, result.overlay_paths)):
+        flag = loudness_flag(load(path, sr=ds.sample_rate)[0], rms_db_max=float(loudest[i]))
+        flags.append(flag)
+        near = [f"  {clips[int(j)].id}  ({d:.2f})"
+                for j, d in zip(result.neighbours[i], result.distances[i])]
+        note = {"silent": ["near-silent"], "clipped": ["clipped (samples at full scale)"]}
+        oinfo.append("\n".join([f"{name} (generated)", f"model: {model_of[i]}",
+                                *note.get(flag, []), *_summary(overlay_full, i),
+                                "nearest clips (distance):", *near]))
+    if audio == "inline":
+        osrc = [audio_data_uri(p, sr=ds.sample_rate) for p in result.overlay_paths]
+    elif audio == "relative":
+        osrc = [relative_url(p, page_dir) for p in result.overlay_paths]
+    else:
+        osrc = None
+    return {
+        "x": _round(result.overlay_coords[:, 0]), "y": _round(result.overlay_coords[:, 1]),
+        "id": ids, "info": oinfo, "audio": osrc, "models": models,
+        "shapes": [model_marker(k)[0] for k in range(len(models))],
+        "fills": [model_marker(k)[1] for k in range(len(models))],
+        "model": [models.index(m) for m in model_of], "flag": flags,
+        "path": [str(Path(p).resolve()) for p in result.overlay_paths],
+        "neighbours": np.asarray(result.neighbours, dtype=int).tolist(),
+        "distances": [_round(row) for row in result.distances],
+    }
 
 
 def render_html(

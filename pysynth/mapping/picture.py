@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from .colors import categories, palette
+from .colors import MATPLOTLIB_MARKERS, categories, model_marker, palette
 
 #: Categories beyond this many share the legend's last entry ("other").
 MAX_LEGEND = 20
@@ -28,12 +28,20 @@ def render_png(result, path: str | os.PathLike, *, title: str = "", dpi: int = 1
     size = float(np.clip(2000 / max(len(xy), 1), 3, 40))
     if result.grid is not None:
         _draw_grid(fig, ax, result.grid)
+    # augmented copies: small rings in their category's colour, behind the originals
+    copy = (np.asarray(result.copy_of) >= 0 if len(result.copy_of) == len(xy)
+            else np.zeros(len(xy), dtype=bool))
+    if copy.any():
+        ax.scatter(xy[copy, 0], xy[copy, 1], s=size * 0.6, facecolors="none",
+                   edgecolors=[colors[k] if k < MAX_LEGEND else "#999999"
+                               for k in idx[copy]],
+                   linewidths=0.8, alpha=0.6, label=f"augmented copies ({copy.sum()})")
     for ci, name in enumerate(names[:MAX_LEGEND]):
-        sel = idx == ci
+        sel = (idx == ci) & ~copy
         ax.scatter(xy[sel, 0], xy[sel, 1], s=size, c=colors[ci], label=f"{name} ({sel.sum()})",
                    alpha=0.8, linewidths=0)
     if len(names) > MAX_LEGEND:
-        sel = idx >= MAX_LEGEND
+        sel = (idx >= MAX_LEGEND) & ~copy
         ax.scatter(xy[sel, 0], xy[sel, 1], s=size, c="#999999", alpha=0.8, linewidths=0,
                    label=f"{len(names) - MAX_LEGEND} more ({sel.sum()})")
     o = result.overlay_coords
@@ -42,9 +50,15 @@ def render_png(result, path: str | os.PathLike, *, title: str = "", dpi: int = 1
             for j in result.neighbours[i]:
                 ax.plot([o[i, 0], xy[j, 0]], [o[i, 1], xy[j, 1]], color="#444444", lw=0.5,
                         alpha=0.5, zorder=2)
-        ax.scatter(o[:, 0], o[:, 1], s=max(size * 2, 30), marker="*", c="white",
-                   edgecolors="black", linewidths=0.8, zorder=3,
-                   label=f"generated ({len(o)})")
+        # one marker per model, as on the page
+        of = (list(result.overlay_models) if len(result.overlay_models) == len(o)
+              else ["generated"] * len(o))
+        for k, model in enumerate(sorted(set(of))):
+            sel = np.array([m == model for m in of])
+            shape, fill = model_marker(k)
+            ax.scatter(o[sel, 0], o[sel, 1], s=max(size * 2, 30), marker=MATPLOTLIB_MARKERS[shape],
+                       c=fill, edgecolors="black", linewidths=0.8, zorder=3,
+                       label=f"{model} ({sel.sum()})")
     if title:
         ax.set_title(title)
     what = {"cluster": "cluster", "label": "label", "split": "split"}.get(result.color_by, "")

@@ -2,9 +2,11 @@
 
 Features per clip (cached in the dataset) are standardized, reduced to at most 50
 dimensions with PCA, and laid out in 2-D by a registered visualizer (pca, tsne, umap,
-som, or a plugin's). The map is written as a self-contained HTML page (hover, click to
-play, zoom, pan) and optionally as a PNG; generated clips given with ``overlay`` are
-placed on the same map and linked to their nearest dataset clips (also written as CSV).
+som, or a plugin's). The map is written as a self-contained HTML page (hover, click or
+arrow keys to play, zoom, pan, legend toggles, select and export) and optionally as a PNG;
+generated clips given with ``overlay`` are placed on the dataset's own map (the same with or
+without them; a t-SNE layout is saved in the dataset and reused) and linked to their
+nearest dataset clips (also written as CSV).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..checks import check_choice, check_int
 from ..errors import DatasetError, ParameterError
 from .clusters import CLUSTERINGS, cluster_clips
 from .features import dataset_features, file_features, parse_groups
-from .overlay import default_csv, nearest_clips, overlay_files, write_neighbours_csv
+from .layout import layout_key, read_layout, save_layout
+from .overlay import default_csv, model_of, nearest_clips, overlay_files, write_neighbours_csv
 from .result import MapResult
 from .space import pre_reduce, standardize
 from .visualizers.base import Reducer, limit_threads
@@ -67,8 +72,10 @@ def map(
         A registered visualizer: ``tsne`` (default), ``pca``, ``umap`` (needs the extra
         ``pysynth[umap]``), ``som``, or a plugin's.
     overlay : path-like, optional
-        A folder of generated audio files to place on the same map. Each is linked to
-        its ``k`` nearest dataset clips; the neighbours go to a CSV.
+        A folder of generated audio files to place on the dataset's map: the dataset's
+        positions are the same with or without it. Each is linked to its ``k`` nearest
+        original dataset clips (never augmented copies); the neighbours go to a CSV. A
+        file's model is read from its name (``wavenet-03.wav``: ``wavenet``).
     color_by : str
         ``auto`` (cluster if clustering, else label if there are several, else split),
         ``cluster``, ``label``, ``split`` or ``none``. The page can switch between them.
@@ -93,7 +100,8 @@ def map(
         Where to write the overlay neighbours (default: next to the page or PNG, named
         ``<stem>-neighbours.csv``).
     cache : bool
-        Use and update the feature cache ``DATASET/.cache/features.npz``.
+        Use and update the feature cache ``DATASET/.cache/features.npz`` and the saved
+        t-SNE layouts ``DATASET/.cache/layouts/`` (so later overlays land on the same map).
     reducer_params : dict, optional
         Extra keyword arguments for the visualizer (e.g. ``{"perplexity": 10}``).
     title : str, optional
@@ -129,6 +137,7 @@ def map(
     overlay_paths = overlay_files(overlay) if overlay is not None else []
     ds, clips = _open_clips(dataset, split, red, reducer)
 
+    copy_of = copies_of(clips)
     bar = _progress_factory(progress)
     full = dataset_features(ds, clips, cache=cache, progress=bar("features"))
     over_full = (file_features(overlay_paths, sr=ds.sample_rate, progress=bar("overlay features"))
@@ -144,21 +153,53 @@ def map(
         if progress:
             more = f" + {len(overlay_paths)} generated" if overlay_paths else ""
             _say(f"laying out {len(clips)}{more} clips with {reducer}")
-        coords, ocoords = red.embed(R, Ro)
+        # a reducer that can reuse its layout (t-SNE) gets the one saved for these clips and
+        # settings: every later overlay lands on the same map, without laying it out again
+        key = (layout_key(reducer=reducer, params=reducer_params, seed=seed, groups=groups,
+                          pca_dims=pca_dims if red.pre_reduce else 0, clips=clips)
+               if cache and red.reuses_layout else None)
+        saved = read_layout(ds.root, key, len(clips)) if key else None
+        coords, ocoords = red.embed(R, Ro, layout=saved)
+        if key and saved is None:
+            save_layout(ds.root, key, coords)
         clusters = cluster_clips(R, cluster, n_clusters, seed) if cluster else None
-        distances, neighbours = nearest_clips(Z, Zo, k)
+        # neighbours are original clips only: five augmented copies of one clip say less
+        distances, neighbours = nearest_clips(Z, Zo, k, among=np.flatnonzero(copy_of < 0))
 
     labels = [c.label or "" for c in clips]
     result = MapResult(
         ids=[c.id for c in clips], coords=coords, labels=labels, splits=[c.split for c in clips],
         clusters=clusters, color_by=_resolve_color_by(color_by, clusters, labels),
         reducer=reducer, features=table, overlay_paths=overlay_paths, overlay_coords=ocoords,
-        neighbours=neighbours, distances=distances, grid=red.fitted_grid(),
+        neighbours=neighbours, distances=distances, grid=red.fitted_grid(), copy_of=copy_of,
+        overlay_models=[model_of(p) for p in overlay_paths],
     )
-    title = title or f"{Path(ds.root).resolve().name}: {reducer} map of {len(clips)} clips"
+    title = title or default_title(Path(ds.root).resolve().name, result)
     _write_outputs(result, ds, clips, html=html, png=png, csv_path=csv_path, audio=audio,
                    title=title, full=full, over_full=over_full)
     return result
+
+
+def copies_of(clips) -> np.ndarray:
+    """For each clip, the index (in ``clips``) of the clip it is an augmented copy of, or -1
+    (an original, or a copy whose original is not among ``clips``)."""
+    where = {c.id: i for i, c in enumerate(clips)}
+    return np.array([where.get((c.lineage or {}).get("source_clip"), -1) for c in clips],
+                    dtype=int)
+
+
+def default_title(name: str, result: MapResult) -> str:
+    """``"NAME: 45 clips (+90 augmented copies), 16 generated by 2 models (tsne map)"``."""
+    from ..words import count
+
+    n_copies = int(np.sum(result.copy_of >= 0))
+    what = count(len(result) - n_copies, "clip")
+    if n_copies:
+        what += f" (+{count(n_copies, 'augmented copy', 'augmented copies')})"
+    if len(result.overlay_paths):
+        n_models = len(set(result.overlay_models))
+        what += f", {len(result.overlay_paths)} generated by {count(n_models, 'model')}"
+    return f"{name}: {what} ({result.reducer} map)"
 
 
 def _check_options(*, color_by, cluster, n_clusters, k, audio, pca_dims, seed) -> str | None:

@@ -42,6 +42,12 @@ class MapResult:
         The files written.
     grid : dict or None
         ``umatrix`` and ``hits`` ``(rows, cols)`` arrays of a reducer with a grid (SOM).
+    copy_of : np.ndarray
+        ``(n,)``: for an augmented copy, the row of the clip it was made from; -1 for an
+        original (augmented copies are hidden on the page and never listed as neighbours).
+    overlay_models : list of str
+        The model each overlay file came from, read from its name
+        (:func:`pysynth.mapping.overlay.model_of`).
     """
 
     ids: list[str]
@@ -60,6 +66,8 @@ class MapResult:
     png: Path | None = None
     csv: Path | None = None
     grid: dict[str, np.ndarray] | None = None
+    copy_of: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    overlay_models: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:

@@ -41,3 +41,21 @@ def test_small_maps_stay_with_scikit_learn():
     r = TSNEReducer(seed=0).fit(X)
     assert r.backend_ == "scikit-learn"
     assert _neighbours_agree(r.embedding_, which, k=5) > 0.95
+
+
+def test_new_points_land_in_their_own_cluster_of_a_finished_map():
+    """Generated clips are placed on the dataset's map (not embedded with it): the dataset's
+    positions do not move, and each new point sits among its own cluster's points."""
+    pytest.importorskip("openTSNE")
+    X, which = _clusters(OPENTSNE_FROM + 40, seed=1)
+    X_map, X_new = X[:OPENTSNE_FROM], X[OPENTSNE_FROM:]
+    alone = TSNEReducer(seed=0).fit(X_map).embedding_
+    red = TSNEReducer(seed=0)
+    coords, new = red.embed(X_map, X_new)
+    np.testing.assert_array_equal(coords, alone)
+    from sklearn.neighbors import NearestNeighbors
+
+    _, idx = NearestNeighbors(n_neighbors=10).fit(coords).kneighbors(new)
+    assert np.mean(which[:OPENTSNE_FROM][idx] == which[OPENTSNE_FROM:, None]) > 0.98
+    # an exact copy of a map point lands on it
+    np.testing.assert_allclose(red.transform(X_map[:3]), alone[:3], atol=1e-6)

@@ -3,8 +3,11 @@
 A reducer turns standardized feature vectors into 2-D map coordinates. Like a
 scikit-learn estimator it does no work in ``__init__``; ``fit`` returns ``self`` and
 sets ``embedding_``. Reducers that can place new points on an existing map (PCA, UMAP,
-SOM) set ``supports_transform = True`` and implement ``transform``; for the others
-(t-SNE) :meth:`Reducer.embed` fits dataset and overlay points jointly.
+SOM, t-SNE) set ``supports_transform = True`` and implement ``transform``; for the others
+:meth:`Reducer.embed` fits dataset and overlay points jointly. Reducers whose fit is slow
+and whose ``transform`` needs only the fitted points and their positions (t-SNE) set
+``reuses_layout = True``: :func:`pysynth.map` saves their layout in the dataset's cache
+and hands it back (:meth:`Reducer.adopt`) instead of fitting again.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ class Reducer:
         :meth:`embed` fits the map and the new points together.
     min_points : int
         The fewest points :meth:`fit` accepts.
+    reuses_layout : bool
+        Whether :meth:`adopt` can stand in for :meth:`fit` given the positions of an
+        earlier fit (then :func:`pysynth.map` saves the layout and reuses it).
     pre_reduce : bool
         Whether :func:`pysynth.map` first reduces the standardized features to
         ``pca_dims`` dimensions with PCA (True: keeps non-linear reducers fast on wide
@@ -60,6 +66,7 @@ class Reducer:
 
     name = "reducer"
     supports_transform = False
+    reuses_layout = False
     min_points = 2
     pre_reduce = True
 
@@ -77,23 +84,38 @@ class Reducer:
             "embed them jointly with the dataset instead"
         )
 
+    def adopt(self, X: np.ndarray, coords: np.ndarray) -> Reducer:
+        """Take ``coords`` (``(n, 2)``, from an earlier :meth:`fit` on the same ``X`` and
+        settings) as the fitted map instead of fitting; only for ``reuses_layout``."""
+        if not self.reuses_layout:
+            raise ParameterError(f"reducer {self.name!r} cannot reuse a saved layout")
+        self.X_ = self._check(X)
+        self.embedding_ = np.asarray(coords, dtype=np.float64).reshape(len(self.X_), 2)
+        self.backend_ = "saved"
+        return self
+
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         """Fit and return ``embedding_``."""
         return self.fit(X).embedding_
 
-    def embed(self, X: np.ndarray, X_new: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def embed(self, X: np.ndarray, X_new: np.ndarray | None = None, *,
+              layout: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Coordinates of ``X`` on a map fitted to it, and of ``X_new`` on the same map.
 
         With ``supports_transform`` the map is fitted to ``X`` alone and ``X_new`` placed on
-        it, so the dataset's map does not depend on ``X_new``; otherwise (t-SNE cannot place
-        points on a finished map) both are fitted together.
+        it, so the dataset's map does not depend on ``X_new``; otherwise both are fitted
+        together. ``layout``: ``X``'s positions from an earlier fit, adopted instead of
+        fitting when the reducer ``reuses_layout`` (ignored otherwise).
 
         Returns
         -------
         coords, new_coords : np.ndarray
             ``(len(X), 2)`` and ``(len(X_new), 2)`` float64 (``(0, 2)`` without ``X_new``).
         """
-        if X_new is not None and not self.supports_transform:
+        if layout is not None and self.reuses_layout:
+            coords = self.adopt(X, layout).embedding_
+            new = self.transform(X_new) if X_new is not None else np.zeros((0, 2))
+        elif X_new is not None and not self.supports_transform:
             both = self.fit(np.vstack([X, X_new])).embedding_
             coords, new = both[: len(X)], both[len(X):]
         else:

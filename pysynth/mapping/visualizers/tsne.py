@@ -1,4 +1,4 @@
-"""t-SNE visualizer: local neighbourhoods preserved; new points need a joint embedding."""
+"""t-SNE visualizer: local neighbourhoods preserved; new points placed among their nearest clips."""
 
 from __future__ import annotations
 
@@ -42,15 +42,24 @@ class TSNEReducer(Reducer):
     perplexity : float or None
         ``None`` picks ``min(30, (n - 1) / 3)`` so small datasets work.
 
+    New points (generated clips) are placed on the finished map by :meth:`transform`, so the
+    dataset's map is the same with or without them, and a map saved earlier
+    (:meth:`Reducer.adopt`) takes every later batch.
+
     Attributes
     ----------
     backend_ : str
-        ``"openTSNE"`` or ``"scikit-learn"``: which one laid the map out.
+        ``"openTSNE"``, ``"scikit-learn"`` or ``"saved"`` (a layout given to ``adopt``): what
+        laid the map out.
     """
 
     name = "tsne"
-    supports_transform = False
+    supports_transform = True
+    reuses_layout = True
     min_points = 2
+    #: New points sit at the inverse-squared-distance weighted mean of this many nearest
+    #: fitted points (see :meth:`transform`).
+    place_k = 5
 
     def __init__(self, *, seed: int = 0, perplexity: float | None = None) -> None:
         super().__init__(seed=seed)
@@ -58,6 +67,7 @@ class TSNEReducer(Reducer):
 
     def fit(self, X: np.ndarray) -> TSNEReducer:
         X = self._check(X)
+        self.X_ = X
         n = X.shape[0]
         perplexity = self.perplexity or max(min(30.0, (n - 1) / 3.0), 0.5)
         perplexity = min(perplexity, n - 1 - 1e-6)
@@ -83,3 +93,22 @@ class TSNEReducer(Reducer):
                 self.embedding_ = model.fit_transform(X).astype(np.float64)
                 self.backend_ = "scikit-learn"
         return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Place new points on the fitted map: each at the mean of its :attr:`place_k` nearest
+        fitted points' positions, weighted by inverse squared distance in feature space.
+
+        Why not openTSNE's ``transform``: it optimises each new point against the whole map,
+        and on small maps it pushed an exact copy of a dataset clip well outside that clip's
+        own cluster (measured on three clusters of six points: 30 units out of a cluster 8
+        wide), while this places a copy on its clip, a blend between the clips it blends,
+        and needs neither openTSNE nor the fitted optimiser (a saved layout is enough).
+        """
+        from sklearn.neighbors import NearestNeighbors
+
+        X = np.asarray(X, dtype=np.float64)
+        k = min(self.place_k, len(self.X_))
+        d, idx = NearestNeighbors(n_neighbors=k).fit(self.X_).kneighbors(X)
+        w = 1.0 / (d**2 + 1e-12)
+        w /= w.sum(axis=1, keepdims=True)
+        return np.einsum("ik,ikj->ij", w, self.embedding_[idx])
