@@ -14,6 +14,7 @@ import numpy as np
 from ..checks import check_int
 from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
+from ..sampling.names import label_in_name
 from ..words import count
 
 
@@ -140,7 +141,7 @@ def load_generated(generated: Any, *, sr: int, sample_rate: int | None = None,
                 continue
             y = read[item]
             names.append(str(item))
-            guessed.append(_label_from_path(item, known_labels))
+            guessed.append(label_in_name(item, known_labels))
         else:
             y = np.asarray(item, dtype=np.float32)
             if y.ndim != 1:
@@ -195,9 +196,3 @@ def _items(generated: Any) -> list:
                          f"got {type(generated).__name__}")
 
 
-def _label_from_path(path: Path, known: Sequence[str]) -> str | None:
-    if path.parent.name in known:
-        return path.parent.name
-    # the longest known label the name ends with, after a "-": labels may hold "-" ("hi-hat")
-    ends = [lab for lab in known if lab and path.stem.endswith("-" + lab)]
-    return max(ends, key=len) if ends else None

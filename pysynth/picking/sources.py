@@ -46,7 +46,7 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
     """
     from ..sampling import sample, score_clips
     from ..sampling.engines import load
-    from ..sampling.generate import _class_suffix
+    from ..sampling.names import clip_name
     from ..sampling.plan import class_names, cond_ids
 
     mf = load(model)
@@ -63,8 +63,7 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
         nll, _ = score_clips(mf, audio, cond=c, device=device, threads=threads)
         yield Batch(
             first=first,
-            names=[f"{prefix}-seed{seed}-{first + i:03d}{_class_suffix(classes, names, first + i)}.wav"
-                   for i in range(count)],
+            names=[clip_name(prefix, seed, first + i, classes, names) for i in range(count)],
             paths=[None] * count, audio=list(audio), rate=mf.sample_rate, nll=nll,
             labels=[None] * count if c is None else [names[k] or None for k in c],
         )
@@ -98,9 +97,9 @@ def from_folder(folder: str | os.PathLike, files: list[Path], *, rate: int, mode
     read from its name as ``pysynth evaluate`` does.
     """
     from ..audio import readable_audio
-    from ..evaluation.sources import _label_from_path
     from ..sampling import score_clips
     from ..sampling.engines import load
+    from ..sampling.names import label_in_name
     from ..sampling.plan import class_names
 
     root = Path(folder)
@@ -122,7 +121,7 @@ def from_folder(folder: str | os.PathLike, files: list[Path], *, rate: int, mode
         if not chunk:
             return
         paths, audio = [p for p, _ in chunk], [y for _, y in chunk]
-        labels = [_label_from_path(p, [*known_labels, *names]) for p in paths]
+        labels = [label_in_name(p, [*known_labels, *names]) for p in paths]
         nll = np.full(len(paths), np.nan)
         if mf is not None:
             nll, _ = score_clips(mf, audio, cond=_class_ids(mf, names, labels, paths))

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import AudioFileError, ParameterError
 from ..modelfile import ModelFile
+from .names import clip_name
 from .plan import make_plan
 
 __all__ = ["SampleReport", "sample", "sample_to_files"]
@@ -120,18 +121,6 @@ def sample(
     return out
 
 
-def _class_suffix(cond: np.ndarray | None, names: list[str], i: int) -> str:
-    """``-{label}`` of clip ``i``'s class (``-{id}`` for an unnamed one); ``""`` unconditioned."""
-    if cond is None:
-        return ""
-    c = int(cond[i])
-    name = names[c] if c < len(names) else ""
-    # a label is a name in the user's words ("hi-hat"): kept as it is, but for characters a
-    # file name cannot hold everywhere
-    token = "".join(ch if ch.isalnum() or ch in "_.-" else "_" for ch in name) or str(c)
-    return f"-{token}"
-
-
 @dataclass
 class SampleReport:
     """What :func:`sample_to_files` wrote and how fast: ``real_time_factor`` is seconds of
@@ -195,7 +184,7 @@ def sample_to_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     if prefix is None:
         prefix = plan.model.path.stem if plan.model.path is not None else "sample"
-    finals = [out_dir / f"{prefix}-seed{plan.seed}-{i:03d}{_class_suffix(plan.cond, plan.class_names, i)}.wav"
+    finals = [out_dir / clip_name(prefix, plan.seed, i, plan.cond, plan.class_names)
               for i in range(plan.n)]
     temps = [p.with_name(f".{p.name}.partial.wav") for p in finals]
     decode = plan.decoder(clip=True)  # values a 16-bit file can hold
@@ -248,7 +237,7 @@ def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleRe
     if prefix is None:
         prefix = mf.path.stem if mf.path is not None else "sample"
     names, seed = class_names(mf), kw["seed"]
-    paths = [save(out_dir / f"{prefix}-seed{seed}-{i:03d}{_class_suffix(cond, names, i)}.wav",
+    paths = [save(out_dir / clip_name(prefix, seed, i, cond, names),
                   y, mf.sample_rate) for i, y in enumerate(audio)]
     return SampleReport(paths=paths, audio_seconds=len(nll) * audio.shape[1] / mf.sample_rate,
                         wall_seconds=time.perf_counter() - start, candidate_nll=nll,

@@ -4,6 +4,7 @@ for arrays, audio files, dataset folders and folders of audio files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from ..errors import AudioFileError, ParameterError
 from ..files import audio_files
 from ..modelfile import ModelFile
 from .engines import load, runner
+from .names import label_in_name
 from .plan import cond_ids, encode
 from .reference import reference_nll
 
@@ -100,14 +102,19 @@ def _label_ids(clips: list[_Clip], mf: ModelFile) -> np.ndarray | None:
     classes = int(mf.program.get("conditioning_classes", 0) or 0)
     if not classes:
         return None
+    names = list(mf.metadata.get("labels") or [])
+    # a clip from outside a dataset: the class its file name carries, as pysynth sample and
+    # pick name a conditioned model's clips ("...-003-kick.wav")
+    clips = [c if c.label is not None or c.path is None
+             else dataclasses.replace(c, label=label_in_name(Path(c.path), names))
+             for c in clips]
     unlabelled = next((c for c in clips if c.label is None), None)
     if unlabelled is not None:
         raise ParameterError(
             f"this model is conditioned on {classes} classes: pass cond (a class id in "
             f"[0, {classes}) or one per clip); clip {unlabelled.name!r} comes from no "
-            "dataset folder, whose clips would use their labels' classes"
+            "dataset folder and its name ends in none of the model's labels"
         )
-    names = list(mf.metadata.get("labels") or [])
     if not names:
         raise ParameterError("this model file names no labels for its classes: pass cond "
                              "(a class id, or one per clip)")

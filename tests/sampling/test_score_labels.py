@@ -52,8 +52,26 @@ def test_a_label_the_model_does_not_know_is_named(labelled, dataset_of, sine, tm
 def test_clips_from_no_dataset_still_need_cond(labelled, sine):
     model, dataset = labelled
     with pytest.raises(ParameterError, match=r"conditioned on 3 classes: pass cond.*"
-                                             r"comes from no dataset folder"):
+                                             r"comes from no dataset folder and its name"):
         pysynth.score(model, [dataset, sine(sr=SR, seconds=0.05)])
+
+
+def test_generated_clips_are_scored_with_the_class_their_names_carry(labelled, tmp_path,
+                                                                    capsys):
+    # pysynth sample names a conditioned model's clips after their class; scoring the folder
+    # needs no cond (seen: `pysynth sample` then `pysynth score` failed on exactly this)
+    from pysynth.sampling import sample_to_files
+
+    model, _ = labelled
+    report = sample_to_files(model, tmp_path / "gen", n=4, seconds=0.05, cond=[2, 0, 1, 2])
+    assert [p.stem.rsplit("-", 1)[-1] for p in report.paths] == ["organ", "bell", "kick", "organ"]
+    by_name = pysynth.score(model, tmp_path / "gen", per_clip=True)
+    np.testing.assert_array_equal(
+        by_name, pysynth.score(model, tmp_path / "gen", cond=[2, 0, 1, 2], per_clip=True))
+    assert not np.allclose(by_name, pysynth.score(model, tmp_path / "gen", cond=0,
+                                                  per_clip=True))
+    assert pysynth.cli.main(["score", str(model), str(tmp_path / "gen"), "-q"]) == 0
+    assert "4 clips" in capsys.readouterr().out
 
 
 def test_a_model_file_without_labels_needs_cond(cond_model_path, labelled):
