@@ -35,15 +35,21 @@ def _train_function(model, strategy):
             logits = model(x, training=True)
             ce = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
             total = tf.reduce_sum(ce * tf.cast(w, ce.dtype))
-        return tape.gradient(total, variables), total, tf.reduce_sum(w)
+        grads = tape.gradient(total, variables)
+        # summed here, in the replica: this all-reduce also gathers sparse gradients
+        # (IndexedSlices) across workers, which the cross-replica reduce cannot
+        ctx = tf.distribute.get_replica_context()
+        grads, total, weight = ctx.all_reduce(sum_, [grads, total, tf.reduce_sum(w)])
+        return grads, total, weight
 
     @tf.function
     def step(iterator):
         x, y, w = next(iterator)
-        grads, total, weight = strategy.run(replica_step, args=(x, y, w))
-        grads = strategy.reduce(sum_, grads, axis=None)
-        total = strategy.reduce(sum_, total, axis=None)
-        weight = strategy.reduce(sum_, weight, axis=None)
+        results = strategy.run(replica_step, args=(x, y, w))
+        # every replica holds the same sums: take this worker's first
+        grads, total, weight = tf.nest.map_structure(
+            lambda v: strategy.experimental_local_results(v)[0], results,
+            expand_composites=False)
         scale = 1.0 / tf.maximum(weight, 1.0)
         optimizer.apply([_scaled(g, scale) for g in grads], variables)  # and clips them
         return total, weight
