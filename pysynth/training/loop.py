@@ -310,10 +310,10 @@ def train(
                                epochs=(first, tcfg.epochs), labels=labels)
 
     from .budget import BudgetSchedule
-    from .callbacks import run_callbacks
+    from .callbacks import EpochHistory, run_callbacks
 
-    own = []
-    if chief:  # the other workers train alongside and take the chief's decisions
+    own: list = [EpochHistory(state)]  # the other workers only count their epochs (in memory)
+    if chief:  # and train alongside, taking the chief's decisions
         own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
                             validation=validation, verbose=verbose)
         if tcfg.lr_schedule == "budget":

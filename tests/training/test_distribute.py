@@ -112,12 +112,12 @@ def script(tmp_path):
 
 
 def _two_workers(script, tones, tmp_path, *, runs, epochs, dumps, resume=False,
-                 crash_at=None, crashing=0) -> None:
+                 crash_at=None, crashing=0, arch="wavenet") -> None:
     """Run both workers of a two-worker cluster; with ``crash_at`` worker ``crashing`` dies
     after that step and the other one, waiting for it in an all-reduce, is stopped too."""
     ports = _free_ports(2)
     common = {"workers": [f"localhost:{p}" for p in ports], "dataset": str(tones),
-              "arch": "wavenet", "overrides": {**TINY["wavenet"], **TRAIN},
+              "arch": arch, "overrides": {**TINY[arch], **TRAIN},
               "epochs": epochs, "dumps": str(dumps), "resume": resume}
     procs = [_start(script, {**common, "index": i, "runs": [run],
                              "crash_at": crash_at if i == crashing else None})
@@ -209,7 +209,11 @@ def test_mirrored_on_two_cpus_equals_one_device(script, tones, tmp_path, arch):
 
 
 @pytest.mark.keras
-def test_two_workers_hold_one_devices_weights(script, tones, tmp_path):
+@pytest.mark.parametrize("arch", [
+    "samplernn",  # its carried state and its embedding's sparse gradient, across workers
+    pytest.param("wavenet", marks=pytest.mark.slow),
+])
+def test_two_workers_hold_one_devices_weights(script, tones, tmp_path, arch):
     """Two worker processes: identical weights after every epoch, equal to one process
     training on the same global batches; worker 1 writes nothing."""
     from pysynth.training import train
@@ -217,7 +221,7 @@ def test_two_workers_hold_one_devices_weights(script, tones, tmp_path):
     dumps = tmp_path / "dumps"
     dumps.mkdir()
     chief_run, other_run = tmp_path / "run", tmp_path / "worker1-run"
-    _two_workers(script, tones, tmp_path, epochs=2, dumps=dumps,
+    _two_workers(script, tones, tmp_path, epochs=2, dumps=dumps, arch=arch,
                  runs=[("multi-worker", str(chief_run), "w0"),
                        ("multi-worker", str(other_run), "w1")])
     import keras
@@ -228,7 +232,7 @@ def test_two_workers_hold_one_devices_weights(script, tones, tmp_path):
         def on_epoch_end(self, epoch, logs=None):
             one.append([np.asarray(v) for v in self.model.trainable_weights])
 
-    train(tones, arch="wavenet", run=tmp_path / "one", overrides={**TINY["wavenet"], **TRAIN},
+    train(tones, arch=arch, run=tmp_path / "one", overrides={**TINY[arch], **TRAIN},
           epochs=2, seed=5, verbose=0, strategy="one", callbacks=[Keep()])
     for epoch in (1, 2):
         w0, w1 = _weights(dumps, "w0", epoch), _weights(dumps, "w1", epoch)

@@ -160,9 +160,10 @@ class SampleRNNModel(keras.Model):
         self._track_variable(var)  # what add_weight does; it has no synchronization option
         return var
 
-    def _replica_rows(self, b: int):
+    def _replica_rows(self, b):
         """``(first row, replicas)``: where this replica's ``b`` rows start in the kept
-        states, and how many replicas share the batch (1 outside a strategy)."""
+        states, and how many replicas share the batch (1 outside a strategy; 0 outside a
+        replica, where nothing is carried)."""
         import tensorflow as tf
 
         ctx = tf.distribute.get_replica_context()
@@ -180,8 +181,12 @@ class SampleRNNModel(keras.Model):
         q = ops.cast(q, "int32")
         b = ops.shape(q)[0]
         seq = q.shape[1] - top if q.shape[1] is not None else ops.shape(q)[1] - top
-        first_row, replicas = self._replica_rows(q.shape[0] or 0)
-        carry = carry and q.shape[0] is not None and q.shape[0] * replicas == cfg.batch_size
+        first_row, replicas = self._replica_rows(b)
+        # a replica's batch size may be unknown when traced (MultiWorkerMirroredStrategy's
+        # input pipeline does not keep it): its rows are its share of the batch by design
+        # (pysynth.training.distribute.replica_batches)
+        carry = carry and (q.shape[0] * replicas == cfg.batch_size if q.shape[0] is not None
+                           else replicas > 1)
         reset = ops.reshape(ops.cast(reset, "float32"), (-1, 1))
         new_kept = []
         up = None
@@ -207,7 +212,7 @@ class SampleRNNModel(keras.Model):
                 for _ in range(self.n_states):
                     init = ops.broadcast_to(self.init_states[i][k], (b, h))
                     if carry:
-                        kept = ops.slice(self.kept[i][k], [first_row, 0], [q.shape[0], h])
+                        kept = ops.slice(self.kept[i][k], [first_row, 0], [b, h])
                         init = reset * init + (1.0 - reset) * kept
                     states.append(init)
                     k += 1
