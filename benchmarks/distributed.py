@@ -3,11 +3,14 @@ loopback ports) and two logical CPU devices (MirroredStrategy), same global batc
 
     python benchmarks/distributed.py OUT [--arch wavenet] [--steps 20] [--epochs 3]
 
-Each configuration is a real ``pysynth train`` run (the CLI, in fresh processes); the
-figure is target samples per second of the epochs after the first (which traces the
-graph), from the chief's history.csv. On one machine the workers share its cores, so this
-measures the cost of distribution (the all-reduce and each worker's input pipeline), not a
-speed-up: docs/training.md says what to expect on real multi-GPU machines.
+Each configuration is a real ``pysynth train`` run (the CLI, in fresh processes). Figures:
+target samples per second of the epochs after the first (which traces the graph), from
+the chief's history.csv, and the CPU seconds all its processes used (start-up and tracing
+included). On one machine the workers share its cores, so this measures the cost of
+distribution (the all-reduce, each worker's input pipeline and start-up), not a speed-up;
+on a machine shared with other work the wall-clock figure also moves with the scheduler's
+share of the cores, which the CPU seconds do not. docs/training.md says what to expect on
+real multi-GPU machines.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -79,27 +83,30 @@ def main(argv=None) -> int:
     from pysynth.contract import write_tones_dataset
 
     dataset = write_tones_dataset(args.out / "dataset", sr=16000, seconds=2.0)
-    results = {}
-    one = args.out / "one"
-    if _train(dataset, one, args, "one").wait():
-        return 1
-    results["one device"] = _samples_per_second(one, args)
-    mirrored = args.out / "mirrored"
-    if _train(dataset, mirrored, args, "mirrored", cpus=2).wait():
-        return 1
-    results["mirrored, 2 logical CPUs"] = _samples_per_second(mirrored, args)
     ports = _ports(2)
     cluster = {"worker": [f"localhost:{p}" for p in ports]}
-    workers = [_train(dataset, args.out / ("two" if i == 0 else f"two-{i}"), args,
-                      "multi-worker", {"cluster": cluster, "task": {"type": "worker",
-                                                                     "index": i}})
-               for i in range(2)]
-    if any(w.wait() for w in workers):
-        return 1
-    results["2 workers"] = _samples_per_second(args.out / "two", args)
-    base = results["one device"]
-    for name, rate in results.items():
-        print(f"{args.arch} {name}: {rate:,.0f} target samples/s ({rate / base:.2f}x)")
+    configurations = {
+        "one device": lambda: [_train(dataset, args.out / "one", args, "one")],
+        "mirrored, 2 logical CPUs": lambda: [
+            _train(dataset, args.out / "mirrored", args, "mirrored", cpus=2)],
+        "2 workers": lambda: [
+            _train(dataset, args.out / ("two" if i == 0 else f"two-{i}"), args,
+                   "multi-worker", {"cluster": cluster, "task": {"type": "worker", "index": i}})
+            for i in range(2)],
+    }
+    results = {}
+    for name, start in configurations.items():
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if any(p.wait() for p in start()):
+            return 1
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+        run = args.out / {"one device": "one", "2 workers": "two"}.get(name, "mirrored")
+        results[name] = (_samples_per_second(run, args), cpu)
+    base = results["one device"][0]
+    for name, (rate, cpu) in results.items():
+        print(f"{args.arch} {name}: {rate:,.0f} target samples/s ({rate / base:.2f}x), "
+              f"{cpu:.0f} CPU s")
     return 0
 
 

@@ -70,24 +70,29 @@ def _scaled(grad, scale):
     return grad * scale
 
 
-def _all_reduce(strategy, value: float, *, from_first: bool = False) -> float:
-    """The sum of every worker's ``value`` over its replicas, or with ``from_first`` the
-    value of replica 0 (on the chief: the first worker) alone."""
-    def each():
-        ctx = tf.distribute.get_replica_context()
-        mine = tf.constant(value, tf.float32)
-        return tf.where(ctx.replica_id_in_sync_group == 0, mine, 0.0) if from_first else mine
+def _agreement(strategy):
+    """``agree(value, from_first)``: the sum of every worker's ``value`` over its replicas,
+    or with ``from_first`` the value of replica 0 (on the chief: the first worker) alone.
+    Compiled: run eagerly, a strategy's ``run`` warns of its overhead every time."""
+    @tf.function
+    def agree(value, from_first: bool):
+        def each():
+            first = tf.distribute.get_replica_context().replica_id_in_sync_group == 0
+            # a new tensor in each replica: the strategy reduces per-replica values only
+            return tf.where(first, value, 0.0) if from_first else tf.identity(value)
 
-    values = strategy.run(each)
-    return float(strategy.reduce(tf.distribute.ReduceOp.SUM, values, axis=None).numpy())
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(each), axis=None)
+
+    return lambda value, from_first=False: float(agree(tf.constant(value, tf.float32),
+                                                       from_first))
 
 
-def _take_chiefs_rate(model, strategy) -> None:
+def _take_chiefs_rate(model, agree) -> None:
     """Give every worker the learning rate the chief's callbacks set (the ``budget``
     schedule reads the chief's clock): only the chief runs the run's callbacks."""
     rate = model.optimizer.learning_rate
     if hasattr(rate, "assign"):  # a variable; a schedule is a function of the step count
-        rate.assign(_all_reduce(strategy, float(np.asarray(rate)), from_first=True))
+        rate.assign(agree(float(np.asarray(rate)), from_first=True))
 
 
 def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, steps: int,
@@ -105,13 +110,14 @@ def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, s
                                        model=model, verbose=verbose, epochs=epochs,
                                        steps=steps)
     step = _train_function(model, strategy)
+    agree = _agreement(strategy)
     iterator = iter(data)
     model.stop_training = False
     cbs.on_train_begin()
     for epoch in range(initial_epoch, epochs):
         cbs.on_epoch_begin(epoch)
         if placement.workers > 1:
-            _take_chiefs_rate(model, strategy)
+            _take_chiefs_rate(model, agree)
         loss_sum, ce_sum, weight_sum = 0.0, 0.0, 0.0
         logs: dict = {}
         for batch in range(steps):
@@ -126,7 +132,7 @@ def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, s
         cbs.on_epoch_end(epoch, logs)
         # every worker stops after the same epoch (the chief's early stopping or time
         # budget), or the others would wait for it in the next step's all-reduce forever
-        if _all_reduce(strategy, float(bool(model.stop_training))) > 0:
+        if agree(float(bool(model.stop_training))) > 0:
             model.stop_training = True
             break
     cbs.on_train_end(logs)

@@ -62,11 +62,16 @@ RUN_SCRIPT = textwrap.dedent('''
             if int(self.model.optimizer.iterations.numpy()) == args.get("crash_at"):
                 os._exit(3)
 
+    class ChiefRate(keras.callbacks.Callback):  # a schedule only the chief runs
+        def on_epoch_begin(self, epoch, logs=None):
+            self.model.optimizer.learning_rate.assign(0.003 * (epoch + 1))
+
+    extra = [ChiefRate()] if args.get("chief_rate") and args.get("index") == 0 else []
     for strategy, run, name in args["runs"]:
         args["name"] = name
         train(args["dataset"], arch=args["arch"], run=run, overrides=args["overrides"],
               epochs=args["epochs"], seed=5, verbose=0, strategy=strategy,
-              resume=args.get("resume", False), callbacks=[Dump(), Crash()])
+              resume=args.get("resume", False), callbacks=[Dump(), Crash(), *extra])
 ''')
 
 
@@ -112,13 +117,15 @@ def script(tmp_path):
 
 
 def _two_workers(script, tones, tmp_path, *, runs, epochs, dumps, resume=False,
-                 crash_at=None, crashing=0, arch="wavenet") -> None:
+                 crash_at=None, crashing=0, arch="wavenet", train=None,
+                 chief_rate=False) -> None:
     """Run both workers of a two-worker cluster; with ``crash_at`` worker ``crashing`` dies
     after that step and the other one, waiting for it in an all-reduce, is stopped too."""
     ports = _free_ports(2)
     common = {"workers": [f"localhost:{p}" for p in ports], "dataset": str(tones),
-              "arch": arch, "overrides": {**TINY[arch], **TRAIN},
-              "epochs": epochs, "dumps": str(dumps), "resume": resume}
+              "arch": arch, "overrides": {**TINY[arch], **TRAIN, **(train or {})},
+              "epochs": epochs, "dumps": str(dumps), "resume": resume,
+              "chief_rate": chief_rate}
     procs = [_start(script, {**common, "index": i, "runs": [run],
                              "crash_at": crash_at if i == crashing else None})
              for i, run in enumerate(runs)]
@@ -276,3 +283,20 @@ def test_stopped_worker_resumes_to_the_uninterrupted_weights(script, tones, tmp_
         for k in a.files:
             if k.startswith("optimizer/"):
                 np.testing.assert_allclose(b[k], a[k], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.keras
+@pytest.mark.slow
+def test_every_worker_follows_the_chiefs_decisions(script, tones, tmp_path):
+    """Only the chief runs the run's callbacks: its time budget (here spent in the first
+    epoch) stops both workers after the same epoch, and a learning rate its callbacks set
+    reaches the other worker (the weights stay identical)."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    runs = [("multi-worker", str(tmp_path / "run"), f"w{i}") for i in range(2)]
+    _two_workers(script, tones, tmp_path, epochs=3, dumps=dumps, runs=runs,
+                 train={"max_minutes": 1e-4}, chief_rate=True)
+    assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 1
+    assert sorted(p.name for p in dumps.iterdir()) == ["w0-epoch1.npz", "w1-epoch1.npz"]
+    assert all(np.array_equal(a, b) for a, b in zip(_weights(dumps, "w0", 1),
+                                                     _weights(dumps, "w1", 1)))
