@@ -310,10 +310,12 @@ def train(
                                epochs=(first, tcfg.epochs), labels=labels)
 
     from .budget import BudgetSchedule
-    from .callbacks import EpochHistory, run_callbacks
+    from .callbacks import EpochHistory, ShowProgress, run_callbacks
 
-    own: list = [EpochHistory(state)]  # the other workers only count their epochs (in memory)
-    if chief:  # and train alongside, taking the chief's decisions
+    # the other workers count their epochs (in memory) and show their training NLL
+    own: list = [EpochHistory(state), *([ShowProgress(
+        epochs=tcfg.epochs, minutes=tcfg.max_minutes, bar=False)] if verbose else [])]
+    if chief:  # the others train alongside it, taking its decisions
         own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
                             validation=validation, verbose=verbose)
         if tcfg.lr_schedule == "budget":
@@ -325,7 +327,7 @@ def train(
 
         fit_replicated(model, placement, replica_batches(placement, batches, tcfg.batch_size),
                        epochs=tcfg.epochs, initial_epoch=first, steps=tcfg.steps_per_epoch,
-                       callbacks=own + list(callbacks or []), verbose=0)  # progress: run_callbacks
+                       callbacks=own + list(callbacks or []))
     else:
         model.fit(batches(), epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
                   steps_per_epoch=tcfg.steps_per_epoch,

@@ -96,19 +96,20 @@ def _take_chiefs_rate(model, agree) -> None:
 
 
 def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, steps: int,
-                   callbacks: list, verbose: int) -> None:
+                   callbacks: list) -> None:
     """Train ``model`` (built and compiled in ``placement.strategy.scope()``) on ``data``
     (:func:`~.distribute.replica_batches`) for epochs ``initial_epoch .. epochs - 1`` of
-    ``steps`` batches, calling ``callbacks`` as ``model.fit`` does.
+    ``steps`` batches, calling ``callbacks`` as ``model.fit`` does (without its progress
+    bar).
 
     The epoch's logs are ``loss`` (the mean of its batches' losses, in nats) and
     ``nll_bits`` (its targets' mean, in bits), as ``fit`` reports them. Training stops
     after an epoch in which a callback set ``model.stop_training`` on any worker.
     """
     strategy = placement.strategy
-    cbs = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=bool(verbose),
-                                       model=model, verbose=verbose, epochs=epochs,
-                                       steps=steps)
+    # no Keras progress bar: the run's callbacks show progress (ShowProgress)
+    cbs = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=False,
+                                       model=model, verbose=0, epochs=epochs, steps=steps)
     step = _train_function(model, strategy)
     agree = _agreement(strategy)
     iterator = iter(data)
