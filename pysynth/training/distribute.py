@@ -93,6 +93,13 @@ def _task(spec: dict[str, Any]) -> tuple[int, int, bool]:
     return workers, rank, rank == 0
 
 
+def _need_tf_config(name: str) -> None:
+    if name == "multi-worker":
+        raise ParameterError(
+            "train --strategy multi-worker needs TF_CONFIG, the cluster's workers and this "
+            "process's task (docs/training.md, 'Training on several devices or machines')")
+
+
 def writes_run(name: str = "auto") -> bool:
     """Whether this process writes the run folder under ``--strategy NAME``: False only
     on a worker of a multi-worker cluster (``TF_CONFIG``) that is not its chief. Needs no
@@ -100,6 +107,7 @@ def writes_run(name: str = "auto") -> bool:
     check_choice(name, "strategy", STRATEGIES, owner="train")
     spec = cluster_spec() if name in ("auto", "multi-worker") else None
     if spec is None:
+        _need_tf_config(name)
         return True
     workers, _, chief = _task(spec)
     return chief or (name == "auto" and workers == 1)
@@ -121,10 +129,8 @@ def choose_strategy(name: str = "auto") -> Placement:
     """
     check_choice(name, "strategy", STRATEGIES, owner="train")
     spec = cluster_spec()
-    if name == "multi-worker" and spec is None:
-        raise ParameterError(
-            "train --strategy multi-worker needs TF_CONFIG, the cluster's workers and this "
-            "process's task (docs/training.md, 'Training on several machines')")
+    if spec is None:
+        _need_tf_config(name)
     if name == "auto":
         import tensorflow as tf
 
