@@ -304,7 +304,7 @@ def train(
         warnings.warn(f"{run}: nothing to train: {why}", stacklevel=2)
         return _summary(run, state)
 
-    def batches():
+    def batches():  # made where they are read: each worker's input pipeline makes its own
         return archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
                                steps=tcfg.steps_per_epoch, seed=seed,
                                epochs=(first, tcfg.epochs), labels=labels)
