@@ -8,7 +8,9 @@ and under any strategy its optimizer clips each replica's partial gradient befor
 them, so ``clip_norm`` would act on a different gradient than on one device. Here the
 replicas' gradients are summed first, then divided by the number of scored targets of the
 whole batch and clipped: the update one device makes from the same batch, whatever the
-number of replicas, up to float rounding.
+number of replicas, up to float rounding. The loss is the weighted cross-entropy the loop
+compiles (``compile_model``); a model's own added losses (regularizers; neither built-in
+family has any) are not part of it.
 """
 
 from __future__ import annotations
