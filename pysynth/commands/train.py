@@ -56,6 +56,11 @@ def add_parser(sub):
     p.add_argument("--resume", action="store_true",
                    help="continue RUN from its last checkpoint (same config)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--strategy", default="auto",
+                   choices=("auto", "one", "mirrored", "multi-worker"),
+                   help="devices: one; mirrored (every local GPU); multi-worker (the "
+                   "machines of TF_CONFIG); auto (default) picks multi-worker with TF_CONFIG, "
+                   "mirrored with several GPUs, else one (docs/training.md)")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="no progress (by default one line per epoch on stderr)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -70,7 +75,7 @@ def run(args) -> int:
         args.dataset, arch=args.arch, run=args.out, config=args.config,
         overrides=dict(args.overrides) or None, preset=args.preset, epochs=args.epochs,
         resume=args.resume, seed=args.seed, verbose=0 if args.quiet else 1,
-        minutes=args.minutes,
+        minutes=args.minutes, strategy=args.strategy,
     )
     summary = {
         "run": str(result["run"]), "epochs": result["epochs"],

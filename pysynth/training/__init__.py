@@ -4,8 +4,9 @@ turns a run into a model file; plus the data helpers architecture plugins build 
 
 Modules: :mod:`.config` (TrainConfig, key routing), :mod:`.data` (clips and windows),
 :mod:`.run` (the run folder), :mod:`.callbacks` (what happens at each epoch's end),
-:mod:`.loop` (``train``), :mod:`.export`, :mod:`.samples`. Importing this package does not
-import TensorFlow.
+:mod:`.loop` (``train``), :mod:`.distribute` (``--strategy``: devices, workers, the batch
+split) and :mod:`.replicated` (the step under a strategy), :mod:`.export`, :mod:`.samples`.
+Importing this package does not import TensorFlow.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The training loop every architecture shares: ``pysynth.train``, from a dataset and a
-config to a run folder, in steps (resolve the config, check the run folder, build and
-compile the model, make the data, fit with the run's callbacks).
+config to a run folder, in steps (resolve the config, check the run folder, choose the
+devices, build and compile the model, make the data, fit with the run's callbacks).
 
 TensorFlow is imported only once a run has been checked and is about to be built.
 """
@@ -20,7 +20,16 @@ from ..checks import check_int
 from ..errors import DatasetError, ParameterError
 from ..words import count
 from .config import TrainConfig, budget_overrides, model_dict, resolve_config, saved_train_config
-from .run import RUN_FORMAT, RUN_VERSION, check_run, load_checkpoint, read_run_config, start_run
+from .distribute import writes_run
+from .run import (
+    RUN_FORMAT,
+    RUN_VERSION,
+    check_run,
+    load_checkpoint,
+    new_state,
+    read_run_config,
+    start_run,
+)
 from .validation import load_validation
 
 LN2 = math.log(2.0)
@@ -102,17 +111,26 @@ def _conditioning_classes(archobj, mcfg, labels: list[str]) -> int:
     return classes
 
 
-def _build(archobj, mcfg, tcfg: TrainConfig, *, seed: int, run: Path, state: dict[str, Any]):
-    """Seed, build and compile the model; load the last checkpoint when resuming."""
+def _build(archobj, mcfg, tcfg: TrainConfig, *, seed: int, run: Path, state: dict[str, Any],
+           placement):
+    """Seed, build and compile the model (its variables on the placement's devices); load
+    the last checkpoint when resuming."""
+    import contextlib
+
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    model = archobj.build(mcfg)
-    compile_model(model, tcfg)
-    if state["checkpoints"]:
-        load_checkpoint(run / "checkpoints" / state["checkpoints"][-1], model, optimizer=True)
+    scope = placement.strategy.scope() if placement.distributed else contextlib.nullcontext()
+    with scope:
+        model = archobj.build(mcfg)
+        compile_model(model, tcfg)
+        if state["checkpoints"]:
+            load_checkpoint(run / "checkpoints" / state["checkpoints"][-1], model,
+                            optimizer=True)
+        elif placement.distributed:  # its variables must exist before the compiled step
+            model.optimizer.build(model.trainable_variables)
     return model
 
 
@@ -160,6 +178,7 @@ def train(
     verbose: int = 1,
     callbacks: list | None = None,
     minutes: float | None = None,
+    strategy: str = "auto",
 ) -> dict[str, Any]:
     """Train an architecture on a curated dataset into a run folder.
 
@@ -197,6 +216,14 @@ def train(
         a learning rate that follows a cosine over the budget (``lr_schedule="budget"``)
         and ``max_minutes=minutes``. ``config``, ``overrides`` and ``preset`` still win
         over what it picks. Ignored when resuming (the run keeps its config).
+    strategy : {"auto", "one", "mirrored", "multi-worker"}
+        Where to train (:func:`~pysynth.training.distribute.choose_strategy`): one device;
+        every local GPU (or logical CPU device) with ``tf.distribute.MirroredStrategy``;
+        the machines of ``TF_CONFIG`` with ``MultiWorkerMirroredStrategy``; ``"auto"``
+        picks multi-worker when ``TF_CONFIG`` lists several tasks, mirrored with several
+        GPUs, else one. The batch (``batch_size``) is split among the replicas, so the
+        run trains on the batches one device would; only the chief (worker 0) writes
+        the run folder. Not part of the run's config: a run may resume on other devices.
 
     Returns
     -------
@@ -222,6 +249,7 @@ def train(
     if saved is not None and saved.get("arch") == archobj.name:
         saved = _with_current_names(saved, archobj)
     seed = check_int(seed, "seed")
+    chief = writes_run(strategy)  # checks the name; a worker but the chief writes nothing
     ds = dataset if isinstance(dataset, Dataset) else Dataset.open(dataset)
     picked: dict[str, Any] = {}
     if minutes is not None and saved is None:
@@ -237,13 +265,15 @@ def train(
         "model": model_dict(archobj, mcfg), "train": dataclasses.asdict(tcfg),
         "describe": archobj.describe(mcfg),
     }
-    state = check_run(run, resume=resume, run_config=run_config, saved=saved)
+    # the other workers of a new run do not look: the chief may have started it already
+    state = (check_run(run, resume=resume, run_config=run_config, saved=saved)
+             if chief or resume else None)
     if not ds.clips("train"):
         raise DatasetError(f"{ds.root}: the dataset has no clips in its train split")
     validation = _validation(ds, tcfg, saved, labels=labels, classes=classes)
     if validation is not None:
         run_config["validation"] = {"clips": validation.ids}
-    state = start_run(run, run_config, state)
+    state = start_run(run, run_config, state) if chief else (state or new_state())
     if verbose:
         facts = ", ".join(f"{k} {v}" for k, v in run_config["describe"].items())
         print(f"pysynth train: {archobj.name} on {ds.root} -> {run}" +
@@ -258,7 +288,12 @@ def train(
         warnings.warn(f"{ds.root}: no validation clips; the best checkpoint is chosen by "
                       "training NLL", stacklevel=2)
 
-    model = _build(archobj, mcfg, tcfg, seed=seed, run=run, state=state)
+    from .distribute import choose_strategy, replica_batches
+
+    placement = choose_strategy(strategy)  # before any TensorFlow op (multi-worker needs it)
+    if verbose and placement.distributed:
+        print(f"pysynth train: {placement.describe()}", file=sys.stderr, flush=True)
+    model = _build(archobj, mcfg, tcfg, seed=seed, run=run, state=state, placement=placement)
     first = int(state["epoch"])
     if first >= tcfg.epochs or state["stopped_early"]:
         # a resumed run with nothing left to do says so rather than exit as if it trained
@@ -268,20 +303,33 @@ def train(
                f"ask for more with --epochs N (N > {first})")
         warnings.warn(f"{run}: nothing to train: {why}", stacklevel=2)
         return _summary(run, state)
-    train_ds = archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
+
+    def batches():  # made where they are read: each worker's input pipeline makes its own
+        return archobj.dataset(ds, mcfg, split="train", batch_size=tcfg.batch_size,
                                steps=tcfg.steps_per_epoch, seed=seed,
                                epochs=(first, tcfg.epochs), labels=labels)
 
     from .budget import BudgetSchedule
-    from .callbacks import run_callbacks
+    from .callbacks import EpochHistory, ShowProgress, run_callbacks
 
-    own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
-                        validation=validation, verbose=verbose)
-    if tcfg.lr_schedule == "budget":
-        own.insert(0, BudgetSchedule(state, tcfg.learning_rate, tcfg.max_minutes))
-    if tcfg.tensorboard:
-        own += _tensorboard(run)
-    model.fit(train_ds, epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
-              steps_per_epoch=tcfg.steps_per_epoch,
-              callbacks=own + list(callbacks or []), verbose=0)  # progress: run_callbacks
+    # the other workers count their epochs (in memory) and show their training NLL
+    own: list = [EpochHistory(state), *([ShowProgress(
+        epochs=tcfg.epochs, minutes=tcfg.max_minutes, bar=False)] if verbose else [])]
+    if chief:  # the others train alongside it, taking its decisions
+        own = run_callbacks(run, state, archobj, mcfg, tcfg, seed=seed, classes=classes,
+                            validation=validation, verbose=verbose)
+        if tcfg.lr_schedule == "budget":
+            own.insert(0, BudgetSchedule(state, tcfg.learning_rate, tcfg.max_minutes))
+        if tcfg.tensorboard:
+            own += _tensorboard(run)
+    if placement.distributed:
+        from .replicated import fit_replicated
+
+        fit_replicated(model, placement, replica_batches(placement, batches, tcfg.batch_size),
+                       epochs=tcfg.epochs, initial_epoch=first, steps=tcfg.steps_per_epoch,
+                       callbacks=own + list(callbacks or []))
+    else:
+        model.fit(batches(), epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
+                  steps_per_epoch=tcfg.steps_per_epoch,
+                  callbacks=own + list(callbacks or []), verbose=0)  # progress: run_callbacks
     return _summary(run, state)

@@ -88,7 +88,8 @@ class SampleRNNModel(keras.Model):
 
     Call with ``carry=False`` (as :func:`teacher_forced_logits` does) to leave the kept
     states untouched; they are only read and written when the batch has exactly
-    ``config.batch_size`` rows.
+    ``config.batch_size`` rows (under a ``tf.distribute`` strategy: each replica's share of
+    them).
     """
 
     def __init__(self, config: dict[str, Any] | SampleRNNConfig, **kwargs):
@@ -132,9 +133,8 @@ class SampleRNNModel(keras.Model):
                 for s in ("h0", "c0")[: self.n_states]:
                     ini.append(self.add_weight(
                         name=f"tier{i}_rnn{j}_{s}", shape=(h,), initializer="zeros"))
-                    kept.append(self.add_weight(
-                        name=f"tier{i}_rnn{j}_{s}_kept", shape=(cfg.batch_size, h),
-                        initializer="zeros", trainable=False))
+                    kept.append(self._carried_state(f"tier{i}_rnn{j}_{s}_kept",
+                                                    (cfg.batch_size, h)))
             self.init_states.append(ini)
             self.kept.append(kept)
         # build the sublayers with a small eager forward pass
@@ -144,6 +144,32 @@ class SampleRNNModel(keras.Model):
         zero = ops.zeros((1,), dtype="int32")
         self._forward(ops.convert_to_tensor(q), ops.ones((1,)), zero, zero, carry=False)
         self.built = True
+
+    def _carried_state(self, name: str, shape: tuple[int, int]):
+        """A kept (carried) RNN state, one row per clip of the batch.
+
+        Under a ``tf.distribute`` strategy every replica trains on its own rows of the
+        batch (:func:`pysynth.training.distribute.replica_batches`), so each keeps its own
+        copy of the state (``on_read`` synchronization) and uses its rows of it; read
+        outside a replica (a checkpoint) it is the first replica's copy, with no
+        cross-worker traffic. On one device this is a plain variable.
+        """
+        var = keras.Variable(keras.initializers.Zeros(), shape=shape, trainable=False,
+                             name=name, synchronization="on_read",
+                             aggregation="only_first_replica")
+        self._track_variable(var)  # what add_weight does; it has no synchronization option
+        return var
+
+    def _replica_rows(self, b):
+        """``(first row, replicas)``: where this replica's ``b`` rows start in the kept
+        states, and how many replicas share the batch (1 outside a strategy; 0 outside a
+        replica, where nothing is carried)."""
+        import tensorflow as tf
+
+        ctx = tf.distribute.get_replica_context()
+        if ctx is None:  # cross-replica context: nothing is carried there
+            return 0, 0
+        return ctx.replica_id_in_sync_group * b, ctx.num_replicas_in_sync
 
     def _frames_to_unit(self, q):
         qf = ops.cast(q, "float32")
@@ -155,7 +181,12 @@ class SampleRNNModel(keras.Model):
         q = ops.cast(q, "int32")
         b = ops.shape(q)[0]
         seq = q.shape[1] - top if q.shape[1] is not None else ops.shape(q)[1] - top
-        carry = carry and q.shape[0] == cfg.batch_size
+        first_row, replicas = self._replica_rows(b)
+        # a replica's batch size may be unknown when traced (MultiWorkerMirroredStrategy's
+        # input pipeline does not keep it): its rows are its share of the batch by design
+        # (pysynth.training.distribute.replica_batches)
+        carry = carry and (q.shape[0] * replicas == cfg.batch_size if q.shape[0] is not None
+                           else replicas > 1)
         reset = ops.reshape(ops.cast(reset, "float32"), (-1, 1))
         new_kept = []
         up = None
@@ -181,7 +212,8 @@ class SampleRNNModel(keras.Model):
                 for _ in range(self.n_states):
                     init = ops.broadcast_to(self.init_states[i][k], (b, h))
                     if carry:
-                        init = reset * init + (1.0 - reset) * self.kept[i][k]
+                        kept = ops.slice(self.kept[i][k], [first_row, 0], [b, h])
+                        init = reset * init + (1.0 - reset) * kept
                     states.append(init)
                     k += 1
                 res = rnn(x, initial_state=states)
@@ -202,7 +234,8 @@ class SampleRNNModel(keras.Model):
         if carry:
             for i, k0, finals in new_kept:
                 for j, value in enumerate(finals):
-                    self.kept[i][k0 + j].assign(ops.stop_gradient(value))
+                    var = self.kept[i][k0 + j]
+                    var.assign(ops.slice_update(var, [first_row, 0], ops.stop_gradient(value)))
         return logits
 
     def call(self, inputs, training=None, carry: bool = True):
