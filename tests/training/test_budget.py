@@ -73,3 +73,18 @@ def test_the_users_keys_win_over_the_pick(monkeypatch, tones, tiny, tmp_path, ca
     err = capsys.readouterr().err
     assert "for 0.02 minutes: filter_width=3" in err
     assert "learning_rate=0.002" not in err
+
+
+def test_samplernn_minutes_trains_with_preemphasis_and_exports_it(tones, tmp_path):
+    # the --minutes pick measured best on drums includes pre-emphasis 0.85; the model file
+    # carries it, so sampling de-emphasizes (docs/benchmarks.md, "Pre-emphasis")
+    import pysynth
+
+    over = {"dim": 16, "embed_dim": 8, "frame_sizes": [4, 16], "seq_len": 64, "batch_size": 2,
+            "sample_every": 0, "steps_per_epoch": 2, "tensorboard": False}
+    train(tones, arch="samplernn", run=tmp_path / "run", overrides=over, minutes=0.001,
+          seed=1, verbose=0)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"]["preemphasis"] == 0.85
+    model = pysynth.export(tmp_path / "run", tmp_path / "m.pysynth")
+    assert pysynth.load_model(model).program["preemphasis"] == 0.85
