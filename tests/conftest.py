@@ -10,6 +10,7 @@ before anything imports pysynth.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -95,3 +96,45 @@ def wavenet_run(tones, tmp_path_factory):
     result = train(tones, arch="wavenet", run=run, overrides={**TINY, "tensorboard": True},
                    epochs=2, seed=3, verbose=0)
     return run, result
+
+
+# -- a headless browser for the page tests (Debian's chromium and chromedriver) ------------
+
+CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+                 if Path(p).exists()), shutil.which("chromium"))
+CHROMEDRIVER = next((p for p in ("/usr/bin/chromedriver",) if Path(p).exists()),
+                    shutil.which("chromedriver"))
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory):
+    """Where the browser saves what a page downloads (exported marks or selection)."""
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def driver(request, downloads):
+    """Headless Chromium driven by Selenium, saving downloads to ``downloads``; the window is
+    the test module's ``BROWSER_WINDOW`` ("1200,800" without one). Skips the module's tests
+    when Chromium or chromedriver is not installed."""
+    if not CHROMIUM or not CHROMEDRIVER:
+        pytest.skip("headless browser test needs chromium and chromedriver installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    window = getattr(request.module, "BROWSER_WINDOW", "1200,800")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--autoplay-policy=no-user-gesture-required", "--mute-audio",
+                f"--window-size={window}", "--allow-file-access-from-files"):
+        opts.add_argument(arg)
+    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                           "download.prompt_for_download": False})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d.set_page_load_timeout(60)
+    # headless Chromium downloads only where it is told to
+    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow",
+                                                   "downloadPath": str(downloads)})
+    yield d
+    d.quit()

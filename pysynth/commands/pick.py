@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..sampling.defaults import MIN_P, TEMPERATURE
+from .sample import add_rule_arguments
 
 
 def add_parser(sub):
@@ -32,11 +32,7 @@ def add_parser(sub):
                    "(default: the reference's train split)")
     p.add_argument("--seconds", type=float, help="seconds per generated clip (default: the "
                    "reference dataset's clip length, else 1)")
-    p.add_argument("--temperature", type=float, default=TEMPERATURE,
-                   help=f"softmax temperature of generation (default {TEMPERATURE:g}, as "
-                   "pysynth sample)")
-    p.add_argument("--min-p", type=float, default=MIN_P, metavar="P",
-                   help=f"min-p truncation of generation (default {MIN_P:g}, as pysynth sample)")
+    add_rule_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     p.add_argument("--cond", nargs="+", metavar="CLASS",
                    help="class of a conditioned model (one, or one per clip; default: clip i "

@@ -8,6 +8,19 @@ from ..sampling.defaults import MIN_P, TEMPERATURE
 from ..words import count
 
 
+def add_rule_arguments(p) -> None:
+    """``--temperature`` and ``--min-p``, the sampling rule of every command that generates
+    (sample, pick), with pysynth's measured defaults (:mod:`pysynth.sampling.defaults`)."""
+    p.add_argument("--temperature", type=float, default=TEMPERATURE,
+                   help=f"softmax temperature: 1 samples the model as trained, lower is more "
+                   f"conservative, 0 = argmax (default {TEMPERATURE:g})")
+    p.add_argument("--min-p", type=float, default=MIN_P, metavar="P",
+                   help="draw only among the levels at least P times as likely as the most "
+                   "likely one, which cuts the runaway noise of a briefly trained model; 0 "
+                   f"samples the whole distribution (default {MIN_P:g}: the least noisy rule "
+                   "that silences no clips, measured in docs/benchmarks.md)")
+
+
 def add_parser(sub):
     p = sub.add_parser(
         "sample",
@@ -20,14 +33,7 @@ def add_parser(sub):
     p.add_argument("-o", "--out", required=True, help="output folder for the WAV files")
     p.add_argument("-n", type=int, default=16, help="number of clips (default 16)")
     p.add_argument("--seconds", type=float, default=4.0, help="seconds per clip (default 4)")
-    p.add_argument("--temperature", type=float, default=TEMPERATURE,
-                   help=f"softmax temperature: 1 samples the model as trained, lower is more "
-                   f"conservative, 0 = argmax (default {TEMPERATURE:g})")
-    p.add_argument("--min-p", type=float, default=MIN_P, metavar="P",
-                   help="draw only among the levels at least P times as likely as the most "
-                   "likely one, which cuts the runaway noise of a briefly trained model; 0 "
-                   f"samples the whole distribution (default {MIN_P:g}: the least noisy rule "
-                   "that silences no clips, measured in docs/benchmarks.md)")
+    add_rule_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     p.add_argument("--candidates", type=int, default=1, metavar="K",
                    help="generate K clips per clip kept and keep the likely ones under the "

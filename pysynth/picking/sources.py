@@ -44,8 +44,8 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
     makes the same clips); a conditioned model without ``cond`` gives clip ``i`` class
     ``i % C``. Names are ``pysynth sample``'s: ``{prefix}-seed{seed}-{i:03d}[-{label}].wav``.
     """
-    from ..sampling import sample, score_clips
     from ..sampling.engines import load
+    from ..sampling.generate import sample_scored
     from ..sampling.names import clip_name
     from ..sampling.plan import class_names, cond_ids
 
@@ -57,10 +57,9 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
     for first in range(0, n, batch):
         count = min(batch, n - first)
         c = None if classes is None else classes[first : first + count]
-        audio = sample(mf, n=count, seconds=seconds, temperature=temperature, min_p=min_p,
-                       seed=seed, cond=c,
-                       device=device, threads=threads, first_stream=first)
-        nll, _ = score_clips(mf, audio, cond=c, device=device, threads=threads)
+        audio, nll = sample_scored(mf, n=count, seconds=seconds, temperature=temperature,
+                                   min_p=min_p, seed=seed, cond=c, device=device,
+                                   threads=threads, first_stream=first)
         yield Batch(
             first=first,
             names=[clip_name(prefix, seed, first + i, classes, names) for i in range(count)],

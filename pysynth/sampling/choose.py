@@ -67,9 +67,8 @@ def sample_likely(model, *, n: int, candidates: int, progress: bool = False, **k
     candidate is scored as its own clip, from its first generated sample.
     """
     from .engines import load
-    from .generate import sample
+    from .generate import sample_scored
     from .plan import cond_ids
-    from .scoring import score_clips
 
     n = check_int(n, "n", lo=1)
     k = check_int(candidates, "candidates", lo=1, hi=1000)
@@ -79,9 +78,7 @@ def sample_likely(model, *, n: int, candidates: int, progress: bool = False, **k
     if isinstance(prime, np.ndarray) and prime.ndim == 2:
         prime = np.tile(prime, (k, 1))
     all_cond = None if cond is None else np.tile(cond, k)
-    audio = sample(mf, n=k * n, cond=all_cond, prime=prime, progress=progress, **kw)
-    nll, _ = score_clips(mf, audio, cond=all_cond, device=kw.get("device", "auto"),
-                         threads=kw.get("threads", 0))
+    audio, nll = sample_scored(mf, n=k * n, cond=all_cond, prime=prime, progress=progress, **kw)
     if cond is None:
         chosen = choose_likely(nll, np.zeros(k * n, np.int64), np.zeros(n, np.int64))
     else:

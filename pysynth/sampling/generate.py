@@ -111,14 +111,43 @@ def sample(
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads, min_p=min_p,
                      first_stream=first_stream)
+    return _generate(plan, progress)[0]
+
+
+def _generate(plan, progress: bool, *, keep_indices: bool = False):
+    """Run a plan: ``(audio (n, samples), the generated indices or None)``."""
     decode = plan.decoder()
     out = np.empty((plan.n, plan.samples), dtype=np.float32)
+    q = np.empty((plan.n, plan.samples), dtype=np.int32) if keep_indices else None
 
     def on_block(block: np.ndarray, offset: int) -> None:
         out[:, offset : offset + block.shape[1]] = decode(block)
+        if q is not None:
+            q[:, offset : offset + block.shape[1]] = block
 
     plan.run_with_progress(on_block, progress=progress)
-    return out
+    return out, q
+
+
+def sample_scored(model, *, n: int, seconds: float, temperature: float = 1.0,
+                  min_p: float = 0.0, seed: int = 0, prime=None, cond=None,
+                  device: str = "auto", progress: bool = False, threads: int = 0,
+                  first_stream: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sample` (without candidates), and each clip's NLL under the model in bits per
+    sample, from its first generated sample (as :func:`~pysynth.sampling.score_clips`
+    scores the clip on its own).
+
+    The NLL is taken on the indices the engine generated, by the same engine: the audio is
+    not quantized again (for a pre-emphasis model that round trip through the filters is
+    not exact) and the model's weights are not loaded a second time.
+    """
+    from .scoring import index_nll
+
+    plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
+                     cond=cond, device=device, threads=threads, min_p=min_p,
+                     first_stream=first_stream)
+    audio, q = _generate(plan, progress, keep_indices=True)
+    return audio, index_nll(plan.engine, plan.reference, q, plan.cond).mean(axis=1)
 
 
 @dataclass

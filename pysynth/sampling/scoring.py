@@ -127,6 +127,15 @@ def _label_ids(clips: list[_Clip], mf: ModelFile) -> np.ndarray | None:
     return np.array([names.index(c.label) for c in clips], dtype=np.int32)
 
 
+def index_nll(engine, ref, q: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+    """Bits of each index of ``q`` (B, T) given the ones before it, float64 (B, T): the
+    compiled engine's, or the plugin reference's for a family the engine does not know
+    (``runner``'s pair)."""
+    if engine is not None:
+        return np.asarray(engine.nll(q, cond), dtype=np.float64)
+    return reference_nll(ref.logits(q, cond), q)
+
+
 def score_clips(
     model: str | os.PathLike | ModelFile,
     audio: Any,
@@ -168,12 +177,7 @@ def score_clips(
     with progress_bar(len(clips), desc="score", unit="clip", enabled=progress) as bar:
         for idx in batches:
             q = np.stack([encode(mf, clips[i]) for i in idx])
-            c = None if ids is None else ids[idx]
-            if engine is not None:
-                nll = np.asarray(engine.nll(q, c), dtype=np.float64)
-            else:
-                nll = reference_nll(ref.logits(q, c), q)
-            bits[idx] = nll.mean(axis=1)
+            bits[idx] = index_nll(engine, ref, q, None if ids is None else ids[idx]).mean(axis=1)
             bar.update(len(idx))
     lengths = np.array([len(x) for x in clips], dtype=np.int64)
     return (bits, lengths, [c.path or c.name for c in items]) if return_names else (bits, lengths)

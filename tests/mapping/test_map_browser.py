@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,10 +19,6 @@ import pysynth
 pytestmark = pytest.mark.browser
 
 SR = 16000
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-                 if Path(p).exists()), shutil.which("chromium"))
-CHROMEDRIVER = next((p for p in ("/usr/bin/chromedriver",) if Path(p).exists()),
-                    shutil.which("chromedriver"))
 
 
 def clean_and_noisy(dataset_of, sine, root, n=8, seconds=1.0):
@@ -35,35 +30,6 @@ def clean_and_noisy(dataset_of, sine, root, n=8, seconds=1.0):
             y = y + 0.1 * np.random.default_rng(i).normal(size=y.size).astype(np.float32)
         clips.append((f"clip-{i}", y, "train", "noisy" if i % 2 else "clean"))
     return dataset_of(root, clips, sr=SR, info={"clip_seconds": seconds})
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory):
-    """Where the browser saves what a page downloads (the exported selection)."""
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def driver(downloads):
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("headless browser test needs chromium and chromedriver installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-                "--window-size=1200,800", "--allow-file-access-from-files"):
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    d.set_page_load_timeout(60)
-    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow",
-                                                   "downloadPath": str(downloads)})
-    yield d
-    d.quit()
 
 
 def click_point(driver, kind, i):

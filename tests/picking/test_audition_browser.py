@@ -8,7 +8,6 @@ Skipped only when Chromium or chromedriver is not installed.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -19,39 +18,7 @@ from pysynth.picking import copy_marked
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", "/usr/bin/chromium-browser")
-                 if Path(p).exists()), shutil.which("chromium"))
-CHROMEDRIVER = next((p for p in ("/usr/bin/chromedriver",) if Path(p).exists()),
-                    shutil.which("chromedriver"))
-
-
-@pytest.fixture(scope="module")
-def downloads(tmp_path_factory):
-    return tmp_path_factory.mktemp("downloads")
-
-
-@pytest.fixture(scope="module")
-def driver(downloads):
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip("headless browser test needs chromium and chromedriver installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--autoplay-policy=no-user-gesture-required", "--mute-audio",
-                "--window-size=1400,900", "--allow-file-access-from-files"):
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    d.set_page_load_timeout(60)
-    # headless Chromium downloads only where it is told to
-    d.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow",
-                                                   "downloadPath": str(downloads)})
-    yield d
-    d.quit()
+BROWSER_WINDOW = "1400,900"  # the driver fixture's (tests/conftest.py)
 
 
 def player_state(driver, timeout=10.0):
