@@ -11,7 +11,7 @@ from ..checks import check_bool, check_int
 from ..errors import ParameterError
 from ..mapping.features import _one_thread
 from .cache import baseline_key, cached_baseline, reference_features
-from .classes import generated_scores, real_scores, usable_labels
+from .classes import class_mix, generated_scores, real_scores, usable_labels
 from .embedding import MIN_SCALE, embed_all, envelopes, is_clipped, is_silent
 from .frechet import N_SPLITS, floor_and_ceiling, generated_distances, white_noise_like
 from .novelty import COPY_CORRELATION, N_CANDIDATES, max_correlation, nearest
@@ -169,6 +169,8 @@ def _classes(report, ref, Z_ref, Z_gen, intended, seed) -> None:
         report.class_real = real["inception"]
     if report.class_real > 0:
         report.class_ratio = report.class_generated / report.class_real
+    report.class_mix_generated, report.class_mix_real, report.class_mix_gap = class_mix(
+        gen["predicted"], list(y), kept)
 
 
 def _training_set(ref: Reference, Z_ref, training, unit, progress):

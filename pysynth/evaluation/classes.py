@@ -66,3 +66,19 @@ def generated_scores(Z_ref: np.ndarray, labels: np.ndarray, Z_gen: np.ndarray,
                    if meant else None)
     return {"consistency": consistency, "inception": inception_score(probs),
             "predicted": [str(p) for p in predicted], "n_intended": len(meant)}
+
+
+def class_mix(predicted: list[str], real: list[str],
+              classes: list[str]) -> tuple[dict[str, float], dict[str, float], float]:
+    """Each class's share of the generated clips (by recognized class) and of the real
+    ones, and the total variation distance between the two mixes (0 same, 1 disjoint).
+
+    >>> class_mix(["a", "a"], ["a", "b"], ["a", "b"])
+    ({'a': 1.0, 'b': 0.0}, {'a': 0.5, 'b': 0.5}, 0.5)
+    """
+    def shares(xs: list[str]) -> dict[str, float]:
+        n = max(len(xs), 1)
+        return {c: sum(x == c for x in xs) / n for c in classes}
+
+    gen, ref = shares(predicted), shares(real)
+    return gen, ref, 0.5 * float(sum(abs(gen[c] - ref[c]) for c in classes))

@@ -38,6 +38,13 @@ class QualityReport:
         The classes the classifier knows.
     class_note : str or None
         Why the class score is missing, when it is.
+    class_mix_generated, class_mix_real : dict of str to float
+        Share of the generated clips recognized as each class, and each class's share of the
+        labelled reference clips: a model that makes only hats and snares shows here.
+    class_mix_gap : float or None
+        Total variation distance between the two mixes: 0 = the data's mix of classes,
+        1 = none of the classes the data has. Real clips skewed to two of five drum classes
+        score about 0.5, and about 0.2 on the noise scale for that alone.
     silent_share, clipped_share : float
         Shares of generated clips that are silent (peak below -40 dBFS) and clipped (more
         than 0.1 % of samples at magnitude >= 0.999); the files in ``silent``, ``clipped``.
@@ -68,6 +75,9 @@ class QualityReport:
     class_ratio: float | None = None
     class_labels: list[str] = field(default_factory=list)
     class_note: str | None = None
+    class_mix_generated: dict[str, float] = field(default_factory=dict)
+    class_mix_real: dict[str, float] = field(default_factory=dict)
+    class_mix_gap: float | None = None
     silent_share: float = 0.0
     clipped_share: float = 0.0
     silent: list[str] = field(default_factory=list)
@@ -110,6 +120,9 @@ class QualityReport:
             rows.append(_row(name, f(self.class_generated),
                              f"real clips {f(self.class_real)}, ratio {f(self.class_ratio)}; "
                              f"{what}, {len(self.class_labels)} classes"))
+            rows.append(_row("class mix gap", f(self.class_mix_gap),
+                             "0 = the data's mix of classes, 1 = none of them; "
+                             + _mix(self.class_mix_generated, self.class_mix_real)))
         rows += [
             _row("silent clips", f"{100 * self.silent_share:.1f}%", "peak below -40 dBFS"),
             _row("clipped clips", f"{100 * self.clipped_share:.1f}%",
@@ -127,6 +140,13 @@ class QualityReport:
 
 def _row(name: str, value: str, meaning: str) -> str:
     return f"{name:<18} {value:>8}   {meaning}"
+
+
+def _mix(generated: dict[str, float], real: dict[str, float]) -> str:
+    """``kick 10% (data 21%), ...``, most generated first."""
+    order = sorted(real, key=lambda c: (-generated.get(c, 0.0), c))
+    return ", ".join(f"{c} {100 * generated.get(c, 0.0):.0f}% (data {100 * real[c]:.0f}%)"
+                     for c in order)
 
 
 def _fmt(x: float | None, digits: int = 3) -> str:

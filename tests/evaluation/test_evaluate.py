@@ -110,6 +110,21 @@ def test_class_consistency_is_high_with_the_right_labels_and_low_shuffled(drums)
     assert plain.class_generated > 3
 
 
+def test_class_mix_shows_a_model_that_makes_only_some_classes(drums):
+    """Real clips of all four classes have the data's mix (gap near 0); clips of only hats
+    and kicks have half the mix missing (gap 0.5), and the table names the shares."""
+    audio, labels = fresh(4)
+    whole = pysynth.evaluate(audio, drums)
+    assert whole.class_mix_gap < 0.15
+    assert whole.class_mix_real == dict.fromkeys(LABELS, 0.25)
+    two = [i for i, lab in enumerate(labels) if lab in ("hat", "kick")]
+    skewed = pysynth.evaluate(audio[two], drums)
+    assert 0.4 < skewed.class_mix_gap <= 0.5
+    assert skewed.class_mix_generated["low"] == skewed.class_mix_generated["tone"] == 0
+    assert "class mix gap" in skewed.table()
+    assert "kick 50% (data 25%)" in skewed.table()
+
+
 def test_silent_and_clipped_shares_are_exact(drums, sine):
     loud = fresh(4, per_class=1)[0]
     quiet = [np.zeros(N, np.float32), sine(300, seconds=0.5, amp=0.009)]  # below -40 dBFS
