@@ -112,16 +112,6 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   hist_mask_ = cap - 1;
 }
 
-double SampleRNNEngine::flops_per_sample() const {
-  const double H = prog_.dim, G = prog_.gates(), Q = prog_.levels;
-  double macs = prog_.mlp_layers * H * H + H * Q;
-  for (int i = 0; i < prog_.tiers(); ++i) {
-    const double F = prog_.frame_sizes[i], r = prog_.ratio(i);
-    macs += (F * H + prog_.rnn_layers[i] * 2.0 * H * G * H + H * r * H) / F;
-  }
-  return 2.0 * macs;
-}
-
 void SampleRNNEngine::init_group(Group& g, int nb, const int32_t* cond) const {
   const int H = prog_.dim, K = prog_.tiers();
   // The GEMM handles rows in blocks of kRowBlock and sweeps the weights once more for a

@@ -33,9 +33,6 @@ class SampleRNNEngine {
 
   const SampleRNNProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
-  // Matrix-product FLOPs (2 per multiply-add) per generated sample of one stream, frame
-  // tiers amortised over their frame size; the F_0 table-row adds are not counted.
-  double flops_per_sample() const;
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids in [0, C), or null for an unconditioned model (C = 0).

@@ -29,6 +29,17 @@ struct SampleRNNProgram {
   }
 
   int tiers() const { return static_cast<int>(frame_sizes.size()); }
+  // Matrix-product FLOPs (2 per multiply-add) per generated sample of one stream, frame
+  // tiers amortised over their frame size; the F_0 table-row adds are not counted.
+  double flops_per_sample() const {
+    const double H = dim, G = gates(), Q = levels;
+    double macs = mlp_layers * H * H + H * Q;
+    for (int i = 0; i < tiers(); ++i) {
+      const double F = frame_sizes[i], r = ratio(i);
+      macs += (F * H + rnn_layers[i] * 2.0 * H * G * H + H * r * H) / F;
+    }
+    return 2.0 * macs;
+  }
   int gates() const { return lstm ? 4 : 3; }
   // r_i = F_i / F_{i-1}, r_0 = F_0: rows of upsampled conditioning per step of tier i.
   int ratio(int i) const { return i == 0 ? frame_sizes[0] : frame_sizes[i] / frame_sizes[i - 1]; }

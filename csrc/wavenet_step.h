@@ -13,12 +13,14 @@
 // Every matrix-vector product is split over the whole block: a "partial" phase has
 // P = nth / N threads per output column, each summing one contiguous range of the inputs
 // (consecutive threads read consecutive columns of the (in, out) weight, so reads are
-// coalesced), and the next phase adds the P partial sums, the bias and the activation.
+// coalesced), and the next phase adds the P partial sums, the bias and the activation
+// (block_products.h, shared with the SampleRNN kernel).
 // A step is then short chains of loads in parallel rather than one long chain per column.
 #pragma once
 
 #include <cstdint>
 
+#include "block_products.h"
 #include "common.h"
 
 namespace pysynth {
@@ -78,9 +80,6 @@ PYSYNTH_HD int64_t ring_len(const Dims& d, int dilation) {
   return static_cast<int64_t>(d.K - 1) * dilation + 1;
 }
 
-PYSYNTH_HD int max_i(int a, int b) { return a > b ? a : b; }
-PYSYNTH_HD int min_i(int a, int b) { return a < b ? a : b; }
-
 // The widest phase: the most output columns any product has (or the taps gathered).
 PYSYNTH_HD int widest_phase(const Dims& d) {
   return max_i(max_i(max_i(d.R + d.S, d.K * d.R), max_i(2 * d.D, d.H)), d.Q);
@@ -91,11 +90,6 @@ PYSYNTH_HD int widest_phase(const Dims& d) {
 PYSYNTH_HD int block_threads(const Dims& d) {
   const int want = (2 * widest_phase(d) + 31) / 32 * 32;
   return min_i(512, max_i(128, want));
-}
-
-// Number of k-ranges a product with N columns and K inputs is split into.
-PYSYNTH_HD int split_parts(int N, int K, int nth) {
-  return max_i(1, min_i(K, nth / N));
 }
 
 // Per-block scratch (shared memory on the GPU).
@@ -125,29 +119,6 @@ PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
   s.logits = s.o1 + d.H;
   s.part = s.logits + d.Q;
   return s;
-}
-
-// part[p*N + n] = sum over k in range p of x(k) * W[k*N + n], with P = split_parts(N, K, nth)
-// ranges, for work item i = p*N + n; `relu_x` applies relu to the inputs (the skip sum
-// feeding out1).
-PYSYNTH_HD void partial_products(const float* x, bool relu_x, const float* W, int K, int N,
-                                 int P, float* part, int i) {
-  const int p = i / N, n = i - p * N;
-  const int kc = (K + P - 1) / P;
-  const int k0 = p * kc, k1 = min_i(K, k0 + kc);
-  float acc = 0.0f;
-  for (int k = k0; k < k1; ++k) {
-    const float v = relu_x ? reluf(x[k]) : x[k];
-    acc += v * W[static_cast<int64_t>(k) * N + n];
-  }
-  part[i] = acc;
-}
-
-// sum_p part[p*N + n]
-PYSYNTH_HD float sum_parts(const float* part, int N, int P, int n) {
-  float acc = 0.0f;
-  for (int p = 0; p < P; ++p) acc += part[p * N + n];
-  return acc;
 }
 
 // h0[t] = input.bias + sum_j input.table[j, q[t-1-(K0-1-j)]] (negative times vanish);

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common.h"
+#include "device_memory.cuh"
 #include "wavenet_kernel.h"
 
 namespace pysynth {
@@ -18,17 +19,6 @@ namespace cuda {
 
 using wavenet::Dims;
 using wavenet::StepArgs;
-
-std::string device_problem() {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
-    return cudaGetErrorString(err);
-  }
-  if (count <= 0) return "the CUDA runtime reports 0 devices";
-  return std::string();
-}
 
 namespace {
 // Point `a` at steps t0 .. t0 + n - 1: teacher-forced from `forced` (row stride ld) when it
@@ -41,64 +31,7 @@ void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
   a.nforced = forced ? n : 0;
 }
 
-void check_cuda(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
-}
 }  // namespace
-
-// A buffer in device memory (cudaMalloc, never managed memory) or, when emulating, in host
-// memory; zeroed, freed on destruction.
-class Buffer {
- public:
-  Buffer(size_t bytes, bool emulate) : bytes_(bytes), emulate_(emulate) {
-    if (bytes_ == 0) return;
-    if (emulate_) {
-      ptr_ = std::calloc(bytes_, 1);
-      if (ptr_ == nullptr) throw std::bad_alloc();
-    } else {
-      check_cuda(cudaMalloc(&ptr_, bytes_), "cudaMalloc");
-      const cudaError_t err = cudaMemset(ptr_, 0, bytes_);
-      if (err != cudaSuccess) {
-        cudaFree(ptr_);
-        check_cuda(err, "cudaMemset");
-      }
-    }
-  }
-  ~Buffer() {
-    if (ptr_ == nullptr) return;
-    if (emulate_)
-      std::free(ptr_);
-    else
-      cudaFree(ptr_);
-  }
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-
-  template <class T>
-  T* as() const { return static_cast<T*>(ptr_); }
-
-  void upload(const void* src, size_t bytes, size_t offset = 0) {
-    if (bytes == 0) return;
-    char* dst = static_cast<char*>(ptr_) + offset;
-    if (emulate_)
-      std::memcpy(dst, src, bytes);
-    else
-      check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice), "cudaMemcpy to device");
-  }
-  void download(void* dst, size_t bytes) const {
-    if (bytes == 0) return;
-    if (emulate_)
-      std::memcpy(dst, ptr_, bytes);
-    else
-      check_cuda(cudaMemcpy(dst, ptr_, bytes, cudaMemcpyDeviceToHost), "cudaMemcpy to host");
-  }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_;
-  bool emulate_;
-};
 
 // Device (or emulated) state of one call: rings, input history, per-stream keys, outputs.
 struct CudaWaveNetEngine::State {
@@ -146,16 +79,7 @@ CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
                                      const std::map<std::string, std::vector<float>>& tensors,
                                      int device, bool emulate)
     : prog_(std::move(program)), device_(device), emulate_(emulate) {
-  if (!emulate_) {
-    const std::string why = device_problem();
-    if (!why.empty()) throw std::runtime_error("no CUDA device available: " + why);
-    int count = 0;
-    check_cuda(cudaGetDeviceCount(&count), "cudaGetDeviceCount");
-    if (device < 0 || device >= count)
-      throw std::invalid_argument("device " + std::to_string(device) + " is out of range: " +
-                                  std::to_string(count) + " CUDA device(s)");
-    check_cuda(cudaSetDevice(device_), "cudaSetDevice");
-  }
+  if (!emulate_) select_device(device_);
   const WaveNetProgram& p = prog_;
   dims_.Q = p.levels;
   dims_.K0 = p.initial_filter_width;

@@ -19,10 +19,7 @@
 namespace pysynth {
 namespace cuda {
 
-// Why no device can be used, or an empty string when one can.
-std::string device_problem();
-
-class Buffer;  // device (or emulated host) memory, wavenet_engine.cu
+class Buffer;  // device (or emulated host) memory, device_memory.cuh
 
 class CudaWaveNetEngine {
  public:

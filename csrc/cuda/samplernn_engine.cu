@@ -1,0 +1,326 @@
+// The CUDA SampleRNN engine (samplernn_engine.cuh): device memory, weight packing, and the
+// teacher-forced and generating passes in windows of kernel launches.
+#include "samplernn_engine.cuh"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "common.h"
+#include "device_memory.cuh"
+#include "samplernn_kernel.h"
+
+namespace pysynth {
+namespace cuda {
+
+using samplernn::StepArgs;
+using samplernn::TierWeights;
+
+namespace {
+// Point `a` at steps t0 .. t0 + n - 1: teacher-forced from `forced` (row stride ld) when it
+// is not null, else sampled.
+void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
+  a.t0 = t0;
+  a.n = n;
+  a.forced = forced;
+  a.forced_ld = ld;
+  a.nforced = forced ? n : 0;
+}
+
+int max_ratio(const SampleRNNProgram& p) {
+  int r = 1;
+  for (int i = 0; i < p.tiers(); ++i) r = std::max(r, p.ratio(i));
+  return r;
+}
+}  // namespace
+
+// Device (or emulated) state of one call: RNN states, conditioning rows, sample history,
+// per-stream keys, outputs.
+struct CudaSampleRNNEngine::State {
+  Buffer state, up, qhist, cond, ids, out_q, out_logits;
+  const CudaSampleRNNEngine& eng;
+  int B, W;
+  bool has_cond;
+  // cond: (B,) or null; streams: (B,) or null (all keys 0: teacher forcing draws nothing).
+  State(const CudaSampleRNNEngine& e, int B_, int W_, const int32_t* cond_ids,
+        const uint32_t* streams, bool want_logits)
+      : state(sizeof(float) * static_cast<size_t>(B_) * e.state_stride_, e.emulate_),
+        up(sizeof(float) * static_cast<size_t>(B_) * e.up_stride_, e.emulate_),
+        qhist(sizeof(int32_t) * static_cast<size_t>(B_) * (e.dims_.hist_mask + 1), e.emulate_),
+        cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
+        ids(sizeof(uint32_t) * static_cast<size_t>(B_), e.emulate_),
+        out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
+        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.dims_.Q : 0,
+                   e.emulate_),
+        eng(e), B(B_), W(W_), has_cond(cond_ids != nullptr) {
+    // Every stream starts from the learned initial states h0 (and c0).
+    std::vector<float> init(static_cast<size_t>(B_) * e.state_stride_);
+    for (int b = 0; b < B_; ++b)
+      std::copy(e.initial_state_.begin(), e.initial_state_.end(),
+                init.begin() + static_cast<int64_t>(b) * e.state_stride_);
+    state.upload(init.data(), sizeof(float) * init.size());
+    if (cond_ids) cond.upload(cond_ids, sizeof(int32_t) * static_cast<size_t>(B_));
+    if (streams) ids.upload(streams, sizeof(uint32_t) * static_cast<size_t>(B_));
+  }
+  StepArgs args(uint64_t seed, SamplingRule rule) const {
+    StepArgs a{};
+    a.dims = eng.dims_;
+    a.w = eng.w_;
+    a.state = state.as<float>();
+    a.state_stride = eng.state_stride_;
+    a.up = up.as<float>();
+    a.up_stride = eng.up_stride_;
+    a.qhist = qhist.as<int32_t>();
+    a.cond = has_cond ? cond.as<int32_t>() : nullptr;
+    a.stream_ids = ids.as<uint32_t>();
+    a.out_q = out_q.as<int32_t>();
+    a.out_logits = out_logits.as<float>();
+    a.out_ld = W;
+    a.out_col = 0;
+    a.seed = seed;
+    a.rule = rule;
+    a.B = B;
+    return a;
+  }
+};
+
+CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
+                                         const std::map<std::string, std::vector<float>>& tensors,
+                                         int device, bool emulate)
+    : prog_(std::move(program)), device_(device), emulate_(emulate) {
+  if (!emulate_) select_device(device_);
+  const SampleRNNProgram& p = prog_;
+  dims_.Q = p.levels;
+  dims_.H = p.dim;
+  dims_.G = p.gates();
+  dims_.K = p.tiers();
+  dims_.M = p.mlp_layers;
+  dims_.F0 = p.frame_sizes[0];
+  dims_.C = p.conditioning_classes;
+  dims_.PF = p.position_frames;
+  dims_.PH = p.position_hop;
+  dims_.lstm = p.lstm;
+  dims_.skip = p.skip_connections;
+  int cap = 1;
+  while (cap < p.frame_sizes.back()) cap *= 2;
+  dims_.hist_mask = cap - 1;
+  const int max_r = max_ratio(p);
+  threads_ = samplernn::block_threads(dims_, max_r);
+  smem_ = sizeof(float) * static_cast<size_t>(samplernn::scratch_floats(dims_, max_r, threads_));
+  if (smem_ > 200 * 1024)
+    throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
+                                std::to_string(smem_) + " bytes of shared memory (limit 200 KiB)");
+  if (!emulate_) {
+    int optin = 0;
+    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_),
+               "cudaDeviceGetAttribute");
+    if (smem_ > static_cast<size_t>(optin))
+      throw std::invalid_argument("model too wide for CUDA device " + std::to_string(device_) +
+                                  ": one stream needs " + std::to_string(smem_) +
+                                  " bytes of shared memory, the device allows " +
+                                  std::to_string(optin));
+  }
+  load_weights(tensors);
+}
+
+CudaSampleRNNEngine::~CudaSampleRNNEngine() = default;
+
+// Packs every weight into one device buffer (a tier's per-layer tensors of one kind back to
+// back, as samplernn_step.h expects), uploads the tiers' descriptors with device pointers,
+// and keeps the initial states on the host for the per-call state.
+void CudaSampleRNNEngine::load_weights(const std::map<std::string, std::vector<float>>& tensors) {
+  auto get = [&tensors](const std::string& name) -> const std::vector<float>& {
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) throw std::invalid_argument("missing tensor '" + name + "'");
+    return it->second;
+  };
+  const SampleRNNProgram& p = prog_;
+  const int K = p.tiers(), H = p.dim;
+  std::vector<float> host;
+  // Appends tensors and returns the offset of the first.
+  auto put = [&host, &get](std::initializer_list<std::string> names) {
+    const size_t off = host.size();
+    for (const std::string& n : names) {
+      const std::vector<float>& v = get(n);
+      host.insert(host.end(), v.begin(), v.end());
+    }
+    return off;
+  };
+  auto layers = [&](const std::string& tier, int L, const char* kind) {
+    const size_t off = host.size();
+    for (int l = 0; l < L; ++l) put({tier + ".rnn." + std::to_string(l) + "." + kind});
+    return off;
+  };
+  struct Offsets {
+    size_t in_w, in_b, cond, pos, kernel, recurrent, bias, up_w, up_b;
+  };
+  std::vector<Offsets> offs(K);
+  std::vector<TierWeights> tiers(K);
+  const size_t none = static_cast<size_t>(-1);
+  int64_t state_off = 0, up_off = 0;
+  initial_state_.clear();
+  for (int i = 0; i < K; ++i) {
+    const std::string t = samplernn_tier_name(i);
+    const int L = p.rnn_layers[i];
+    Offsets& o = offs[i];
+    o.in_w = put({t + ".input.weight"});
+    o.in_b = put({t + ".input.bias"});
+    o.cond = p.conditioning_classes > 0 ? put({t + ".cond.table"}) : none;
+    o.pos = p.position_frames > 0 && i + 1 == K ? put({t + ".pos.table"}) : none;
+    o.kernel = layers(t, L, "kernel");
+    o.recurrent = layers(t, L, "recurrent_kernel");
+    o.bias = layers(t, L, "bias");
+    o.up_w = put({t + ".upsample.weight"});
+    o.up_b = put({t + ".upsample.bias"});
+    TierWeights& tw = tiers[i];
+    tw.F = p.frame_sizes[i];
+    tw.r = p.ratio(i);
+    tw.L = L;
+    tw.state_off = state_off;
+    tw.up_off = up_off;
+    for (int l = 0; l < L; ++l) {
+      const std::vector<float>& h0 = get(t + ".rnn." + std::to_string(l) + ".h0");
+      initial_state_.insert(initial_state_.end(), h0.begin(), h0.end());
+    }
+    if (p.lstm)
+      for (int l = 0; l < L; ++l) {
+        const std::vector<float>& c0 = get(t + ".rnn." + std::to_string(l) + ".c0");
+        initial_state_.insert(initial_state_.end(), c0.begin(), c0.end());
+      }
+    state_off += static_cast<int64_t>(L) * H * (p.lstm ? 2 : 1);
+    up_off += static_cast<int64_t>(tw.r) * H;
+  }
+  state_stride_ = state_off;
+  up_stride_ = up_off;
+  const size_t table = put({"sample.table"});
+  const size_t sample_b = put({"sample.bias"});
+  size_t hidden_w = host.size();
+  for (int k = 0; k < p.mlp_layers; ++k) put({"sample.hidden." + std::to_string(k) + ".weight"});
+  size_t hidden_b = host.size();
+  for (int k = 0; k < p.mlp_layers; ++k) put({"sample.hidden." + std::to_string(k) + ".bias"});
+  const size_t out_w = put({"sample.output.weight"});
+  const size_t out_b = put({"sample.output.bias"});
+
+  weights_ = std::make_unique<Buffer>(sizeof(float) * host.size(), emulate_);
+  weights_->upload(host.data(), sizeof(float) * host.size());
+  const float* base = weights_->as<float>();
+  auto at = [base, none](size_t off) { return off == none ? nullptr : base + off; };
+  for (int i = 0; i < K; ++i) {
+    const Offsets& o = offs[i];
+    TierWeights& tw = tiers[i];
+    tw.in_w = at(o.in_w);
+    tw.in_b = at(o.in_b);
+    tw.cond = at(o.cond);
+    tw.pos = at(o.pos);
+    tw.kernel = at(o.kernel);
+    tw.recurrent = at(o.recurrent);
+    tw.bias = at(o.bias);
+    tw.up_w = at(o.up_w);
+    tw.up_b = at(o.up_b);
+  }
+  tiers_ = std::make_unique<Buffer>(sizeof(TierWeights) * tiers.size(), emulate_);
+  tiers_->upload(tiers.data(), sizeof(TierWeights) * tiers.size());
+  w_.tiers = tiers_->as<TierWeights>();
+  w_.table = at(table);
+  w_.sample_b = at(sample_b);
+  w_.hidden_w = p.mlp_layers > 0 ? at(hidden_w) : nullptr;
+  w_.hidden_b = p.mlp_layers > 0 ? at(hidden_b) : nullptr;
+  w_.out_w = at(out_w);
+  w_.out_b = at(out_b);
+}
+
+void CudaSampleRNNEngine::activate() const {
+  if (!emulate_) check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+}
+
+void CudaSampleRNNEngine::run(const StepArgs& a) const {
+  static constexpr int kStepsPerLaunch = 1024;
+  for (int done = 0; done < a.n; done += kStepsPerLaunch) {
+    StepArgs s = a;
+    s.n = std::min(kStepsPerLaunch, a.n - done);
+    s.t0 = a.t0 + done;
+    s.nforced = std::max(0, std::min(a.nforced - done, s.n));
+    s.forced = a.forced != nullptr ? a.forced + done : nullptr;
+    s.out_col = a.out_col + done;
+    std::string err;
+    if (emulate_) {
+      samplernn_emulate(s, threads_, smem_);
+    } else {
+      const cudaError_t e = cudaSetDevice(device_);
+      err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
+                             : samplernn_launch(s, threads_, smem_);
+    }
+    if (!err.empty()) throw std::runtime_error("CUDA error in the SampleRNN step kernel: " + err);
+  }
+}
+
+void CudaSampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond,
+                                float* logits, float* nll) const {
+  if (B <= 0 || T <= 0) return;
+  activate();
+  const int Q = dims_.Q;
+  // Windows hold at most ~64 MiB of logits.
+  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * Q));
+  const int W = static_cast<int>(std::min<int64_t>({T, cap, int64_t{1} << 20}));
+  State state(*this, B, W, cond, nullptr, true);
+  Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
+  q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
+  StepArgs a = state.args(0, SamplingRule{});
+  std::vector<float> host(static_cast<size_t>(B) * W * Q);
+  for (int64_t start = 0; start < T; start += W) {
+    window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
+           q_dev.as<int32_t>() + start, T);
+    run(a);
+    state.out_logits.download(host.data(), sizeof(float) * host.size());
+    // host is (B, W, Q) with a.n <= W columns filled.
+    for (int b = 0; b < B; ++b) {
+      const float* lg = host.data() + static_cast<int64_t>(b) * W * Q;
+      const int64_t row = static_cast<int64_t>(b) * T + start;
+      if (logits) std::memcpy(logits + row * Q, lg, sizeof(float) * a.n * Q);
+      if (nll)
+        for (int i = 0; i < a.n; ++i) nll[row + i] = nll_bits(lg + i * Q, Q, q[row + i]);
+    }
+  }
+}
+
+void CudaSampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
+                                   SamplingRule rule, const int32_t* prime, int64_t P,
+                                   const int32_t* cond, int64_t chunk,
+                                   const std::function<void(const int32_t*, int, int64_t)>& emit) const {
+  if (n <= 0 || B <= 0) return;
+  activate();
+  const int W = static_cast<int>(std::min<int64_t>(chunk, n));
+  State state(*this, B, W, cond, streams, false);
+  Buffer prime_dev(sizeof(int32_t) * static_cast<size_t>(B) * P, emulate_);
+  if (P > 0) prime_dev.upload(prime, sizeof(int32_t) * static_cast<size_t>(B) * P);
+  StepArgs a = state.args(seed, rule);
+
+  // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
+  for (int64_t start = 0; start < P; start += W) {
+    window(a, start, static_cast<int>(std::min<int64_t>(W, P - start)),
+           prime_dev.as<int32_t>() + start, P);
+    run(a);
+  }
+
+  std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
+  for (int64_t done = 0; done < n; done += W) {
+    window(a, P + done, static_cast<int>(std::min<int64_t>(W, n - done)), nullptr, 0);
+    run(a);
+    // The outputs are laid out (B, W); the last window may fill only a.n columns.
+    state.out_q.download(host.data(), sizeof(int32_t) * host.size());
+    const int32_t* out = host.data();
+    if (a.n < W) {
+      block.resize(static_cast<size_t>(B) * a.n);
+      for (int b = 0; b < B; ++b)
+        std::memcpy(block.data() + static_cast<int64_t>(b) * a.n,
+                    host.data() + static_cast<int64_t>(b) * W, sizeof(int32_t) * a.n);
+      out = block.data();
+    }
+    emit(out, B, a.n);
+  }
+}
+
+}  // namespace cuda
+}  // namespace pysynth

@@ -1,0 +1,68 @@
+// The SampleRNN incremental-sampling kernel: one block per stream, weights resident in
+// device memory, RNN states, conditioning rows and the sample history in device memory,
+// and the steps of a launch in a loop inside the kernel (streams are independent, so no
+// grid-wide synchronisation is needed). The per-phase math is csrc/samplernn_step.h.
+#include <cuda_runtime.h>
+
+#include <vector>
+
+#include "samplernn_kernel.h"
+
+namespace pysynth {
+namespace cuda {
+
+namespace {
+
+// At most 512 threads (samplernn::block_threads), so the compiler keeps registers within
+// what a 512-thread block may use.
+__global__ void __launch_bounds__(512) samplernn_steps_kernel(samplernn::StepArgs a) {
+  extern __shared__ float smem[];
+  samplernn::Scratch s = samplernn::carve_scratch(smem, a.dims);
+  const int b = blockIdx.x;
+  const int tid = threadIdx.x, nth = blockDim.x;
+  const int phases = samplernn::num_phases(a);
+  for (int step = 0; step < a.n; ++step) {
+    for (int p = 0; p < phases; ++p) {
+      // The condition is the same for every thread of the block, so the barrier is safe.
+      if (!samplernn::phase_needed(a, p, step)) continue;
+      samplernn::run_phase(a, s, b, step, p, tid, nth);
+      __syncthreads();
+    }
+  }
+}
+
+}  // namespace
+
+std::string samplernn_launch(const samplernn::StepArgs& a, int threads, size_t smem) {
+  if (a.n <= 0 || a.B <= 0) return std::string();
+  cudaError_t err = cudaSuccess;
+  if (smem > 48 * 1024) {
+    err = cudaFuncSetAttribute(samplernn_steps_kernel,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
+    if (err != cudaSuccess) return std::string("cudaFuncSetAttribute: ") + cudaGetErrorString(err);
+  }
+  samplernn_steps_kernel<<<a.B, threads, smem>>>(a);
+  err = cudaGetLastError();
+  if (err != cudaSuccess) return std::string("kernel launch: ") + cudaGetErrorString(err);
+  err = cudaDeviceSynchronize();
+  if (err != cudaSuccess) return std::string("kernel run: ") + cudaGetErrorString(err);
+  return std::string();
+}
+
+void samplernn_emulate(const samplernn::StepArgs& a, int threads, size_t smem) {
+  const int phases = samplernn::num_phases(a);
+  std::vector<float> shared(smem / sizeof(float));
+  for (int b = 0; b < a.B; ++b) {
+    samplernn::Scratch s = samplernn::carve_scratch(shared.data(), a.dims);
+    for (int step = 0; step < a.n; ++step) {
+      for (int p = 0; p < phases; ++p) {
+        if (!samplernn::phase_needed(a, p, step)) continue;
+        for (int tid = threads - 1; tid >= 0; --tid)
+          samplernn::run_phase(a, s, b, step, p, tid, threads);
+      }
+    }
+  }
+}
+
+}  // namespace cuda
+}  // namespace pysynth

@@ -1,0 +1,258 @@
+"""The CUDA SampleRNN engine (pysynth._engine_cuda.SampleRNNEngine) against the numpy
+reference and the CPU engine.
+
+The kernel's phase code also runs on the host (``emulate=True``), so its arithmetic (GRU and
+LSTM tiers, any number of tiers and layers, skip connections, the folded table, class and
+position rows), its frame schedule, launches and sampling are checked here without a GPU;
+the same tests run on the device (``device=0``) when one is present and skip only when none
+is. No TensorFlow and no soundfile: this file runs on a bare GPU machine.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pysynth_samplernn.reference import SampleRNNReference, random_program
+
+from pysynth import _engine
+from pysynth.sampling import reference_sample
+
+try:
+    from pysynth import _engine_cuda as cuda
+except ImportError:  # built without nvcc
+    cuda = None
+
+HAS_DEVICE = cuda is not None and cuda.device_available()
+pytestmark = pytest.mark.skipif(cuda is None, reason="pysynth._engine_cuda not built (no nvcc)")
+
+BACKENDS = [
+    pytest.param("emulate", id="emulate"),
+    pytest.param(
+        "gpu", id="gpu", marks=pytest.mark.skipif(not HAS_DEVICE, reason="no CUDA device")
+    ),
+]
+
+# 2-tier (one frame tier) and 3-tier, GRU and LSTM, several layers, skip connections, no
+# hidden MLP layer and several; Q not a power of two; classes and positions whose frames
+# run out inside the tests' sequences.
+CONFIGS = {
+    "2tier-gru": {"frame_sizes": [4], "dim": 24, "rnn_type": "gru", "rnn_layers": 2,
+                  "mlp_layers": 1, "levels": 37, "seq_len": 16},
+    "2tier-lstm-skip": {"frame_sizes": [3], "dim": 16, "rnn_type": "lstm", "rnn_layers": 3,
+                        "mlp_layers": 2, "levels": 16, "seq_len": 3, "skip_connections": True},
+    "3tier-gru-skip": {"frame_sizes": [2, 8], "dim": 20, "rnn_type": "gru", "rnn_layers": 2,
+                       "mlp_layers": 0, "levels": 64, "seq_len": 16, "skip_connections": True},
+    "3tier-lstm": {"frame_sizes": [4, 16], "dim": 32, "rnn_type": "lstm", "rnn_layers": 1,
+                   "mlp_layers": 3, "levels": 256, "seq_len": 16},
+    "4tier-gru-cond-pos": {"frame_sizes": [2, 4, 12], "dim": 16, "rnn_type": "gru",
+                           "rnn_layers": 1, "mlp_layers": 1, "levels": 8, "seq_len": 12,
+                           "conditioning_classes": 3, "position_frames": 3,
+                           "position_hop": 10},
+    "3tier-lstm-cond-pos": {"frame_sizes": [2, 6], "dim": 12, "rnn_type": "lstm",
+                            "rnn_layers": 2, "mlp_layers": 1, "levels": 20, "seq_len": 12,
+                            "conditioning_classes": 2, "position_frames": 4,
+                            "position_hop": 9},
+}
+
+
+def make(backend: str, program: dict, tensors: dict):
+    if backend == "emulate":
+        return cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
+    return cuda.SampleRNNEngine(json.dumps(program), tensors, device=0)
+
+
+def conditioned(program: dict, batch: int) -> np.ndarray | None:
+    classes = program.get("conditioning_classes", 0)
+    return np.arange(batch, dtype=np.int32) % classes if classes else None
+
+
+def random_q(levels: int, shape, seed: int = 0) -> np.ndarray:
+    """A smooth random walk over the levels (audio-like) rather than white noise."""
+    rng = np.random.default_rng(seed)
+    steps = rng.integers(-3, 4, size=shape)
+    return (np.cumsum(steps, axis=-1) + levels // 2).clip(0, levels - 1).astype(np.int32)
+
+
+def log2_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits.astype(np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return (z - np.log(np.exp(z).sum(axis=-1, keepdims=True))) / np.log(2.0)
+
+
+# ---- teacher-forced parity with the reference ------------------------------------------
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_logits_and_nll_match_reference(backend, name):
+    program, tensors = random_program(CONFIGS[name], seed=3)
+    ref = SampleRNNReference(program, tensors)
+    eng = make(backend, program, tensors)
+    assert eng.levels == program["levels"]
+    assert eng.frame_sizes == program["frame_sizes"]
+    q = random_q(program["levels"], (2, 50), seed=1)
+    cond = conditioned(program, 2)
+    want = ref.logits(q, cond)
+    got = eng.logits(q, cond=cond)
+    assert got.shape == (2, 50, program["levels"])
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+    bits = -np.take_along_axis(log2_softmax(want), q[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(eng.nll(q, cond=cond), bits, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_logits_over_many_launches_match_cpu_engine(backend):
+    # T > 1024 steps: a window runs as several launches; the frame tiers' states carry over.
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=4)
+    eng = make(backend, program, tensors)
+    cpu = _engine.SampleRNNEngine(json.dumps(program), tensors, 1)
+    q = random_q(program["levels"], (1, 1100), seed=2)
+    want = cpu.logits(q)
+    np.testing.assert_allclose(eng.logits(q), want, rtol=1e-4, atol=1e-4 * np.abs(want).max())
+
+
+# ---- sampling: the same samples as the CPU engine and the rule on the reference ----------
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["2tier-gru", "3tier-lstm", "4tier-gru-cond-pos",
+                                  "3tier-lstm-cond-pos"])
+@pytest.mark.parametrize(("temperature", "min_p", "prime_len"),
+                         [(1.0, 0.0, 0), (0.7, 0.05, 7), (0.0, 0.0, 3)])
+def test_generate_matches_cpu_engine(backend, name, temperature, min_p, prime_len):
+    program, tensors = random_program(CONFIGS[name], seed=5)
+    eng = make(backend, program, tensors)
+    cpu = _engine.SampleRNNEngine(json.dumps(program), tensors, 1)
+    streams = np.array([0, 7, 3], dtype=np.int32)
+    kwargs = {"streams": streams, "seed": 2024, "temperature": temperature, "min_p": min_p,
+              "cond": conditioned(program, 3), "chunk": 25}
+    if prime_len:
+        kwargs["prime"] = random_q(program["levels"], (3, prime_len), seed=6)
+    got = eng.generate(60, **kwargs)
+    assert got.shape == (3, 60)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, cpu.generate(60, **kwargs))
+    if temperature > 0:
+        assert len(np.unique(got)) > 3  # really sampled, not stuck
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(("temperature", "min_p"), [(1.0, 0.0), (0.6, 0.1)])
+def test_generate_follows_the_sampling_rule_on_the_reference(backend, temperature, min_p):
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=8)
+    ref = SampleRNNReference(program, tensors)
+    eng = make(backend, program, tensors)
+    streams = np.array([4, 9], dtype=np.int32)
+    prime = random_q(program["levels"], (2, 5), seed=9)
+    got = eng.generate(40, streams=streams, seed=123, temperature=temperature, min_p=min_p,
+                       prime=prime)
+    u = cuda.uniforms(123, streams, 0, 45)
+    want = reference_sample(ref, 40, u[:, 5:], temperature, prime, min_p=min_p)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_streams_are_independent_of_batch_and_chunking(backend):
+    program, tensors = random_program(CONFIGS["4tier-gru-cond-pos"], seed=2)
+    eng = make(backend, program, tensors)
+    both = eng.generate(90, streams=np.array([3, 8], np.int32), seed=5,
+                        cond=np.array([0, 2], np.int32), chunk=90)
+    alone = eng.generate(90, streams=np.array([8], np.int32), seed=5,
+                         cond=np.array([2], np.int32), chunk=17)
+    np.testing.assert_array_equal(both[1:], alone)
+    assert not np.array_equal(both[0], both[1])
+    blocks = []
+    ret = eng.generate(90, streams=np.array([3, 8], np.int32), seed=5,
+                       cond=np.array([0, 2], np.int32), chunk=40, callback=blocks.append)
+    assert ret is None
+    assert [b.shape for b in blocks] == [(2, 40), (2, 40), (2, 10)]
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), both)
+    other = eng.generate(90, streams=np.array([8], np.int32), seed=6, cond=np.array([2], np.int32))
+    assert not np.array_equal(other, alone)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_callback_errors_propagate(backend):
+    program, tensors = random_program(CONFIGS["2tier-gru"], seed=0)
+    eng = make(backend, program, tensors)
+
+    def boom(block):
+        raise KeyError("stop")
+
+    with pytest.raises(KeyError, match="stop"):
+        eng.generate(40, streams=np.array([0], np.int32), seed=1, chunk=10, callback=boom)
+
+
+# ---- without a device, bad models and arguments ------------------------------------------
+def test_no_device_gives_a_clear_error():
+    if HAS_DEVICE:
+        pytest.skip("a CUDA device is present")
+    program, tensors = random_program(CONFIGS["2tier-gru"], seed=0)
+    with pytest.raises(RuntimeError, match="no CUDA device available: "):
+        cuda.SampleRNNEngine(json.dumps(program), tensors)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda p, t: t.pop("tiers.0.rnn.1.recurrent_kernel"),
+         "missing tensor 'tiers.0.rnn.1.recurrent_kernel'"),
+        (lambda p, t: t.__setitem__("sample.output.bias", np.zeros(5, np.float32)),
+         "'sample.output.bias' has shape"),
+        (lambda p, t: t["sample.table"].__setitem__((0, 0, 0), np.inf), "NaN or inf"),
+        (lambda p, t: p.__setitem__("family", "wavenet"), "family"),
+        (lambda p, t: p.__setitem__("rnn_type", "rnn"), "rnn_type"),
+    ],
+)
+def test_bad_models_are_rejected(change, match):
+    program, tensors = random_program(CONFIGS["2tier-gru"], seed=0)
+    tensors = {k: v.copy() for k, v in tensors.items()}
+    change(program, tensors)
+    with pytest.raises(ValueError, match=match):
+        cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
+
+
+def test_bad_call_arguments_are_rejected():
+    program, tensors = random_program(CONFIGS["4tier-gru-cond-pos"], seed=0)
+    eng = cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
+    assert eng.emulated is True
+    assert eng.device == -1
+    assert eng.conditioning_classes == 3
+    assert eng.flops_per_sample == _engine.SampleRNNEngine(
+        json.dumps(program), tensors, 1).flops_per_sample
+    s, c = np.array([0], np.int32), np.array([0], np.int32)
+    with pytest.raises(ValueError, match=r"q values must be in \[0, 8\), got 8"):
+        eng.logits(np.full((1, 4), 8, np.int32), cond=c)
+    with pytest.raises(ValueError, match="cond"):
+        eng.logits(np.zeros((1, 4), np.int32))
+    with pytest.raises(ValueError, match="temperature"):
+        eng.generate(4, streams=s, seed=0, cond=c, temperature=-1.0)
+    with pytest.raises(ValueError, match="chunk"):
+        eng.generate(4, streams=s, seed=0, cond=c, chunk=0)
+    with pytest.raises(ValueError, match="prime"):
+        eng.generate(4, streams=s, seed=0, cond=c, prime=np.zeros((2, 3), np.int32))
+    assert eng.generate(0, streams=s, seed=0, cond=c).shape == (1, 0)
+    assert eng.nll(np.zeros((1, 0), np.int32), cond=c).shape == (1, 0)
+
+
+# ---- the front end: pysynth.sample / score_clips(device="cuda") ----------------------------
+def test_front_end_uses_or_refuses_the_gpu(tmp_path):
+    from pysynth import sampling
+    from pysynth.errors import ParameterError
+    from pysynth.modelfile import save_model
+
+    program, tensors = random_program(CONFIGS["3tier-gru-skip"], seed=4)
+    path = save_model(tmp_path / "tiny.pysynth", program, tensors)
+    kwargs = {"n": 2, "seconds": 64 / program["sample_rate"], "seed": 9}
+    cpu = sampling.sample(path, device="cpu", **kwargs)
+    np.testing.assert_array_equal(sampling.sample(path, device="auto", **kwargs), cpu)
+    audio = [np.sin(np.linspace(0, 20, 80)).astype(np.float32)]
+    cpu_bits = sampling.score_clips(path, audio, device="cpu")[0]
+    if HAS_DEVICE:
+        np.testing.assert_array_equal(sampling.sample(path, device="cuda", **kwargs), cpu)
+        np.testing.assert_allclose(sampling.score_clips(path, audio, device="cuda")[0],
+                                   cpu_bits, rtol=1e-4, atol=1e-4)
+    else:
+        with pytest.raises(ParameterError, match="CUDA"):
+            sampling.sample(path, device="cuda", **kwargs)
+        with pytest.raises(ParameterError, match="CUDA"):
+            sampling.score_clips(path, audio, device="cuda")
