@@ -1,14 +1,18 @@
 """CUDA sampling speed against the CPU engine on the same machine, and their agreement.
 
-For each family with a CUDA kernel, random-weight programs of its presets: samples per
-second per stream-batch (B streams x n samples / wall seconds) on the GPU and on the CPU
-engine (all cores of the machine it runs on), after a warm-up; then the share of samples
-on which the GPU and CPU engines agree for the same seed (they can differ only where
-float rounding moves a sample across a level boundary, after which the streams diverge).
+For each family with a CUDA kernel, random-weight programs of its presets (WaveNet: small,
+ibab; SampleRNN: prism, and prism with LSTM tiers): samples per second per stream-batch
+(B streams x n samples / wall seconds) on the GPU and on the CPU engine (all cores of the
+machine it runs on), after a warm-up; then the share of samples on which the GPU and CPU
+engines agree for the same seed (they can differ only where float rounding moves a sample
+across a level boundary, after which the streams diverge). Each measurement runs about
+--seconds of wall time (n is sized from the warm-up), so slow cases cannot eat the run.
 
-    python benchmarks/cuda_speed.py [--out results.json]
+    python benchmarks/cuda_speed.py [--out results.json] [--family samplernn]
 
-Needs a GPU; exits with a message otherwise. Used by a session's device run (docs/cuda.md).
+Needs a GPU; exits with a message otherwise. Imports neither TensorFlow nor soundfile (the
+GPU machine has neither). Used by a session's device run (benchmarks/cuda_device_check.sh,
+docs/cuda.md).
 """
 
 from __future__ import annotations
@@ -22,9 +26,14 @@ import time
 import numpy as np
 
 
-def rate(engine, batch: int, n: int) -> float:
+def rate(engine, batch: int, n_max: int, seconds: float) -> float:
+    """Samples per second of `batch` streams, timed over about `seconds` (at most n_max
+    samples per stream), after a warm-up that also sizes n."""
     streams = np.arange(batch, dtype=np.int32)
-    engine.generate(32, streams=streams, seed=1)  # warm-up: allocation, first launch
+    t0 = time.perf_counter()
+    engine.generate(64, streams=streams, seed=1)  # warm-up: allocation, first launch
+    per_sample = (time.perf_counter() - t0) / 64
+    n = int(min(n_max, max(64, seconds / max(per_sample, 1e-9))))
     t0 = time.perf_counter()
     engine.generate(n, streams=streams, seed=2)
     return batch * n / (time.perf_counter() - t0)
@@ -40,27 +49,33 @@ def agreement(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def families():
+    """(family, preset name, program, tensors, CPU class, GPU class, batches, CPU batches)."""
     from pysynth_wavenet import PRESETS as WN_PRESETS
     from pysynth_wavenet import random_program as wn_random
 
     from pysynth import _engine, _engine_cuda
 
-    out = [("wavenet", name, wn_random, _engine.WaveNetEngine, _engine_cuda.WaveNetEngine)
+    out = [("wavenet", name, *wn_random(WN_PRESETS[name], seed=0), _engine.WaveNetEngine,
+            _engine_cuda.WaveNetEngine, (1, 32, 256, 1024), (1, 32))
            for name in ("small", "ibab") if name in WN_PRESETS]
     if hasattr(_engine_cuda, "SampleRNNEngine"):
         from pysynth_samplernn import PRESETS as SR_PRESETS
         from pysynth_samplernn import random_program as sr_random
 
-        out += [("samplernn", name, sr_random, _engine.SampleRNNEngine,
-                 _engine_cuda.SampleRNNEngine) for name in ("small", "prism")
-                if name in SR_PRESETS]
+        configs = {"prism": SR_PRESETS["prism"],
+                   "prism-lstm": {**SR_PRESETS["prism"], "rnn_type": "lstm"}}
+        out += [("samplernn", name, *sr_random(cfg, seed=0), _engine.SampleRNNEngine,
+                 _engine_cuda.SampleRNNEngine, (1, 32, 256), (1, 32, 256))
+                for name, cfg in configs.items()]
     return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out")
-    ap.add_argument("-n", type=int, default=4000)
+    ap.add_argument("-n", type=int, default=4000, help="most samples per stream timed")
+    ap.add_argument("--seconds", type=float, default=2.0, help="wall time per measurement")
+    ap.add_argument("--family", choices=("wavenet", "samplernn"), help="only this family")
     args = ap.parse_args()
     from pysynth import _engine_cuda
 
@@ -68,24 +83,27 @@ def main() -> int:
         print("no CUDA device", file=sys.stderr)
         return 1
     rows = []
-    for family, preset, make, cpu_cls, gpu_cls in families():
-        from importlib import import_module
-
-        presets = import_module(f"pysynth_{family}").PRESETS
-        program, tensors = make(presets[preset], seed=0)
+    print("family     preset      B     GPU samples/s   CPU samples/s   GPU/CPU", flush=True)
+    for family, preset, program, tensors, cpu_cls, gpu_cls, batches, cpu_batches in families():
+        if args.family and family != args.family:
+            continue
         cpu = cpu_cls(json.dumps(program), tensors, 0)
         gpu = gpu_cls(json.dumps(program), tensors, device=0)
         streams = np.arange(8, dtype=np.int32)
         same = agreement(gpu.generate(2000, streams=streams, seed=5),
                          cpu.generate(2000, streams=streams, seed=5))
-        for batch in (1, 32, 256, 1024):
+        for batch in batches:
             row = {"family": family, "preset": preset, "B": batch,
-                   "gpu_samples_per_s": rate(gpu, batch, args.n)}
-            if batch <= 32:
-                row["cpu_samples_per_s"] = rate(cpu, batch, max(args.n // 4, 500))
+                   "gpu_samples_per_s": rate(gpu, batch, args.n, args.seconds)}
+            if batch in cpu_batches:
+                row["cpu_samples_per_s"] = rate(cpu, batch, args.n, args.seconds)
             row["gpu_cpu_agreement_8x2000"] = same
             rows.append(row)
-            print(json.dumps(row), flush=True)
+            cpu_rate = row.get("cpu_samples_per_s")
+            ratio = f"{row['gpu_samples_per_s'] / cpu_rate:8.2f}" if cpu_rate else ""
+            cpu_txt = f"{cpu_rate:15,.0f}" if cpu_rate else " " * 15
+            print(f"{family:10} {preset:10} {batch:4} {row['gpu_samples_per_s']:15,.0f} "
+                  f"{cpu_txt} {ratio}   agree {same:.3f}", flush=True)
     print(f"cpu threads: {os.cpu_count()}", flush=True)
     if args.out:
         with open(args.out, "w") as f:
