@@ -256,3 +256,41 @@ def test_front_end_uses_or_refuses_the_gpu(tmp_path):
             sampling.sample(path, device="cuda", **kwargs)
         with pytest.raises(ParameterError, match="CUDA"):
             sampling.score_clips(path, audio, device="cuda")
+
+
+def test_cli_sample_and_score_on_cuda(tmp_path, capsys):
+    """`pysynth sample/score --device cuda` for a SampleRNN model: the CPU's clips and bits
+    on a GPU, the one-line CUDA error without one."""
+    sf = pytest.importorskip("soundfile")  # the CLI writes and reads WAV files
+    from pysynth import cli
+    from pysynth.modelfile import save_model
+
+    program, tensors = random_program(CONFIGS["3tier-lstm-cond-pos"], seed=1)
+    model = str(save_model(tmp_path / "tiny.pysynth", program, tensors))
+    clip = ["-n", "2", "--seconds", str(48 / program["sample_rate"]), "--seed", "3", "-q"]
+    assert cli.main(["sample", model, "-o", str(tmp_path / "cpu"), *clip, "--device", "cpu"]) == 0
+    wavs = sorted((tmp_path / "cpu").glob("*.wav"))
+    assert len(wavs) == 2
+    capsys.readouterr()
+    assert cli.main(["score", model, *map(str, wavs), "--cond", "1", "-v", "-q",
+                     "--device", "cpu"]) == 0
+    cpu_bits = capsys.readouterr().out
+    rc = cli.main(["sample", model, "-o", str(tmp_path / "gpu"), *clip, "--device", "cuda"])
+    if not HAS_DEVICE:
+        assert rc == 1
+        assert "pysynth sample: error: device='cuda'" in capsys.readouterr().err
+        assert cli.main(["score", model, str(wavs[0]), "--cond", "1", "--device", "cuda",
+                         "-q"]) == 1
+        assert "pysynth score: error: device='cuda'" in capsys.readouterr().err
+        return
+    assert rc == 0
+    for wav in wavs:
+        np.testing.assert_array_equal(sf.read(tmp_path / "gpu" / wav.name)[0], sf.read(wav)[0])
+    capsys.readouterr()
+    assert cli.main(["score", model, *map(str, wavs), "--cond", "1", "-v", "-q",
+                     "--device", "cuda"]) == 0
+    gpu_bits = capsys.readouterr().out
+    got = [float(line.split()[0]) for line in gpu_bits.splitlines() if ".wav" in line]
+    want = [float(line.split()[0]) for line in cpu_bits.splitlines() if ".wav" in line]
+    assert len(got) == 2
+    np.testing.assert_allclose(got, want, atol=1e-3)
