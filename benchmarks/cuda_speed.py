@@ -65,7 +65,7 @@ def families():
         configs = {"prism": SR_PRESETS["prism"],
                    "prism-lstm": {**SR_PRESETS["prism"], "rnn_type": "lstm"}}
         out += [("samplernn", name, *sr_random(cfg, seed=0), _engine.SampleRNNEngine,
-                 _engine_cuda.SampleRNNEngine, (1, 32, 256), (1, 32, 256))
+                 _engine_cuda.SampleRNNEngine, (1, 8, 32, 256), (1, 32, 256))
                 for name, cfg in configs.items()]
     return out
 
@@ -92,9 +92,24 @@ def main() -> int:
         streams = np.arange(8, dtype=np.int32)
         same = agreement(gpu.generate(2000, streams=streams, seed=5),
                          cpu.generate(2000, streams=streams, seed=5))
+        # SampleRNN: the automatic blocks per stream beside one persistent block per stream
+        # (and, at B = 1, a sweep of the blocks), to check and tune blocks_for.
+        one_block = (gpu_cls(json.dumps(program), tensors, device=0, blocks_per_stream=1)
+                     if hasattr(gpu, "blocks_for") else None)
+        if one_block is not None:
+            for blocks in (4, 8, 32, 64):
+                wide = gpu_cls(json.dumps(program), tensors, device=0, blocks_per_stream=blocks)
+                print(f"{family:10} {preset:10}    1 {rate(wide, 1, args.n, args.seconds):15,.0f}"
+                      f"   ({blocks} blocks per stream)", flush=True)
+                del wide
         for batch in batches:
             row = {"family": family, "preset": preset, "B": batch,
                    "gpu_samples_per_s": rate(gpu, batch, args.n, args.seconds)}
+            if one_block is not None:
+                row["gpu_blocks_per_stream"] = gpu.blocks_for(batch)
+                if row["gpu_blocks_per_stream"] > 1:
+                    row["gpu_one_block_samples_per_s"] = rate(one_block, batch, args.n,
+                                                              args.seconds)
             if batch in cpu_batches:
                 row["cpu_samples_per_s"] = rate(cpu, batch, args.n, args.seconds)
             row["gpu_cpu_agreement_8x2000"] = same
@@ -102,8 +117,13 @@ def main() -> int:
             cpu_rate = row.get("cpu_samples_per_s")
             ratio = f"{row['gpu_samples_per_s'] / cpu_rate:8.2f}" if cpu_rate else ""
             cpu_txt = f"{cpu_rate:15,.0f}" if cpu_rate else " " * 15
+            blocks = ""
+            if "gpu_blocks_per_stream" in row:
+                blocks = f"   {row['gpu_blocks_per_stream']} blocks/stream"
+            if "gpu_one_block_samples_per_s" in row:
+                blocks += f" (1 block: {row['gpu_one_block_samples_per_s']:,.0f})"
             print(f"{family:10} {preset:10} {batch:4} {row['gpu_samples_per_s']:15,.0f} "
-                  f"{cpu_txt} {ratio}   agree {same:.3f}", flush=True)
+                  f"{cpu_txt} {ratio}   agree {same:.3f}{blocks}", flush=True)
     print(f"cpu threads: {os.cpu_count()}", flush=True)
     if args.out:
         with open(args.out, "w") as f:

@@ -50,13 +50,21 @@ PYBIND11_MODULE(_engine_cuda, m) {
       "rows resident in device memory). emulate=True runs the kernel's phase code on the "
       "host, for tests without a GPU.")
       .def(py::init([](const std::string& program_json, const py::dict& tensors, int device,
-                       bool emulate) {
+                       bool emulate, int blocks_per_stream) {
+             if (blocks_per_stream < 0 || blocks_per_stream > 1024)
+               throw py::value_error("blocks_per_stream must be in [0, 1024] (0 = automatic), got " +
+                                     std::to_string(blocks_per_stream));
              pysynth::SampleRNNProgram p = pysynth::parse_samplernn_program(program_json);
              auto t = pysynth::take_tensors(tensors, pysynth::samplernn_tensor_table(p));
-             return S(std::make_unique<CudaSampleRNNEngine>(std::move(p), t, device, emulate));
+             return S(std::make_unique<CudaSampleRNNEngine>(std::move(p), t, device, emulate,
+                                                            blocks_per_stream));
            }),
            py::arg("program_json"), py::arg("tensors"), py::arg("device") = 0, py::kw_only(),
-           py::arg("emulate") = false)
+           py::arg("emulate") = false, py::arg("blocks_per_stream") = 0,
+           "blocks_per_stream: blocks that step one stream (0 = automatic: one per stream, or "
+           "for a few streams of a wide model several, one launch per phase).")
+      .def("blocks_for", [](const S& e, int B) { return e.engine().blocks_for(B); },
+           py::arg("streams"), "Blocks per stream a call with this many streams uses.")
       .def_property_readonly("device", [](const S& e) { return e.engine().device(); })
       .def_property_readonly("emulated", [](const S& e) { return e.engine().emulated(); });
 }

@@ -29,6 +29,11 @@ void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
   a.nforced = forced ? n : 0;
 }
 
+// Several blocks per stream (CudaSampleRNNEngine::blocks_for): only for dims of at least
+// kWideMinDim, while B * kWideMinBlocks streams fit the multiprocessors, at most
+// kWideMaxBlocks blocks each.
+constexpr int kWideMinDim = 256, kWideMinBlocks = 4, kWideMaxBlocks = 16;
+
 int max_ratio(const SampleRNNProgram& p) {
   int r = 1;
   for (int i = 0; i < p.tiers(); ++i) r = std::max(r, p.ratio(i));
@@ -39,14 +44,18 @@ int max_ratio(const SampleRNNProgram& p) {
 // Device (or emulated) state of one call: RNN states, conditioning rows, sample history,
 // per-stream keys, outputs.
 struct CudaSampleRNNEngine::State {
-  Buffer state, up, qhist, cond, ids, out_q, out_logits;
   const CudaSampleRNNEngine& eng;
-  int B, W;
+  int B, W, blocks;
+  int64_t scratch_stride;  // floats of scratch per stream (several blocks per stream only)
   bool has_cond;
+  Buffer state, up, qhist, cond, ids, out_q, out_logits, scratch;
   // cond: (B,) or null; streams: (B,) or null (all keys 0: teacher forcing draws nothing).
   State(const CudaSampleRNNEngine& e, int B_, int W_, const int32_t* cond_ids,
         const uint32_t* streams, bool want_logits)
-      : state(sizeof(float) * static_cast<size_t>(B_) * e.state_stride_, e.emulate_),
+      : eng(e), B(B_), W(W_), blocks(e.blocks_for(B_)),
+        scratch_stride(blocks > 1 ? samplernn::scratch_floats(e.dims_, e.max_r_, blocks * e.threads_) : 0),
+        has_cond(cond_ids != nullptr),
+        state(sizeof(float) * static_cast<size_t>(B_) * e.state_stride_, e.emulate_),
         up(sizeof(float) * static_cast<size_t>(B_) * e.up_stride_, e.emulate_),
         qhist(sizeof(int32_t) * static_cast<size_t>(B_) * (e.dims_.hist_mask + 1), e.emulate_),
         cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
@@ -54,7 +63,7 @@ struct CudaSampleRNNEngine::State {
         out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
         out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.dims_.Q : 0,
                    e.emulate_),
-        eng(e), B(B_), W(W_), has_cond(cond_ids != nullptr) {
+        scratch(sizeof(float) * static_cast<size_t>(B_) * scratch_stride, e.emulate_) {
     // Every stream starts from the learned initial states h0 (and c0).
     std::vector<float> init(static_cast<size_t>(B_) * e.state_stride_);
     for (int b = 0; b < B_; ++b)
@@ -88,9 +97,17 @@ struct CudaSampleRNNEngine::State {
 
 CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
                                          const std::map<std::string, std::vector<float>>& tensors,
-                                         int device, bool emulate)
-    : prog_(std::move(program)), device_(device), emulate_(emulate) {
-  if (!emulate_) select_device(device_);
+                                         int device, bool emulate, int blocks_per_stream)
+    : prog_(std::move(program)), device_(device), emulate_(emulate),
+      blocks_per_stream_(blocks_per_stream) {
+  if (blocks_per_stream < 0 || blocks_per_stream > 1024)
+    throw std::invalid_argument("blocks_per_stream must be in [0, 1024] (0 = automatic), got " +
+                                std::to_string(blocks_per_stream));
+  if (!emulate_) {
+    select_device(device_);
+    check_cuda(cudaDeviceGetAttribute(&multiprocessors_, cudaDevAttrMultiProcessorCount, device_),
+               "cudaDeviceGetAttribute");
+  }
   const SampleRNNProgram& p = prog_;
   dims_.Q = p.levels;
   dims_.H = p.dim;
@@ -106,9 +123,9 @@ CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
   int cap = 1;
   while (cap < p.frame_sizes.back()) cap *= 2;
   dims_.hist_mask = cap - 1;
-  const int max_r = max_ratio(p);
-  threads_ = samplernn::block_threads(dims_, max_r);
-  smem_ = sizeof(float) * static_cast<size_t>(samplernn::scratch_floats(dims_, max_r, threads_));
+  max_r_ = max_ratio(p);
+  threads_ = samplernn::block_threads(dims_, max_r_);
+  smem_ = sizeof(float) * static_cast<size_t>(samplernn::scratch_floats(dims_, max_r_, threads_));
   if (smem_ > 200 * 1024)
     throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
                                 std::to_string(smem_) + " bytes of shared memory (limit 200 KiB)");
@@ -220,6 +237,7 @@ void CudaSampleRNNEngine::load_weights(const std::map<std::string, std::vector<f
     tw.up_w = at(o.up_w);
     tw.up_b = at(o.up_b);
   }
+  host_tiers_ = tiers;
   tiers_ = std::make_unique<Buffer>(sizeof(TierWeights) * tiers.size(), emulate_);
   tiers_->upload(tiers.data(), sizeof(TierWeights) * tiers.size());
   w_.tiers = tiers_->as<TierWeights>();
@@ -235,7 +253,30 @@ void CudaSampleRNNEngine::activate() const {
   if (!emulate_) check_cuda(cudaSetDevice(device_), "cudaSetDevice");
 }
 
-void CudaSampleRNNEngine::run(const StepArgs& a) const {
+int CudaSampleRNNEngine::blocks_for(int B) const {
+  if (blocks_per_stream_ > 0) return blocks_per_stream_;
+  if (emulate_) return 1;
+  // A launch per phase costs a few microseconds, so spreading pays only for products of
+  // a wide model, and only while the streams leave most multiprocessors idle.
+  if (dims_.H < kWideMinDim || B * kWideMinBlocks > multiprocessors_) return 1;
+  return std::min(kWideMaxBlocks, multiprocessors_ / B);
+}
+
+void CudaSampleRNNEngine::run(const StepArgs& a, const State& state) const {
+  if (state.blocks > 1) {
+    float* scratch = state.scratch.as<float>();
+    if (emulate_) {
+      samplernn_emulate_wide(a, threads_, state.blocks, scratch, state.scratch_stride);
+      return;
+    }
+    std::string err;
+    const cudaError_t e = cudaSetDevice(device_);
+    err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
+                           : samplernn_launch_wide(a, threads_, state.blocks, scratch,
+                                                   state.scratch_stride, host_tiers_.data());
+    if (!err.empty()) throw std::runtime_error("CUDA error in the SampleRNN phase kernel: " + err);
+    return;
+  }
   static constexpr int kStepsPerLaunch = 1024;
   for (int done = 0; done < a.n; done += kStepsPerLaunch) {
     StepArgs s = a;
@@ -272,7 +313,7 @@ void CudaSampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_
   for (int64_t start = 0; start < T; start += W) {
     window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
            q_dev.as<int32_t>() + start, T);
-    run(a);
+    run(a, state);
     state.out_logits.download(host.data(), sizeof(float) * host.size());
     // host is (B, W, Q) with a.n <= W columns filled.
     for (int b = 0; b < B; ++b) {
@@ -301,13 +342,13 @@ void CudaSampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, ui
   for (int64_t start = 0; start < P; start += W) {
     window(a, start, static_cast<int>(std::min<int64_t>(W, P - start)),
            prime_dev.as<int32_t>() + start, P);
-    run(a);
+    run(a, state);
   }
 
   std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
   for (int64_t done = 0; done < n; done += W) {
     window(a, P + done, static_cast<int>(std::min<int64_t>(W, n - done)), nullptr, 0);
-    run(a);
+    run(a, state);
     // The outputs are laid out (B, W); the last window may fill only a.n columns.
     state.out_q.download(host.data(), sizeof(int32_t) * host.size());
     const int32_t* out = host.data();

@@ -27,11 +27,14 @@ except ImportError:  # built without nvcc
 HAS_DEVICE = cuda is not None and cuda.device_available()
 pytestmark = pytest.mark.skipif(cuda is None, reason="pysynth._engine_cuda not built (no nvcc)")
 
+# "-wide": each stream spread over 3 blocks, one launch per phase (what a few streams of a
+# wide model get on a GPU); the others one persistent block per stream.
+NO_DEVICE = pytest.mark.skipif(not HAS_DEVICE, reason="no CUDA device")
 BACKENDS = [
     pytest.param("emulate", id="emulate"),
-    pytest.param(
-        "gpu", id="gpu", marks=pytest.mark.skipif(not HAS_DEVICE, reason="no CUDA device")
-    ),
+    pytest.param("emulate-wide", id="emulate-wide"),
+    pytest.param("gpu", id="gpu", marks=NO_DEVICE),
+    pytest.param("gpu-wide", id="gpu-wide", marks=NO_DEVICE),
 ]
 
 # 2-tier (one frame tier) and 3-tier, GRU and LSTM, several layers, skip connections, no
@@ -58,9 +61,15 @@ CONFIGS = {
 
 
 def make(backend: str, program: dict, tensors: dict):
-    if backend == "emulate":
-        return cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
-    return cuda.SampleRNNEngine(json.dumps(program), tensors, device=0)
+    blocks = 3 if backend.endswith("-wide") else 1
+    if backend.startswith("emulate"):
+        eng = cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True,
+                                   blocks_per_stream=blocks)
+    else:
+        eng = cuda.SampleRNNEngine(json.dumps(program), tensors, device=0,
+                                   blocks_per_stream=blocks)
+    assert eng.blocks_for(2) == blocks
+    return eng
 
 
 def conditioned(program: dict, batch: int) -> np.ndarray | None:
@@ -228,6 +237,9 @@ def test_bad_call_arguments_are_rejected():
         eng.generate(4, streams=s, seed=0, cond=c, temperature=-1.0)
     with pytest.raises(ValueError, match="chunk"):
         eng.generate(4, streams=s, seed=0, cond=c, chunk=0)
+    with pytest.raises(ValueError, match="blocks_per_stream"):
+        cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True, blocks_per_stream=-1)
+    assert eng.blocks_for(1) == 1  # emulation's automatic choice: one block per stream
     with pytest.raises(ValueError, match="prime"):
         eng.generate(4, streams=s, seed=0, cond=c, prime=np.zeros((2, 3), np.int32))
     assert eng.generate(0, streams=s, seed=0, cond=c).shape == (1, 0)
