@@ -36,9 +36,10 @@ def add_parser(sub):
     add_rule_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     p.add_argument("--candidates", type=int, default=1, metavar="K",
-                   help="generate K clips per clip kept and keep the likely ones under the "
-                   "model (per class; drops runaway noise and the most likely 10%% as "
-                   "collapsed; default 1: keep every clip)")
+                   help="generate K clips per clip kept and drop the runaway noise: keep, in "
+                   "the order generated, the clips the model scores no worse than 90%% of "
+                   "its real validation clips (older model files: the likely ones, the "
+                   "most likely 10%% skipped; default 1: keep every clip)")
     p.add_argument("--prime", metavar="FILE", help="audio file the clips continue")
     p.add_argument("--cond", nargs="+", metavar="CLASS",
                    help="class of a conditioned model, a label or an id (one, or one per "
@@ -69,7 +70,10 @@ def run(args) -> int:
     )
     if report.kept_nll is not None:
         kept, every = report.kept_nll, report.candidate_nll
-        print(f"kept {len(kept)} of {len(every)} candidates by likelihood: {kept.min():.2f}-"
+        how = ("by likelihood" if report.runaway_bound is None else
+               f"within the real clips' range (runaway above {report.runaway_bound:.2f} "
+               f"bits/sample: {int((every > report.runaway_bound).sum())} candidates)")
+        print(f"kept {len(kept)} of {len(every)} candidates {how}: {kept.min():.2f}-"
               f"{kept.max():.2f} bits/sample (all candidates {every.min():.2f}-{every.max():.2f})",
               file=sys.stderr)
     print(f"wrote {count(len(report.paths), 'clip')} to {args.out}")

@@ -76,10 +76,11 @@ def sample(
     threads : int
         CPU threads, 0 = all cores.
     candidates : int
-        Generate this many clips per clip returned and keep the likely ones
-        (:mod:`pysynth.sampling.choose`: per class, ranked by their NLL under the model,
-        the most likely 10 % skipped as collapsed, the least likely dropped as runaway
-        noise). 1 (default): every clip is returned as generated.
+        Generate this many clips per clip returned and drop the runaway noise
+        (:mod:`pysynth.sampling.choose`: per class, the candidates whose NLL under the model
+        is within what 90 % of the model's real validation clips score, in the order
+        generated; for a model file without those figures, the likely ones, the most
+        likely 10 % skipped as collapsed). 1 (default): every clip is returned as generated.
     first_stream : int
         Clip ``i`` is stream ``first_stream + i`` of the seed, so a long series can be
         generated in batches (``pysynth pick``) that equal one ``sample`` of them all.
@@ -154,13 +155,16 @@ def sample_scored(model, *, n: int, seconds: float, temperature: float = 1.0,
 class SampleReport:
     """What :func:`sample_to_files` wrote and how fast: ``real_time_factor`` is seconds of
     audio generated (all clips together) per second of wall-clock time. With candidates,
-    ``candidate_nll`` holds every candidate's NLL and ``kept_nll`` the written clips'."""
+    ``candidate_nll`` holds every candidate's NLL, ``kept_nll`` the written clips' and
+    ``runaway_bound`` the NLL above which a candidate counted as runaway noise (None: the
+    model file holds no validation figures, so the likely ones were kept)."""
 
     paths: list[Path]
     audio_seconds: float
     wall_seconds: float
     candidate_nll: np.ndarray | None = None
     kept_nll: np.ndarray | None = None
+    runaway_bound: float | None = None
 
     @property
     def real_time_factor(self) -> float:
@@ -259,7 +263,7 @@ def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleRe
 
     mf = load(model)
     start = time.perf_counter()
-    audio, nll, chosen, cond = sample_likely(mf, n=n, candidates=candidates, **kw)
+    audio, nll, chosen, cond, bound = sample_likely(mf, n=n, candidates=candidates, **kw)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"output {out_dir} exists and is not a folder")
@@ -270,4 +274,4 @@ def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleRe
                   y, mf.sample_rate) for i, y in enumerate(audio)]
     return SampleReport(paths=paths, audio_seconds=len(nll) * audio.shape[1] / mf.sample_rate,
                         wall_seconds=time.perf_counter() - start, candidate_nll=nll,
-                        kept_nll=nll[chosen])
+                        kept_nll=nll[chosen], runaway_bound=bound)

@@ -70,4 +70,36 @@ def export(
         "run": str(run.resolve()), "dataset": rc.get("dataset"), "seed": rc.get("seed"),
         "config": rc["model"], "pysynth_version": __version__,
     }
+    metadata["validation_clip_nll"] = _validation_clip_nll(rc, program, tensors)
     return save_model(output, program, tensors, metadata)
+
+
+#: seconds of validation audio :func:`export` scores for ``validation_clip_nll`` (a few
+#: seconds of engine time for a minute of audio)
+TYPICAL_SECONDS = 60.0
+
+
+def _validation_clip_nll(rc: dict, program: dict, tensors: dict) -> list[float]:
+    """Per-clip NLL of the run's dataset's validation clips under the exported model, or
+    ``[]`` with a warning when the dataset cannot be read any more."""
+    import warnings
+
+    from ..dataset import Dataset
+    from ..errors import PysynthError
+    from ..modelfile import ModelFile
+    from ..sampling import score
+    from .validation import load_validation
+
+    try:
+        ds = Dataset.open(rc["dataset"])
+        clips = load_validation(ds, seconds=TYPICAL_SECONDS, labels=rc.get("labels") or [],
+                                conditioned=bool(program.get("conditioning_classes")))
+    except (PysynthError, OSError, KeyError, TypeError) as err:
+        warnings.warn(f"the model file will not know what its validation clips score "
+                      f"(--candidates then ranks by likelihood alone): {err}", stacklevel=3)
+        return []
+    if clips is None:
+        return []
+    nll = score(ModelFile(program=program, tensors=tensors, metadata={}), clips.audio,
+                cond=clips.class_ids, per_clip=True)
+    return [round(float(x), 4) for x in nll]

@@ -24,6 +24,15 @@ def test_export_then_sample_without_tensorflow(wavenet_run, tones, tmp_path):
     assert meta["epoch"] == result["best_epoch"]
     assert meta["val_nll_bits"] == result["best_val_nll_bits"]
     assert meta["labels"] == ["high", "low"]
+    # what pysynth sample --candidates reads: each validation clip's NLL as pysynth.score
+    from pysynth.dataset import Dataset
+    from pysynth.sampling import score
+
+    ds = Dataset.open(tones)
+    val = ds.clips("validation")
+    want = score(model_path, [ds.load(c) for c in val],
+                 cond=[meta["labels"].index(c.label) for c in val], per_clip=True)
+    assert meta["validation_clip_nll"] == pytest.approx(want, abs=1e-4)
     last = export(run, tmp_path / "last.pysynth", checkpoint="last")
     assert load_model(last).metadata["epoch"] == 2
     with pytest.raises(ParameterError, match="epoch 7"):
@@ -54,6 +63,23 @@ print(-lp[np.arange(400), x][50:].mean() / np.log(2))
                          text=True)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout.strip()) < 2.0  # the exported model still knows the training clip
+
+
+@pytest.mark.keras
+def test_export_of_a_run_whose_dataset_is_gone_warns_and_still_writes(wavenet_run, tmp_path):
+    import shutil
+
+    from pysynth.modelfile import load_model
+    from pysynth.training import export
+
+    run = tmp_path / "moved"
+    shutil.copytree(wavenet_run[0], run)
+    cfg = json.loads((run / "config.json").read_text())
+    cfg["dataset"] = str(tmp_path / "no-such-dataset")
+    (run / "config.json").write_text(json.dumps(cfg))
+    with pytest.warns(UserWarning, match="validation clips score"):
+        path = export(run, tmp_path / "m.pysynth")
+    assert load_model(path).metadata["validation_clip_nll"] == []
 
 
 @pytest.mark.keras
