@@ -2,7 +2,8 @@
 //
 // Each family binds itself (bind_wavenet in wavenet_bind.cpp, bind_samplernn in its own
 // file); this file adds what every family shares: the counter-based uniforms and the
-// sampling rule (rule_binding.h) and each family's tensor table (boundary.h).
+// sampling rule (rule_binding.h), each family's tensor table (boundary.h) and the matrix
+// product for tests (gemm_bind.cpp).
 #include <pybind11/pybind11.h>
 
 #include <thread>
@@ -19,6 +20,7 @@ namespace py = pybind11;
 namespace pysynth {
 void bind_wavenet(py::module_& m);    // wavenet_bind.cpp
 void bind_samplernn(py::module_& m);  // samplernn_bind.cpp
+void bind_gemm(py::module_& m);       // gemm_bind.cpp
 }  // namespace pysynth
 
 namespace {
@@ -42,4 +44,5 @@ PYBIND11_MODULE(_engine, m) {
         "(validates the program like the engine constructors).");
   pysynth::bind_wavenet(m);
   pysynth::bind_samplernn(m);
+  pysynth::bind_gemm(m);
 }

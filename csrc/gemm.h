@@ -130,6 +130,10 @@ inline WeightFormat parse_weight_format(const std::string& name) {
   return WeightFormat::bf16;
 }
 
+inline const char* weight_format_name(WeightFormat f) {
+  return f == WeightFormat::bf16 ? "bf16" : "float32";
+}
+
 // A float rounded to bfloat16 (nearest, ties to even), as vcvtneps2bf16 rounds finite
 // values; weights are checked finite before packing.
 inline uint16_t to_bf16(float x) {

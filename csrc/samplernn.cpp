@@ -44,8 +44,8 @@ struct SampleRNNEngine::Group {
 
 SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
                                  std::map<std::string, std::vector<float>> tensors,
-                                 int num_threads)
-    : prog_(std::move(program)), store_(std::move(tensors)) {
+                                 int num_threads, WeightFormat weights)
+    : prog_(std::move(program)), store_(std::move(tensors)), weights_(weights) {
   auto get = [this](const std::string& name) -> const float* {
     auto it = store_.find(name);
     if (it == store_.end()) throw std::invalid_argument("missing tensor " + name);
@@ -66,9 +66,11 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     Tier tier;
     tier.F = prog_.frame_sizes[i];
     tier.r = prog_.ratio(i);
+    // The frame input stays float32 whatever `weights`: F x H is small, and its inputs (the
+    // quantized sample values) would lose their low bits in bfloat16.
     tier.in.pack(get(t + ".input.weight"), H, tier.F, H, get(t + ".input.bias"));
     tier.up.pack(get(t + ".upsample.weight"), tier.r * H, H, tier.r * H,
-                 get(t + ".upsample.bias"));
+                 get(t + ".upsample.bias"), weights);
     if (prog_.conditioning_classes > 0) tier.cond = get(t + ".cond.table");
     if (prog_.position_frames > 0 && i + 1 == prog_.tiers()) tier.pos = get(t + ".pos.table");
     tier.layers.resize(prog_.rnn_layers[i]);
@@ -76,9 +78,9 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
       const std::string r = t + ".rnn." + std::to_string(l);
       Layer& L = tier.layers[l];
       const float* bias = get(r + ".bias");
-      L.kernel.pack(get(r + ".kernel"), G * H, H, G * H, bias);
+      L.kernel.pack(get(r + ".kernel"), G * H, H, G * H, bias, weights);
       L.recurrent.pack(get(r + ".recurrent_kernel"), G * H, H, G * H,
-                       prog_.lstm ? nullptr : bias + G * H);
+                       prog_.lstm ? nullptr : bias + G * H, weights);
       L.h0 = get(r + ".h0");
       L.c0 = prog_.lstm ? get(r + ".c0") : nullptr;
     }
@@ -89,10 +91,10 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   hidden_.resize(prog_.mlp_layers);
   for (int k = 0; k < prog_.mlp_layers; ++k) {
     const std::string h = "sample.hidden." + std::to_string(k);
-    hidden_[k].pack(get(h + ".weight"), H, H, H, get(h + ".bias"));
+    hidden_[k].pack(get(h + ".weight"), H, H, H, get(h + ".bias"), weights);
   }
   out_.pack(get("sample.output.weight"), prog_.levels, H, prog_.levels,
-            get("sample.output.bias"));
+            get("sample.output.bias"), weights);
   // Keep only what the packs do not hold (initial states, the sample table, its bias).
   for (auto it = store_.begin(); it != store_.end();) {
     const std::string& k = it->first;

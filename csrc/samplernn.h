@@ -28,11 +28,14 @@ class SampleRNNEngine {
  public:
   // `tensors` must hold every name of samplernn_tensor_table with exactly that many floats
   // (the binding checks names, shapes and finiteness before calling this).
+  // weights: how the products' weights are stored (WeightFormat::bf16 needs
+  // bf16_available(); the embedding tables and initial states stay float32).
   SampleRNNEngine(SampleRNNProgram program, std::map<std::string, std::vector<float>> tensors,
-                  int num_threads);
+                  int num_threads, WeightFormat weights = WeightFormat::float32);
 
   const SampleRNNProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
+  WeightFormat weights() const { return weights_; }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids in [0, C), or null for an unconditioned model (C = 0).
@@ -87,6 +90,7 @@ class SampleRNNEngine {
   std::vector<PackedMatrix> hidden_;
   PackedMatrix out_;
   int num_threads_;
+  WeightFormat weights_;
   int hist_mask_;
   // Padded leading dimensions of the per-stream buffers (the GEMM writes whole panels).
   int ld_h_, ld_g_, ld_q_;

@@ -21,18 +21,24 @@ void bind_samplernn(py::module_& m) {
   using S = SampleRNNBinding<SampleRNNEngine>;
   bind_samplernn_engine<SampleRNNEngine>(
       m, "Compiled CPU sampler for 'samplernn' programs (docs/architecture.md).")
-      .def(py::init([](const std::string& program_json, const py::dict& tensors, int num_threads) {
+      .def(py::init([](const std::string& program_json, const py::dict& tensors, int num_threads,
+                       const std::string& weights) {
              if (num_threads < 0)
                throw py::value_error("num_threads must be >= 0 (0 = all hardware threads), got " +
                                      std::to_string(num_threads));
+             const WeightFormat format = parse_weight_format(weights);
              SampleRNNProgram p = parse_samplernn_program(program_json);
              auto store = take_tensors(tensors, samplernn_tensor_table(p));
              return S(std::make_unique<SampleRNNEngine>(std::move(p), std::move(store),
-                                                        num_threads));
+                                                        num_threads, format));
            }),
            py::arg("program_json"), py::arg("tensors"), py::arg("num_threads") = 0,
-           "Validate the program and tensors (ValueError naming the tensor) and build the engine.")
-      .def_property_readonly("num_threads", [](const S& e) { return e.engine().num_threads(); });
+           py::kw_only(), py::arg("weights") = "float32",
+           "Validate the program and tensors (ValueError naming the tensor) and build the "
+           "engine; weights='bf16' stores the products' weights as bfloat16 (AVX512_BF16).")
+      .def_property_readonly("num_threads", [](const S& e) { return e.engine().num_threads(); })
+      .def_property_readonly("weights",
+                             [](const S& e) { return weight_format_name(e.engine().weights()); });
 }
 
 }  // namespace pysynth

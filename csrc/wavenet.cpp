@@ -12,8 +12,9 @@
 namespace pysynth {
 
 WaveNetEngine::WaveNetEngine(WaveNetProgram program,
-                             const std::map<std::string, std::vector<float>>& t, int num_threads)
-    : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)) {
+                             const std::map<std::string, std::vector<float>>& t, int num_threads,
+                             WeightFormat weights)
+    : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)), weights_(weights) {
   const auto& p = prog_;
   const int L = p.layers(), R = p.residual_channels, D = p.dilation_channels,
             S = p.skip_channels, K = p.filter_width;
@@ -34,20 +35,21 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
     const std::string pre = "layers." + std::to_string(l) + ".";
     // (K, R, 2D) row-major is already the (K R x 2D) matrix of the stacked taps.
     w_.conv[l].pack(get(pre + "conv.weight").data(), 2 * D, K * R, 2 * D,
-                    get(pre + "conv.bias").data());
+                    get(pre + "conv.bias").data(), weights);
     if (p.conditioning_classes > 0) w_.cond[l] = get(pre + "cond.table");
     if (p.position_frames > 0) w_.pos[l] = get(pre + "pos.table");
-    w_.res[l].pack(get(pre + "res.weight").data(), R, D, R, get(pre + "res.bias").data());
+    w_.res[l].pack(get(pre + "res.weight").data(), R, D, R, get(pre + "res.bias").data(),
+                   weights);
     const auto& sw = get(pre + "skip.weight");
     std::copy(sw.begin(), sw.end(), skip_stack.begin() + static_cast<size_t>(l) * D * S);
     const auto& sb = get(pre + "skip.bias");
     for (int j = 0; j < S; ++j) skip_bias[j] += sb[j];
   }
-  w_.skip.pack(skip_stack.data(), S, L * D, S, skip_bias.data());
+  w_.skip.pack(skip_stack.data(), S, L * D, S, skip_bias.data(), weights);
   w_.out1.pack(get("out1.weight").data(), p.output_channels, S, p.output_channels,
-               get("out1.bias").data());
+               get("out1.bias").data(), weights);
   w_.out2.pack(get("out2.weight").data(), p.levels, p.output_channels, p.levels,
-               get("out2.bias").data());
+               get("out2.bias").data(), weights);
 }
 
 namespace {

@@ -39,11 +39,14 @@ class WaveNetEngine {
  public:
   // `tensors` must hold every name of wavenet_tensor_table with exactly that many floats
   // (the binding checks names, shapes and finiteness before calling this).
+  // weights: how the products' weights are stored (WeightFormat::bf16 needs
+  // bf16_available(); the input and conditioning tables stay float32).
   WaveNetEngine(WaveNetProgram program, const std::map<std::string, std::vector<float>>& tensors,
-                int num_threads);
+                int num_threads, WeightFormat weights = WeightFormat::float32);
 
   const WaveNetProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
+  WeightFormat weights() const { return weights_; }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids, or null for an unconditioned model.
@@ -64,6 +67,7 @@ class WaveNetEngine {
   WaveNetProgram prog_;
   WaveNetWeights w_;
   int num_threads_;
+  WeightFormat weights_;
 };
 
 }  // namespace pysynth
