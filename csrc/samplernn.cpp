@@ -369,47 +369,72 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
   if (n <= 0 || B <= 0) return;
   const int Q = prog_.levels;
   // Either one group of streams per thread, or (fewer streams than threads, large dim) one
-  // group stepped by a lead thread whose products the other threads help with.
+  // group stepped by a lead thread whose products the other threads help with when that
+  // measures faster (CrewChooser, slice by slice).
   const int team = team_size(B);
   const auto parts = team > 1 ? std::vector<std::pair<int, int>>{{0, B}} : partition(B, num_threads_);
   std::vector<Group> groups(parts.size());
+  for (size_t k = 0; k < parts.size(); ++k)
+    init_group(groups[k], parts[k].second, cond ? cond + parts[k].first : nullptr);
   std::vector<int32_t> block(static_cast<size_t>(B) * std::min<int64_t>(chunk, n));
-  bool primed = false;
+  // Teacher-force prompt steps [t0, t1) of group k (no logits needed).
+  auto prime_steps = [&](int k, WorkTeam* crew, int64_t t0, int64_t t1) {
+    const int b0 = parts[k].first, nb = parts[k].second;
+    Group& g = groups[k];
+    std::vector<int32_t> col(nb);
+    for (int64_t t = t0; t < t1; ++t) {
+      step(g, crew, false);
+      for (int b = 0; b < nb; ++b) col[b] = prime[static_cast<size_t>(b0 + b) * P + t];
+      push(g, col.data());
+    }
+  };
+  // Draw samples [s0, s1) of the current block (len samples) for group k.
+  auto draw_steps = [&](int k, WorkTeam* crew, int64_t s0, int64_t s1, int64_t len) {
+    const int b0 = parts[k].first, nb = parts[k].second;
+    Group& g = groups[k];
+    std::vector<int32_t> col(nb);
+    for (int64_t s = s0; s < s1; ++s) {
+      step(g, crew, true);
+      for (int b = 0; b < nb; ++b) {
+        const float u = uniform01(seed, streams[b0 + b], static_cast<uint64_t>(g.t));
+        col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, rule, u);
+        block[static_cast<size_t>(b0 + b) * len + s] = col[b];
+      }
+      push(g, col.data());
+    }
+  };
+  CrewChooser chooser;
+  const int64_t slice = steps_per_slice();
+  if (team > 1)
+    for (int64_t t0 = 0; t0 < P; t0 += slice) {
+      const int64_t t1 = std::min(P, t0 + slice);
+      chooser.run(team, t1 - t0, [&](WorkTeam* crew) { prime_steps(0, crew, t0, t1); });
+    }
+  else
+    parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()),
+                 [&](int k) { prime_steps(k, nullptr, 0, P); });
   for (int64_t done = 0; done < n;) {
     const int64_t len = std::min(chunk, n - done);
-    auto body = [&](int k, WorkTeam* crew) {
-      const int b0 = parts[k].first, nb = parts[k].second;
-      Group& g = groups[k];
-      std::vector<int32_t> col(nb);
-      if (!primed) {
-        init_group(g, nb, cond ? cond + b0 : nullptr);
-        for (int64_t t = 0; t < P; ++t) {  // teacher-force the prompt; no logits needed
-          step(g, crew, false);
-          for (int b = 0; b < nb; ++b) col[b] = prime[static_cast<size_t>(b0 + b) * P + t];
-          push(g, col.data());
-        }
+    if (team > 1)
+      for (int64_t s0 = 0; s0 < len; s0 += slice) {
+        const int64_t s1 = std::min(len, s0 + slice);
+        chooser.run(team, s1 - s0, [&](WorkTeam* crew) { draw_steps(0, crew, s0, s1, len); });
       }
-      for (int64_t s = 0; s < len; ++s) {
-        step(g, crew, true);
-        for (int b = 0; b < nb; ++b) {
-          const float u = uniform01(seed, streams[b0 + b],
-                                    static_cast<uint64_t>(g.t));
-          col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, rule, u);
-          block[static_cast<size_t>(b0 + b) * len + s] = col[b];
-        }
-        push(g, col.data());
-      }
-    };
-    if (team > 1) {
-      run_team(team, [&](WorkTeam* crew) { body(0, crew); });  // one block; then emit()
-    } else {
+    else
       parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()),
-                   [&](int k) { body(k, nullptr); });
-    }
-    primed = true;
+                   [&](int k) { draw_steps(k, nullptr, 0, len, len); });
     emit(block.data(), B, len);
     done += len;
   }
+  split_fraction_ = chooser.crew_fraction();
+}
+
+int64_t SampleRNNEngine::steps_per_slice() const {
+  // About 2 GFLOP (tens of milliseconds) per slice, in whole top-tier frames so that
+  // every slice does the same work; the crew is chosen slice by slice.
+  const int64_t top = prog_.frame_sizes.back();
+  const double steps = 2e9 / std::max(prog_.flops_per_sample(), 1.0);
+  return std::max<int64_t>(1, static_cast<int64_t>(steps / top + 0.5)) * top;
 }
 
 }  // namespace pysynth

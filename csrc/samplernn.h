@@ -11,6 +11,7 @@
 // same bit for bit). This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,10 @@ class SampleRNNEngine {
   const SampleRNNProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
   WeightFormat weights() const { return weights_; }
+  // Fraction of the last generate call's steps whose products were split across threads
+  // (0 when streams >= threads or the dim is small; threadpool.h's CrewChooser measures
+  // which way is faster while the call runs).
+  double split_fraction() const { return split_fraction_; }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids in [0, C), or null for an unconditioned model (C = 0).
@@ -68,6 +73,7 @@ class SampleRNNEngine {
 
   // Threads that step one group together, splitting its products (1: groups per thread).
   int team_size(int B) const;
+  int64_t steps_per_slice() const;  // steps between two crew decisions
   // cond: the group's nb class ids (null when unconditioned).
   void init_group(Group& g, int nb, const int32_t* cond) const;
   // Advance the frame tiers that step at g.t and, if want_logits, compute logits for
@@ -91,6 +97,7 @@ class SampleRNNEngine {
   PackedMatrix out_;
   int num_threads_;
   WeightFormat weights_;
+  mutable std::atomic<double> split_fraction_{0.0};
   int hist_mask_;
   // Padded leading dimensions of the per-stream buffers (the GEMM writes whole panels).
   int ld_h_, ld_g_, ld_q_;

@@ -37,6 +37,10 @@ void bind_samplernn(py::module_& m) {
            "Validate the program and tensors (ValueError naming the tensor) and build the "
            "engine; weights='bf16' stores the products' weights as bfloat16 (AVX512_BF16).")
       .def_property_readonly("num_threads", [](const S& e) { return e.engine().num_threads(); })
+      .def_property_readonly("split_fraction",
+                             [](const S& e) { return e.engine().split_fraction(); },
+                             "Fraction of the last generate call's steps whose products the "
+                             "threads shared (measured faster than one thread alone).")
       .def_property_readonly("weights",
                              [](const S& e) { return weight_format_name(e.engine().weights()); });
 }

@@ -1,7 +1,7 @@
 // The engines' threading primitives, all in one place: parallel_for (fork-join: run
 // f(0..n_tasks-1) on up to n_threads threads, rethrow the first exception in the caller),
-// split_range, and WorkTeam with run_team and crew_split (threads sharing one group's
-// products).
+// split_range, WorkTeam with run_team and crew_split (threads sharing one group's
+// products), and CrewChooser (whether sharing them pays, measured while the engine runs).
 //
 // The engines give each thread a disjoint group of streams for a whole chunk of samples,
 // so threads never synchronise inside a sampling step; spawning per chunk (thousands of
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <mutex>
@@ -191,5 +192,71 @@ void crew_split(WorkTeam* crew, int n, int grain, Body&& body) {
   crew->run((n + grain - 1) / grain,
             [&](int k) { body(k * grain, std::min(n, (k + 1) * grain)); });
 }
+
+// Whether one group of streams is stepped with its crew (products split across threads)
+// or by its lead thread alone, decided slice by slice (a slice: tens of milliseconds of
+// steps) from the time per step each way measured most recently. The first slice runs
+// with the crew and the second without; then the faster way runs, and the other is timed
+// again after `interval` slices: 4 at first, doubling up to 64 while the decision holds, so
+// a wrong choice costs at most about 1/64 of the run once settled, and a change in load
+// (other processes taking a core) is followed within a few slices. Sizes alone cannot
+// decide it: on a 2-core machine the same product gains 1.6x from a second thread when the
+// machine is idle and loses 1.5x when another process holds the other core.
+// Either way every element is computed by the same arithmetic, so the choice changes only
+// the speed, never the samples.
+class CrewChooser {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  bool use_crew() const {
+    if (!timed_[1]) return true;
+    if (!timed_[0]) return false;
+    return since_ >= interval_ ? !faster() : faster();
+  }
+
+  // Run slice(crew_or_null) of `steps` steps the chosen way on a team of `team` threads,
+  // timing it; the caller's slice must do the same work either way.
+  template <class Slice>
+  void run(int team, int64_t steps, Slice&& slice) {
+    const bool crew = use_crew();
+    const auto t0 = Clock::now();
+    if (crew)
+      run_team(team, [&](WorkTeam* c) { slice(c); });
+    else
+      slice(static_cast<WorkTeam*>(nullptr));
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
+    record(crew, dt / static_cast<double>(std::max<int64_t>(steps, 1)));
+    steps_ += steps;
+    if (crew) crew_steps_ += steps;
+  }
+
+  // Fraction of the steps run so far that the crew shared.
+  double crew_fraction() const {
+    return steps_ > 0 ? static_cast<double>(crew_steps_) / static_cast<double>(steps_) : 0.0;
+  }
+
+ private:
+  static constexpr int kFirstInterval = 4, kMaxInterval = 64;
+
+  bool faster() const { return per_step_[1] < per_step_[0]; }  // true: the crew is faster
+
+  void record(bool crew, double per_step) {
+    const bool both = timed_[0] && timed_[1];
+    const bool probe = both && crew != faster();
+    per_step_[crew] = per_step;
+    timed_[crew] = true;
+    if (probe) {  // re-timed the slower way: back off if it still loses, else start over
+      interval_ = crew == faster() ? kFirstInterval : std::min(2 * interval_, kMaxInterval);
+      since_ = 0;
+    } else if (both) {
+      ++since_;
+    }
+  }
+
+  double per_step_[2] = {0.0, 0.0};  // seconds per step: [0] alone, [1] with the crew
+  bool timed_[2] = {false, false};
+  int interval_ = kFirstInterval, since_ = 0;
+  int64_t steps_ = 0, crew_steps_ = 0;
+};
 
 }  // namespace pysynth

@@ -230,10 +230,11 @@ using Groups = std::vector<std::unique_ptr<StreamGroup>>;
 // thread owns whole groups and never waits for another inside a step. With team > 1 there
 // is one group, stepped by a lead thread whose head products the other team - 1 threads
 // help with through a WorkTeam (dynamic claiming: a descheduled helper delays a product by
-// at most one part; an earlier fixed split with barriers lost 1.5-4x under load).
+// at most one part; an earlier fixed split with barriers lost 1.5-4x under load) when
+// `chooser` finds that faster than the lead thread alone.
 template <class Before, class After>
-void run_slice(Groups& groups, int num_threads, int team, int64_t s0, int64_t s1, bool head,
-               Before&& before, After&& after) {
+void run_slice(Groups& groups, int num_threads, int team, CrewChooser& chooser, int64_t s0,
+               int64_t s1, bool head, Before&& before, After&& after) {
   auto advance = [&](int g, WorkTeam* crew) {
     for (int64_t s = s0; s < s1; ++s) {
       groups[g]->step(before(g, s), head, crew);
@@ -245,7 +246,7 @@ void run_slice(Groups& groups, int num_threads, int team, int64_t s0, int64_t s1
                  [&](int g) { advance(g, nullptr); });
     return;
   }
-  run_team(team, [&](WorkTeam* crew) { advance(0, crew); });  // one slice; then poll()
+  chooser.run(team, s1 - s0, [&](WorkTeam* crew) { advance(0, crew); });  // then poll()
 }
 
 // One contiguous group of streams per thread (fewer groups than threads when B is small).
@@ -285,10 +286,11 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
+  CrewChooser chooser;
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
     const int64_t t1 = std::min(T, t0 + slice);
     run_slice(
-        groups, num_threads_, team, t0, t1, true,
+        groups, num_threads_, team, chooser, t0, t1, true,
         [&](int g, int64_t t) {
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? q[b * T + t - 1] : 0;
@@ -305,6 +307,7 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
         });
     if (poll) poll();
   }
+  split_fraction_ = chooser.crew_fraction();
 }
 
 void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
@@ -321,12 +324,13 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
+  CrewChooser chooser;
   auto no_head = [](int, int64_t) {};
   // Prime: teacher-force q[0..P) (their logits are not needed, only the layer states).
   for (int64_t t0 = 0; t0 < P; t0 += slice) {
     const int64_t t1 = std::min(P, t0 + slice);
     run_slice(
-        groups, num_threads_, team, t0, t1, false,
+        groups, num_threads_, team, chooser, t0, t1, false,
         [&](int g, int64_t t) {
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) prev[g][b - b0] = t > 0 ? prime[b * P + t - 1] : 0;
@@ -345,7 +349,8 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
     for (int64_t s0 = 0; s0 < cn; s0 += slice) {
       const int64_t s1 = std::min(cn, s0 + slice);
       run_slice(
-          groups, num_threads_, team, s0, s1, true, [&](int g, int64_t) { return prev[g].data(); },
+          groups, num_threads_, team, chooser, s0, s1, true,
+          [&](int g, int64_t) { return prev[g].data(); },
           [&](int g, int64_t s) {
             const auto [b0, b1] = ranges[g];
             const uint64_t t = static_cast<uint64_t>(P + c0 + s);
@@ -362,6 +367,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
     }
     sink(block.data(), B, cn, c0);
   }
+  split_fraction_ = chooser.crew_fraction();
 }
 
 }  // namespace pysynth

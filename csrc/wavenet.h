@@ -11,6 +11,7 @@
 // is free of Python; wavenet_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 
 #include "common.h"
 #include "gemm.h"
+#include "threadpool.h"
 #include "wavenet_program.h"
 
 namespace pysynth {
@@ -47,6 +49,10 @@ class WaveNetEngine {
   const WaveNetProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
   WeightFormat weights() const { return weights_; }
+  // Fraction of the last score or generate call's steps whose head products were split
+  // across threads (0 when streams >= threads or the head is small; threadpool.h's
+  // CrewChooser measures which way is faster while the call runs).
+  double split_fraction() const { return split_fraction_; }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids, or null for an unconditioned model.
@@ -68,6 +74,7 @@ class WaveNetEngine {
   WaveNetWeights w_;
   int num_threads_;
   WeightFormat weights_;
+  mutable std::atomic<double> split_fraction_{0.0};
 };
 
 }  // namespace pysynth
