@@ -16,8 +16,11 @@ from ..modelfile import ModelFile, load_model
 #: program family -> class name in pysynth._engine / pysynth._engine_cuda
 ENGINE_CLASSES = {"wavenet": "WaveNetEngine", "samplernn": "SampleRNNEngine"}
 DEVICES = ("auto", "cpu", "cuda")
+#: how the CPU engine stores the weights of its matrix products (docs/architecture.md)
+WEIGHTS = ("float32", "bf16")
 
-__all__ = ["DEVICES", "ENGINE_CLASSES", "load", "make_engine", "reference_model", "runner"]
+__all__ = ["DEVICES", "ENGINE_CLASSES", "WEIGHTS", "load", "make_engine", "reference_model",
+           "runner"]
 
 
 def load(model: str | os.PathLike | ModelFile) -> ModelFile:
@@ -47,7 +50,8 @@ def _cuda_module():
     return _engine_cuda
 
 
-def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", threads: int = 0):
+def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", threads: int = 0,
+                weights: str = "float32"):
     """The compiled engine for ``model``, or ``None`` if its family is not compiled.
 
     Parameters
@@ -57,20 +61,29 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
         and it supports the family; otherwise the CPU engine.
     threads : int
         CPU threads (0 = every hardware thread).
+    weights : {"float32", "bf16"}
+        How the CPU engine stores the weights of its matrix products: ``"bf16"`` rounds
+        them (and the activations they multiply) to bfloat16 and multiplies with
+        ``vdpbf16ps``, about twice as fast where the weights do not fit in cache, at a small
+        cost in accuracy (docs/benchmarks.md). Needs a CPU with AVX512_BF16; CPU only.
 
     Raises
     ------
     ParameterError
-        Unknown device, ``"cuda"`` without CUDA support or device, bad threads.
+        Unknown device, ``"cuda"`` without CUDA support or device, bad threads, ``"bf16"``
+        on a CPU or device without it.
     ModelFileError
         The program or tensors do not match the family (shapes, NaN, missing tensor).
     """
     mf = load(model)
     check_choice(device, "device", DEVICES)
     threads = check_int(threads, "threads", lo=0)
+    check_choice(weights, "weights", WEIGHTS)
+    if weights != "float32" and device == "cuda":
+        raise ParameterError(f"weights={weights!r} is a CPU engine option; use device='cpu'")
     cls_name = ENGINE_CLASSES.get(mf.family)
     program_json = json.dumps(mf.program)
-    if device in ("cuda", "auto"):
+    if device == "cuda" or (device == "auto" and weights == "float32"):
         try:
             cuda = _cuda_module()
         except ParameterError:
@@ -86,8 +99,18 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
             )
     _engine = compiled_engine()
     if cls_name is None or not hasattr(_engine, cls_name):
+        if weights != "float32":
+            raise ParameterError(
+                f"weights={weights!r}: the compiled engine does not run the {mf.family!r} "
+                "family (its numpy reference computes in float64)"
+            )
         return None
-    return _construct(getattr(_engine, cls_name), mf, program_json, threads)
+    if weights == "bf16" and not _engine.bf16_available():
+        raise ParameterError(
+            "weights='bf16' needs a CPU with AVX512_BF16 (vdpbf16ps) and an engine built on "
+            "one; this CPU or build has none: use weights='float32'"
+        )
+    return _construct(getattr(_engine, cls_name), mf, program_json, threads, weights)
 
 
 def compiled_engine():
@@ -112,6 +135,8 @@ def compiled_engine():
 
 def _construct(cls, mf: ModelFile, program_json: str, *args):
     try:
+        if len(args) == 2:  # the CPU engine: threads, weights
+            return cls(program_json, mf.tensors, args[0], weights=args[1])
         return cls(program_json, mf.tensors, *args)
     except ValueError as exc:
         # the engine names the tensor or key; the user also needs to know which file
@@ -135,8 +160,9 @@ def reference_model(model: str | os.PathLike | ModelFile):
     )
 
 
-def runner(mf: ModelFile, *, device: str, threads: int) -> tuple[Any, Any]:
+def runner(mf: ModelFile, *, device: str, threads: int,
+           weights: str = "float32") -> tuple[Any, Any]:
     """``(engine, None)`` when the engine compiles ``mf``'s family, else ``(None, reference)``
     with the plugin's :class:`~pysynth.arch.ReferenceModel` (slower, same results)."""
-    engine = make_engine(mf, device=device, threads=threads)
+    engine = make_engine(mf, device=device, threads=threads, weights=weights)
     return engine, (reference_model(mf) if engine is None else None)

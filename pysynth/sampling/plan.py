@@ -219,7 +219,7 @@ def cond_ids(cond: Any, mf: ModelFile, n: int, *, cycle: bool = False) -> np.nda
 
 
 def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, threads,
-              min_p=0.0, first_stream=0) -> Plan:
+              min_p=0.0, first_stream=0, weights="float32") -> Plan:
     """Check every argument of a generation (before any work) and choose what runs it."""
     n = check_int(n, "n", lo=1)
     first_stream = check_int(first_stream, "first_stream", lo=0, hi=2**31 - 1 - n)
@@ -237,7 +237,7 @@ def make_plan(model, *, n, seconds, temperature, seed, prime, cond, device, thre
             f"seconds={seconds!r} is too long for one clip: a WAV file holds at most "
             f"{MAX_CLIP_SAMPLES / sr / 3600:.0f} hours at {sr} Hz"
         )
-    engine, reference = runner(mf, device=device, threads=threads)
+    engine, reference = runner(mf, device=device, threads=threads, weights=weights)
     x = _prime_audio(prime, mf, n)
     return Plan(
         model=mf, n=n, samples=int(samples), temperature=temperature, min_p=min_p, seed=seed,

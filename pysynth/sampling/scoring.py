@@ -145,6 +145,7 @@ def score_clips(
     threads: int = 0,
     progress: bool = False,
     return_names: bool = False,
+    weights: str = "float32",
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[str]]:
     """Per-clip NLL: ``(bits per sample of each clip, length of each clip)``, and with
     ``return_names`` the clips' names (their files' paths; array indices for arrays).
@@ -166,7 +167,7 @@ def score_clips(
             raise ParameterError(f"clip {i} contains NaN or infinite samples")
     ids = _label_ids(items, mf) if cond is None else cond_ids(cond, mf, len(items))
     clips = [c.audio for c in items]
-    engine, ref = runner(mf, device=device, threads=threads)
+    engine, ref = runner(mf, device=device, threads=threads, weights=weights)
     bits = np.zeros(len(clips))
     # Clips of equal length are scored together (datasets have fixed-length clips).
     by_length: dict[int, list[int]] = {}
@@ -191,6 +192,7 @@ def score(
     per_clip: bool = False,
     device: str = "auto",
     threads: int = 0,
+    weights: str = "float32",
 ) -> float | np.ndarray:
     """Negative log-likelihood of audio under a model, in bits per sample.
 
@@ -208,7 +210,8 @@ def score(
         Return one mean NLL per clip instead of the mean over every sample.
         Files that cannot be read are skipped with a warning naming them and why; a
         ``ParameterError`` only when none can be.
-    device, threads : as for :func:`sample`.
+    device, threads, weights : as for :func:`sample` (``weights="bf16"`` measures what the
+        bfloat16 engine option costs in likelihood).
 
     Returns
     -------
@@ -219,7 +222,8 @@ def score(
     >>> pysynth.score("model.pysynth", "dataset/")  # doctest: +SKIP
     5.83
     """
-    bits, lengths = score_clips(model, audio, cond=cond, device=device, threads=threads)
+    bits, lengths = score_clips(model, audio, cond=cond, device=device, threads=threads,
+                                weights=weights)
     if per_clip:
         return bits
     return float(np.sum(bits * lengths) / np.sum(lengths))
