@@ -44,8 +44,8 @@ struct SampleRNNEngine::Group {
 
 SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
                                  std::map<std::string, std::vector<float>> tensors,
-                                 int num_threads, WeightFormat weights)
-    : prog_(std::move(program)), store_(std::move(tensors)), weights_(weights) {
+                                 int num_threads, WeightFormat weights, Split split)
+    : prog_(std::move(program)), store_(std::move(tensors)), weights_(weights), crews_(split) {
   auto get = [this](const std::string& name) -> const float* {
     auto it = store_.find(name);
     if (it == store_.end()) throw std::invalid_argument("missing tensor " + name);
@@ -403,7 +403,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
       push(g, col.data());
     }
   };
-  CrewChooser chooser;
+  CrewChooser chooser = crews_.take(B);
   const int64_t slice = steps_per_slice();
   if (team > 1)
     for (int64_t t0 = 0; t0 < P; t0 += slice) {
@@ -426,7 +426,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
     emit(block.data(), B, len);
     done += len;
   }
-  split_fraction_ = chooser.crew_fraction();
+  crews_.keep(B, team > 1 ? &chooser : nullptr);
 }
 
 int64_t SampleRNNEngine::steps_per_slice() const {

@@ -11,7 +11,6 @@
 // same bit for bit). This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -32,7 +31,8 @@ class SampleRNNEngine {
   // weights: how the products' weights are stored (WeightFormat::bf16 needs
   // bf16_available(); the embedding tables and initial states stay float32).
   SampleRNNEngine(SampleRNNProgram program, std::map<std::string, std::vector<float>> tensors,
-                  int num_threads, WeightFormat weights = WeightFormat::float32);
+                  int num_threads, WeightFormat weights = WeightFormat::float32,
+                  Split split = Split::measured);
 
   const SampleRNNProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
@@ -40,7 +40,8 @@ class SampleRNNEngine {
   // Fraction of the last generate call's steps whose products were split across threads
   // (0 when streams >= threads or the dim is small; threadpool.h's CrewChooser measures
   // which way is faster while the call runs).
-  double split_fraction() const { return split_fraction_; }
+  double split_fraction() const { return crews_.last_fraction(); }
+  Split split() const { return crews_.split(); }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids in [0, C), or null for an unconditioned model (C = 0).
@@ -97,7 +98,7 @@ class SampleRNNEngine {
   PackedMatrix out_;
   int num_threads_;
   WeightFormat weights_;
-  mutable std::atomic<double> split_fraction_{0.0};
+  CrewMemory crews_;
   int hist_mask_;
   // Padded leading dimensions of the per-stream buffers (the GEMM writes whole panels).
   int ld_h_, ld_g_, ld_q_;

@@ -13,7 +13,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -203,12 +206,27 @@ void crew_split(WorkTeam* crew, int n, int grain, Body&& body) {
 // decide it: on a 2-core machine the same product gains 1.6x from a second thread when the
 // machine is idle and loses 1.5x when another process holds the other core.
 // Either way every element is computed by the same arithmetic, so the choice changes only
-// the speed, never the samples.
+// the speed, never the samples. An engine keeps its choosers between calls (CrewMemory), so
+// a series of short calls pays for the first two probes once. `split` can force either
+// way (the tests force the crew to check that its samples are the same).
+enum class Split { measured, always, never };
+
+inline Split parse_split(const std::string& name) {
+  if (name == "measured") return Split::measured;
+  if (name == "always") return Split::always;
+  if (name == "never") return Split::never;
+  throw std::invalid_argument("split must be 'measured', 'always' or 'never', got '" + name +
+                              "'");
+}
+
 class CrewChooser {
  public:
   using Clock = std::chrono::steady_clock;
 
+  explicit CrewChooser(Split split = Split::measured) : split_(split) {}
+
   bool use_crew() const {
+    if (split_ != Split::measured) return split_ == Split::always;
     if (!timed_[1]) return true;
     if (!timed_[0]) return false;
     return since_ >= interval_ ? !faster() : faster();
@@ -230,10 +248,11 @@ class CrewChooser {
     if (crew) crew_steps_ += steps;
   }
 
-  // Fraction of the steps run so far that the crew shared.
+  // Fraction of the steps run since the last restart() that the crew shared.
   double crew_fraction() const {
     return steps_ > 0 ? static_cast<double>(crew_steps_) / static_cast<double>(steps_) : 0.0;
   }
+  void restart() { steps_ = crew_steps_ = 0; }
 
  private:
   static constexpr int kFirstInterval = 4, kMaxInterval = 64;
@@ -253,10 +272,46 @@ class CrewChooser {
     }
   }
 
+  Split split_;
   double per_step_[2] = {0.0, 0.0};  // seconds per step: [0] alone, [1] with the crew
   bool timed_[2] = {false, false};
   int interval_ = kFirstInterval, since_ = 0;
   int64_t steps_ = 0, crew_steps_ = 0;
+};
+
+// An engine's CrewChoosers between calls, one per group size (the time per step depends on
+// it), and the share of the last call's steps that a crew ran. Calls may run concurrently
+// on one engine: each takes a copy and puts it back when done.
+class CrewMemory {
+ public:
+  explicit CrewMemory(Split split) : split_(split) {}
+  Split split() const { return split_; }
+
+  CrewChooser take(int streams) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = by_streams_.find(streams);
+    CrewChooser c = it == by_streams_.end() ? CrewChooser(split_) : it->second;
+    c.restart();
+    return c;
+  }
+
+  // Store `c` (after a call with a crew team) or only the call's share (0: no team).
+  void keep(int streams, const CrewChooser* c) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (c) by_streams_.insert_or_assign(streams, *c);
+    last_fraction_ = c ? c->crew_fraction() : 0.0;
+  }
+
+  double last_fraction() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_fraction_;
+  }
+
+ private:
+  Split split_;
+  mutable std::mutex mu_;
+  mutable std::map<int, CrewChooser> by_streams_;
+  mutable double last_fraction_ = 0.0;
 };
 
 }  // namespace pysynth

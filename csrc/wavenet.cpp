@@ -13,8 +13,9 @@ namespace pysynth {
 
 WaveNetEngine::WaveNetEngine(WaveNetProgram program,
                              const std::map<std::string, std::vector<float>>& t, int num_threads,
-                             WeightFormat weights)
-    : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)), weights_(weights) {
+                             WeightFormat weights, Split split)
+    : prog_(std::move(program)), num_threads_(resolve_threads(num_threads)), weights_(weights),
+      crews_(split) {
   const auto& p = prog_;
   const int L = p.layers(), R = p.residual_channels, D = p.dilation_channels,
             S = p.skip_channels, K = p.filter_width;
@@ -286,7 +287,7 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
-  CrewChooser chooser;
+  CrewChooser chooser = crews_.take(B);
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
     const int64_t t1 = std::min(T, t0 + slice);
     run_slice(
@@ -307,7 +308,7 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
         });
     if (poll) poll();
   }
-  split_fraction_ = chooser.crew_fraction();
+  crews_.keep(B, team > 1 ? &chooser : nullptr);
 }
 
 void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
@@ -324,7 +325,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
   const int64_t slice = steps_per_poll(B);
-  CrewChooser chooser;
+  CrewChooser chooser = crews_.take(B);
   auto no_head = [](int, int64_t) {};
   // Prime: teacher-force q[0..P) (their logits are not needed, only the layer states).
   for (int64_t t0 = 0; t0 < P; t0 += slice) {
@@ -367,7 +368,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
     }
     sink(block.data(), B, cn, c0);
   }
-  split_fraction_ = chooser.crew_fraction();
+  crews_.keep(B, team > 1 ? &chooser : nullptr);
 }
 
 }  // namespace pysynth

@@ -11,7 +11,6 @@
 // is free of Python; wavenet_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -44,7 +43,8 @@ class WaveNetEngine {
   // weights: how the products' weights are stored (WeightFormat::bf16 needs
   // bf16_available(); the input and conditioning tables stay float32).
   WaveNetEngine(WaveNetProgram program, const std::map<std::string, std::vector<float>>& tensors,
-                int num_threads, WeightFormat weights = WeightFormat::float32);
+                int num_threads, WeightFormat weights = WeightFormat::float32,
+                Split split = Split::measured);
 
   const WaveNetProgram& program() const { return prog_; }
   int num_threads() const { return num_threads_; }
@@ -52,7 +52,8 @@ class WaveNetEngine {
   // Fraction of the last score or generate call's steps whose head products were split
   // across threads (0 when streams >= threads or the head is small; threadpool.h's
   // CrewChooser measures which way is faster while the call runs).
-  double split_fraction() const { return split_fraction_; }
+  double split_fraction() const { return crews_.last_fraction(); }
+  Split split() const { return crews_.split(); }
 
   // Teacher-forced logits (B, T, Q) and/or NLL in bits (B, T); either output may be null.
   // cond: (B,) class ids, or null for an unconditioned model.
@@ -74,7 +75,7 @@ class WaveNetEngine {
   WaveNetWeights w_;
   int num_threads_;
   WeightFormat weights_;
-  mutable std::atomic<double> split_fraction_{0.0};
+  CrewMemory crews_;
 };
 
 }  // namespace pysynth

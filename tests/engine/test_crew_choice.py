@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from pysynth_samplernn.reference import random_program as samplernn_program
 from pysynth_wavenet.reference import random_program as wavenet_program
 
@@ -48,3 +49,30 @@ def test_wavenet_head_choice_changes_speed_only():
     np.testing.assert_array_equal(two.generate(n, streams=s, seed=3),
                                   one.generate(n, streams=s, seed=3))
     assert 0.0 < two.split_fraction < 1.0
+
+
+def test_split_forced_either_way_and_checked():
+    program, tensors = samplernn_program(WIDE, seed=0)
+    s = np.array([5], dtype=np.int32)
+    want = _engine.SampleRNNEngine(json.dumps(program), tensors, 1).generate(300, streams=s, seed=2)
+    for split, fraction in (("always", 1.0), ("never", 0.0)):
+        eng = _engine.SampleRNNEngine(json.dumps(program), tensors, 2, split=split)
+        np.testing.assert_array_equal(eng.generate(300, streams=s, seed=2), want)
+        assert eng.split_fraction == fraction
+    with pytest.raises(ValueError, match="split"):
+        _engine.SampleRNNEngine(json.dumps(program), tensors, 2, split="sometimes")
+
+
+def test_the_choice_is_remembered_between_calls():
+    # The first call probes both ways (two slices); later short calls (one slice each) run
+    # the way found faster, re-timing the other only now and then: so over several calls
+    # both ways still run, and no call of one slice is split in part.
+    program, tensors = samplernn_program(WIDE, seed=0)
+    two = _engine.SampleRNNEngine(json.dumps(program), tensors, 2)
+    s = np.array([5], dtype=np.int32)
+    two.generate(2500, streams=s, seed=2)
+    seen = set()
+    for _ in range(12):
+        two.generate(64, streams=s, seed=2)
+        seen.add(two.split_fraction)
+    assert seen <= {0.0, 1.0}

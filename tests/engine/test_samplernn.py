@@ -226,7 +226,8 @@ def test_conditioned_streams_independent_of_batch_threads_and_split():
     streams = np.array([4, 1, 9], dtype=np.int32)
     cond = np.array([1, 0, 1], dtype=np.int32)
     kw = {"seed": 5, "temperature": 1.0}
-    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k) for k in (1, 2))
+    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k, split="always")
+                for k in (1, 2))
     batch = two.generate(40, streams=streams, cond=cond, **kw)
     for b in range(3):  # one stream: the two threads split its products
         args = {"streams": streams[b:b + 1], "cond": cond[b:b + 1], **kw}
@@ -288,7 +289,8 @@ def test_one_stream_split_across_threads_is_bit_identical(name):
     prime = random_q(program["levels"], (3, 5), seed=3)
     streams = np.array([4, 1, 9], dtype=np.int32)
     kw = {"seed": 5, "temperature": 1.0}
-    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k) for k in (1, 2))
+    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k, split="always")
+                for k in (1, 2))
     batch = two.generate(30, streams=streams, prime=prime, **kw)  # stream groups, no split
     for b in range(3):
         args = {"streams": streams[b:b + 1], "prime": prime[b:b + 1], **kw}
@@ -303,7 +305,8 @@ def test_split_across_threads_repeatable():
     # Many short calls, ~30,000 split products: a race between the threads' parts
     # (a part claimed twice or read while written) shows up as a differing stream.
     program, tensors = random_program(WIDE["wide-gru-skip"], seed=7)
-    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k) for k in (1, 2))
+    one, two = (_engine.SampleRNNEngine(json.dumps(program), tensors, k, split="always")
+                for k in (1, 2))
     streams = np.array([3], dtype=np.int32)
     want = one.generate(24, streams=streams, seed=1)
     for chunk in [1, 5, 24] * 100:

@@ -49,8 +49,8 @@ def _model(name, seed=0):
     return program, tensors
 
 
-def _engine_for(program, tensors, threads=1):
-    return _engine.WaveNetEngine(json.dumps(program), tensors, threads)
+def _engine_for(program, tensors, threads=1, split="measured"):
+    return _engine.WaveNetEngine(json.dumps(program), tensors, threads, split=split)
 
 
 def _cond(program, b, rng):
@@ -193,7 +193,7 @@ WIDE_HEAD = {"dilations": [1, 2, 4, 8], "residual_channels": 16, "dilation_chann
 
 def test_head_split_across_threads_is_bit_identical():
     program, tensors = random_program(WIDE_HEAD, seed=4)
-    one, two, three = (_engine_for(program, tensors, threads=k) for k in (1, 2, 3))
+    one, two, three = (_engine_for(program, tensors, threads=k, split="always") for k in (1, 2, 3))
     rng = np.random.default_rng(2)
     prime = rng.integers(0, 256, size=(3, 20)).astype(np.int32)
     cond = np.array([1, 0, 1], dtype=np.int32)
@@ -220,7 +220,7 @@ def test_small_preset_head_split_is_bit_identical():
     from pysynth_wavenet import PRESETS
 
     program, tensors = random_program(PRESETS["small"], seed=1)
-    one, two = (_engine_for(program, tensors, threads=k) for k in (1, 2))
+    one, two = (_engine_for(program, tensors, threads=k, split="always") for k in (1, 2))
     streams = np.array([2], dtype=np.int32)
     want = one.generate(200, streams=streams, seed=3)
     np.testing.assert_array_equal(two.generate(200, streams=streams, seed=3, chunk=64), want)
@@ -230,7 +230,7 @@ def test_head_split_across_threads_repeatable():
     # Many short calls, ~40,000 split products: a race between the threads' parts (a part
     # claimed twice or read while written) shows up as a differing sample.
     program, tensors = random_program(WIDE_HEAD, seed=7)
-    one, two = (_engine_for(program, tensors, threads=k) for k in (1, 2))
+    one, two = (_engine_for(program, tensors, threads=k, split="always") for k in (1, 2))
     streams = np.array([3], dtype=np.int32)
     cond = np.array([1], dtype=np.int32)
     want = one.generate(24, streams=streams, seed=1, cond=cond)
