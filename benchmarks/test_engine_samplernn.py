@@ -6,7 +6,10 @@
 * against naive Keras generation (the plugin's Keras model run over the whole history for
   every new sample, here a history of HISTORY samples; target >= 100x);
 * one thread against two (all) at B = 1 and B = 8: at B = 1 the threads split every
-  product by output columns (the interactive case), at B = 8 they own stream groups;
+  product by output columns when that measures faster (the interactive case), at B = 8
+  they own stream groups;
+* bf16 weights against float32 at B = 1 (target >= 1.5x) and B = 32, alternated in the
+  same run, with the NLL difference on the same indices (needs AVX512_BF16);
 * against a cached-state TensorFlow generator (stateful RNN steps on the frame schedule
   inside one tf.function, benchmarks/tf_cached_samplernn.py; target >= 10x) at B = 1 (one
   interactive stream, the issue's motivating case) and B = 32, which also checks that it
@@ -148,6 +151,38 @@ def test_engine_vs_naive_keras(benchmark, prism, bench_report):
         f"samplernn vs naive Keras (B=1, history of {HISTORY} samples recomputed per sample): "
         f"naive {naive_rate:.2f} samples/s, engine {eng_rate:.0f} samples/s: {ratio:.0f}x "
         f"(target >= 100x; the naive cost grows linearly with the history)"
+    )
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+def test_engine_bf16_weights(benchmark, prism, bench_report, batch):
+    if not _engine.bf16_available():
+        pytest.skip("no AVX512_BF16 on this CPU or build")
+    program, tensors, f32 = prism
+    bf16 = _engine.SampleRNNEngine(json.dumps(program), tensors, 0, weights="bf16")
+    n = 1536 if batch == 1 else 128  # whole top frames; several crew-choice slices at B = 1
+    streams = np.arange(batch, dtype=np.int32)
+    for e in (f32, bf16):
+        e.generate(64, streams=streams, seed=0)
+    # Alternate the two so that drifts in the shared machine's speed hit both alike.
+    ratios = []
+    for _ in range(3):
+        t = []
+        for e in (f32, bf16):
+            t0 = time.perf_counter()
+            e.generate(n, streams=streams, seed=0)
+            t.append(time.perf_counter() - t0)
+        ratios.append(t[0] / t[1])
+    benchmark.pedantic(bf16.generate, args=(n,), kwargs={"streams": streams, "seed": 0},
+                       rounds=1, iterations=1)
+    q = f32.generate(2048, streams=np.arange(2, dtype=np.int32), seed=3)
+    d_nll = float(bf16.nll(q).mean() - f32.nll(q).mean())
+    ratio = float(np.median(ratios))
+    benchmark.extra_info.update(speedup_median=ratio, speedups=ratios, nll_difference_bits=d_nll)
+    bench_report.append(
+        f"samplernn {PRESET} B={batch}: bf16 weights {ratio:.2f}x float32 (median of 3 "
+        f"alternated rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target >= 1.5x at B = 1); "
+        f"NLL bf16 - float32 {d_nll:+.4f} bits on float32's own samples (random weights)"
     )
 
 
