@@ -194,7 +194,8 @@ struct PackedMatrix {
   }
 };
 
-// The float32 microkernels this build has; kFloatKernel is the one products use.
+// The float32 microkernels this build has; kFloatKernel is the one products use, except
+// where kernel_for (below) measured the AVX2 kernel faster.
 enum class FloatKernel { portable, avx2, avx512 };
 #if PYSYNTH_GEMM_AVX512
 constexpr FloatKernel kFloatKernel = FloatKernel::avx512;
@@ -341,7 +342,7 @@ struct Avx512 {
       }
   }
   // 32 registers: 12 accumulators and 2 weight rows for a full block of 6 rows.
-  static constexpr int rest_panels(int rows) { return rows == 1 ? 8 : rows <= 3 ? 4 : 2; }
+  static constexpr int rest_panels(int rows) { return rows == 1 ? 4 : rows <= 3 ? 4 : 2; }
   static constexpr int block_panels = 2;
 };
 #endif
@@ -509,11 +510,31 @@ inline void gemm_packed_panels_with(FloatKernel kernel, const float* A, std::ptr
   }
 }
 
-// The same with this build's kernel.
+// Weights from which a product of fewer rows than a block streams them from memory rather
+// than cache (they exceed a core's share of a 2-core EPYC's 32 MB L3 with the rest of the
+// model). There, one stream measured 5-12% faster with the AVX2 kernel than with AVX-512
+// (process CPU time, prism SampleRNN, 1024 x 3072 weights); below it AVX-512 was 6-10%
+// faster (ibab WaveNet, at most 3.2 MB), and with full row blocks 2-5% faster at any size
+// (docs/bench/engine.md). Both kernels give identical results, so the choice is free.
+constexpr std::size_t kStreamedWeightBytes = std::size_t(8) << 20;
+
+// The kernel this build uses for a product of M rows with W.
+inline FloatKernel kernel_for(const PackedMatrix& W, int M) {
+#if PYSYNTH_GEMM_AVX512 && PYSYNTH_GEMM_AVX2
+  const std::size_t bytes = static_cast<std::size_t>(W.K) * W.padded_n() * sizeof(float);
+  if (M < kRowBlock && bytes > kStreamedWeightBytes) return FloatKernel::avx2;
+#else
+  (void)W;
+  (void)M;
+#endif
+  return kFloatKernel;
+}
+
+// The same with this build's kernel for the product's size.
 inline void gemm_packed_panels(const float* A, std::ptrdiff_t lda, const PackedMatrix& W,
                                float* C, std::ptrdiff_t ldc, int M, bool accumulate, int p_begin,
                                int p_end) {
-  gemm_packed_panels_with(kFloatKernel, A, lda, W, C, ldc, M, accumulate, p_begin, p_end);
+  gemm_packed_panels_with(kernel_for(W, M), A, lda, W, C, ldc, M, accumulate, p_begin, p_end);
 }
 
 // The whole product (every panel).
