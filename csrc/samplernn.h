@@ -6,9 +6,10 @@
 // per sample with the embedding folded into its first layer (F_0 table-row adds instead
 // of a product). With at least as many streams as threads, threads own disjoint groups of
 // streams and never synchronise inside a step; with fewer (one interactive stream) and a
-// large dim, one thread steps them and the others help with each product, split by output
-// columns (one wait per product; every element's arithmetic unchanged, so the audio is the
-// same bit for bit). This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
+// large dim, one thread steps them and, in the slices where that measures faster
+// (CrewChooser), the others help with each product, split by output columns (one wait per
+// product; every element's arithmetic unchanged, so the audio is the same bit for bit).
+// This header is free of Python; samplernn_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
 #include <cstdint>

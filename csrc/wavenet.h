@@ -7,7 +7,8 @@
 // layers are fused into one (B x L D)(L D x S) product per sample. Threads own disjoint
 // groups of streams for a whole chunk and never synchronise inside a step; with fewer
 // streams than threads and a large head, they split the head's products by columns
-// instead (a WorkTeam, threadpool.h). This header
+// instead (a WorkTeam, threadpool.h) in the slices where that measures faster
+// (CrewChooser). This header
 // is free of Python; wavenet_bind.cpp wraps it for pysynth._engine.
 #pragma once
 
