@@ -10,7 +10,7 @@ import soundfile as sf
 from pysynth_wavenet import WaveNet, random_program
 
 import pysynth
-from pysynth import cli
+from pysynth import _engine, cli
 from pysynth.modelfile import save_model
 from pysynth.sampling import learned_little
 from pysynth.sampling.defaults import MIN_P, TEMPERATURE
@@ -162,3 +162,31 @@ def test_cli_rejects_min_p_outside_0_1(labelled_model, tmp_path, capsys):
     assert cli.main(["sample", str(labelled_model), "-o", str(tmp_path / "g"), "-n", "1",
                      "--min-p", "1.5", "-q"]) != 0
     assert "min_p must be a number >= 0 and <= 1, got 1.5" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not _engine.bf16_available(), reason="no AVX512_BF16 here")
+def test_cli_weights_bf16_reaches_the_engine(labelled_model, tmp_path, capsys):
+    out = tmp_path / "gen"
+    assert cli.main(["sample", str(labelled_model), "-o", str(out), "-n", "2", "--seconds",
+                     "0.05", "--cond", "kick", "--weights", "bf16", "-q"]) == 0
+    files = sorted(out.glob("*.wav"))
+    got = np.stack([sf.read(f, dtype="float32")[0] for f in files])
+    kw = {"n": 2, "seconds": 0.05, "cond": "kick", "temperature": TEMPERATURE, "min_p": MIN_P}
+    np.testing.assert_allclose(got, pysynth.sample(labelled_model, weights="bf16", **kw),
+                               atol=1.0 / 32767 + 1e-6)
+    capsys.readouterr()
+    assert cli.main(["score", str(labelled_model), *map(str, files), "--cond", "0",
+                     "--weights", "bf16"]) == 0
+    bits = float(capsys.readouterr().out.split()[0])
+    want = pysynth.score(labelled_model, files, cond=0, weights="bf16")
+    assert bits == pytest.approx(want, abs=1e-4)
+    # bfloat16 products: a small but real difference from float32
+    f32 = pysynth.score(labelled_model, files, cond=0)
+    assert 0 < abs(want - f32) < 0.05
+
+
+def test_cli_weights_checked(model_path, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:  # argparse's own usage error
+        cli.main(["sample", str(model_path), "-o", str(tmp_path / "g"), "--weights", "int4"])
+    assert exc.value.code != 0
+    assert "--weights: invalid choice: 'int4'" in capsys.readouterr().err
