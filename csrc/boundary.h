@@ -275,6 +275,19 @@ inline SamplingRule check_generate_args(int64_t n, int64_t chunk, double tempera
 }
 
 // ---- the programs of each family ------------------------------------------------------
+
+// The optional output keys every family shares: absent or "softmax" (0, the softmax over
+// the levels), or "mol16" with `mixtures` K >= 1 components over 65,536 linear levels.
+inline int parse_output(const py::dict& d, int levels) {
+  if (!d.contains("output") || program_choice(d, "output", {"softmax", "mol16"}) == "softmax")
+    return 0;
+  const int k = program_int(d, "mixtures", 1, 256);
+  if (levels != 65536)
+    throw py::value_error("program key 'levels' must be 65536 with output 'mol16', got " +
+                          std::to_string(levels));
+  return k;
+}
+
 // (Their tensor tables: wavenet_tensor_table, samplernn_tensor_table.)
 
 inline WaveNetProgram parse_wavenet_program(const std::string& json) {
@@ -295,6 +308,7 @@ inline WaveNetProgram parse_wavenet_program(const std::string& json) {
   p.position_frames =
       d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
   if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, 1 << 30);
+  p.mixtures = parse_output(d, p.levels);
   return p;
 }
 
@@ -325,6 +339,7 @@ inline SampleRNNProgram parse_samplernn_program(const std::string& json) {
       d.contains("conditioning_classes") ? program_int(d, "conditioning_classes", 0, big) : 0;
   p.position_frames = d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
   if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, big);
+  p.mixtures = parse_output(d, p.levels);
   return p;
 }
 

@@ -53,6 +53,16 @@ PYSYNTH_HD float uniform01(uint64_t seed, uint32_t stream, uint64_t t) {
   return static_cast<float>(r.v[0] >> 8) * (1.0f / 16777216.0f);
 }
 
+// The second uniform of (seed, stream, t), from the same Philox block as uniform01: the
+// logistic draw of a mixture output (sample_mixture). In (0, 1) exactly, never 0 or 1
+// (23 random bits and a half: (v + 0.5) / 2^23 is exact in float), so its logit is finite.
+PYSYNTH_HD float uniform_open01(uint64_t seed, uint32_t stream, uint64_t t) {
+  Philox4 r = philox4x32_10(static_cast<uint32_t>(t), static_cast<uint32_t>(t >> 32), stream,
+                            0x70797379u /* "pysy" */, static_cast<uint32_t>(seed),
+                            static_cast<uint32_t>(seed >> 32));
+  return (static_cast<float>(r.v[1] >> 9) + 0.5f) * (1.0f / 8388608.0f);
+}
+
 // ---- activations ---------------------------------------------------------------------
 PYSYNTH_HD float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
 PYSYNTH_HD float reluf(float x) { return x > 0.0f ? x : 0.0f; }
@@ -136,6 +146,66 @@ PYSYNTH_HD float nll_bits(const float* logits, int n, int q) {
   float total = 0.0f;
   for (int k = 0; k < n; ++k) total += expf(logits[k] - mx);
   return (logf(total) - (logits[q] - mx)) * 1.4426950408889634f;
+}
+
+// ---- the 16-bit mixture-of-logistics output (output = "mol16") -------------------------
+// The head gives 3K numbers per sample: mixture logits a[0:K], means mu[K:2K], log-scales
+// log_s[2K:3K] (clamped below at kLogScaleMin); the levels are Q linear values
+// x_q = 2q/(Q-1) - 1 with bins of half-width 1/(Q-1), the end bins open. pysynth/mixture.py
+// is the float64 twin; docs/architecture.md ("Output distributions") the contract.
+constexpr float kLogScaleMin = -13.0f;
+
+PYSYNTH_HD float softplusf(float x) { return (x > 0.0f ? x : 0.0f) + log1pf(expf(-fabsf(x))); }
+
+// -log2 of the mixture's mass on level q. Per component, log(sigmoid(b) - sigmoid(a)) is
+// written log(1 - exp(-(b - a))) - softplus(-b) - softplus(a), free of cancellation however
+// narrow the bin; the whole is a log-sum-exp over components.
+PYSYNTH_HD float mixture_nll_bits(const float* p, int K, int Q, int q) {
+  float amax = p[0];
+  for (int k = 1; k < K; ++k) amax = p[k] > amax ? p[k] : amax;
+  float asum = 0.0f;
+  for (int k = 0; k < K; ++k) asum += expf(p[k] - amax);
+  const float lse_a = amax + logf(asum);
+  const float h = 1.0f / static_cast<float>(Q - 1);
+  const float x = 2.0f * static_cast<float>(q) * h - 1.0f;
+  // two passes: the max term, then the sum (K is small; no scratch needed)
+  float terms_max = -INFINITY;
+  for (int pass = 0; pass < 2; ++pass) {
+    float acc = 0.0f;
+    for (int k = 0; k < K; ++k) {
+      const float ls = p[2 * K + k] > kLogScaleMin ? p[2 * K + k] : kLogScaleMin;
+      const float inv = expf(-ls);
+      const float plus = (x + h - p[K + k]) * inv, minus = (x - h - p[K + k]) * inv;
+      float lb;
+      if (q == 0) lb = -softplusf(-plus);
+      else if (q == Q - 1) lb = -softplusf(minus);
+      else lb = logf(-expm1f(-2.0f * h * inv)) - softplusf(-plus) - softplusf(minus);
+      const float term = p[k] - lse_a + lb;
+      if (pass == 0) terms_max = term > terms_max ? term : terms_max;
+      else acc += expf(term - terms_max);
+    }
+    if (pass == 1) return -(terms_max + logf(acc)) * 1.4426950408889634f;
+  }
+  return 0.0f;  // not reached
+}
+
+// One level from the mixture: the component by the sampling rule on the mixture logits
+// with u0 (temperature and min-p act on the mixture weights as on a softmax's logits), the
+// value x = mu + T s logit(u1) (the logistic's inverse CDF at T times its scale), rounded
+// to the nearest level as pysynth.audio.linear_encode rounds. T = 0: the most likely
+// component's mean.
+PYSYNTH_HD int sample_mixture(const float* p, int K, int Q, SamplingRule rule, float u0,
+                              float u1) {
+  const int k = sample_logits(p, K, rule, u0);
+  float x = p[K + k];
+  if (rule.temperature > 0.0f) {
+    const float ls = p[2 * K + k] > kLogScaleMin ? p[2 * K + k] : kLogScaleMin;
+    x += rule.temperature * expf(ls) * (logf(u1) - log1pf(-u1));
+  }
+  const float v = floorf((x + 1.0f) * 0.5f * static_cast<float>(Q - 1) + 0.5f);
+  if (!(v > 0.0f)) return 0;  // also NaN
+  if (v >= static_cast<float>(Q - 1)) return Q - 1;
+  return static_cast<int>(v);
 }
 
 }  // namespace pysynth

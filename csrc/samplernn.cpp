@@ -86,14 +86,14 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     }
     tiers_.push_back(std::move(tier));
   }
-  table_ = get("sample.table");
+  table_ = get(prog_.mixtures > 0 ? "sample.weight" : "sample.table");
   sample_b_ = get("sample.bias");
   hidden_.resize(prog_.mlp_layers);
   for (int k = 0; k < prog_.mlp_layers; ++k) {
     const std::string h = "sample.hidden." + std::to_string(k);
     hidden_[k].pack(get(h + ".weight"), H, H, H, get(h + ".bias"), weights);
   }
-  out_.pack(get("sample.output.weight"), prog_.levels, H, prog_.levels,
+  out_.pack(get("sample.output.weight"), prog_.width(), H, prog_.width(),
             get("sample.output.bias"), weights);
   // Keep only what the packs do not hold (initial states, the sample table, its bias).
   for (auto it = store_.begin(); it != store_.end();) {
@@ -101,13 +101,13 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     auto ends = [&k](const std::string& tail) {
       return k.size() > tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0;
     };
-    const bool keep = k == "sample.table" || k == "sample.bias" || ends(".h0") ||
+    const bool keep = k == "sample.table" || k == "sample.weight" || k == "sample.bias" || ends(".h0") ||
                       ends(".c0") || ends(".cond.table") || ends(".pos.table");
     it = keep ? std::next(it) : store_.erase(it);
   }
   ld_h_ = round_up(H, kPanel);
   ld_g_ = round_up(G * H, kPanel);
-  ld_q_ = round_up(prog_.levels, kPanel);
+  ld_q_ = round_up(prog_.width(), kPanel);
   num_threads_ = resolve_threads(num_threads);
   int cap = 1;
   while (cap < prog_.frame_sizes.back()) cap *= 2;
@@ -282,8 +282,14 @@ void SampleRNNEngine::sample_input(const Group& g, float* a, size_t lda) const {
     for (int j = 0; j < F0; ++j) {
       const int64_t p = t - F0 + j;
       if (p < 0) continue;
-      const float* tr = table_ + (size_t(j) * Q + static_cast<size_t>(hq[p & hist_mask_])) * H;
-      for (int k = 0; k < H; ++k) ab[k] += tr[k];
+      const int32_t x = hq[p & hist_mask_];
+      if (prog_.mixtures > 0) {  // a mol16 model: the value times the tap's row
+        const float v = index_to_unit(x, Q), *wr = table_ + size_t(j) * H;
+        for (int k = 0; k < H; ++k) ab[k] += v * wr[k];
+      } else {
+        const float* tr = table_ + (size_t(j) * Q + static_cast<size_t>(x)) * H;
+        for (int k = 0; k < H; ++k) ab[k] += tr[k];
+      }
     }
     for (int k = 0; k < H; ++k) ab[k] = reluf(ab[k]);
   }
@@ -331,7 +337,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* c
   // per sample; the frame tiers still step in order. Rows are computed exactly as in
   // step() (the GEMM's rows do not depend on M), so scores equal generation's logits.
   if (B <= 0 || T <= 0) return;
-  const int Q = prog_.levels;
+  const int Q = prog_.levels, W = prog_.width(), MX = prog_.mixtures;
   const auto parts = partition(B, num_threads_);
   parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()), [&](int k) {
     const int b0 = parts[k].first, nb = parts[k].second;
@@ -355,8 +361,8 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* c
         for (int b = 0; b < nb; ++b) {
           const size_t idx = static_cast<size_t>(b0 + b) * T + t0 + s;
           const float* row = &lg[(size_t(s) * nr + b) * ld_q_];
-          if (logits) std::copy(row, row + Q, logits + idx * Q);
-          if (nll) nll[idx] = nll_bits(row, Q, q[idx]);
+          if (logits) std::copy(row, row + W, logits + idx * W);
+          if (nll) nll[idx] = MX > 0 ? mixture_nll_bits(row, MX, Q, q[idx]) : nll_bits(row, Q, q[idx]);
         }
     }
   });
@@ -367,7 +373,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
                                const int32_t* cond, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
-  const int Q = prog_.levels;
+  const int Q = prog_.levels, MX = prog_.mixtures;
   // Either one group of streams per thread, or (fewer streams than threads, large dim) one
   // group stepped by a lead thread whose products the other threads help with when that
   // measures faster (CrewChooser, slice by slice).
@@ -396,8 +402,11 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
     for (int64_t s = s0; s < s1; ++s) {
       step(g, crew, true);
       for (int b = 0; b < nb; ++b) {
-        const float u = uniform01(seed, streams[b0 + b], static_cast<uint64_t>(g.t));
-        col[b] = sample_logits(&g.logits[size_t(b) * ld_q_], Q, rule, u);
+        const uint64_t t = static_cast<uint64_t>(g.t);
+        const float u = uniform01(seed, streams[b0 + b], t);
+        const float* lg = &g.logits[size_t(b) * ld_q_];
+        col[b] = MX > 0 ? sample_mixture(lg, MX, Q, rule, u, uniform_open01(seed, streams[b0 + b], t))
+                        : sample_logits(lg, Q, rule, u);
         block[static_cast<size_t>(b0 + b) * len + s] = col[b];
       }
       push(g, col.data());

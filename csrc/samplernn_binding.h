@@ -84,7 +84,7 @@ class SampleRNNBinding {
     const int32_t* cd = c.size() ? c.data() : nullptr;
     const int64_t T = q.shape(1);
     std::vector<py::ssize_t> shape = {B, static_cast<py::ssize_t>(T)};
-    if (want_logits) shape.push_back(program().levels);
+    if (want_logits) shape.push_back(program().width());
     py::array_t<float> out(shape);
     const int32_t* qd = q.data();
     float* od = out.mutable_data();

@@ -21,6 +21,10 @@ struct SampleRNNProgram {
   int conditioning_classes = 0;      // C (0 = unconditioned): tiers.{i}.cond.table (C, H)
   int position_frames = 0;           // rows of the top tier's pos.table (0 = no position)
   int position_hop = 1;              // samples per position frame
+  int mixtures = 0;                  // K of a mol16 output (0 = the softmax over the levels)
+
+  // Numbers per sample the head gives: Q logits, or 3K mixture parameters.
+  int width() const { return mixtures > 0 ? 3 * mixtures : levels; }
 
   // The position frame of the top tier's step that starts at sample t of a clip.
   int position_frame(int64_t t) const {
@@ -32,7 +36,7 @@ struct SampleRNNProgram {
   // Matrix-product FLOPs (2 per multiply-add) per generated sample of one stream, frame
   // tiers amortised over their frame size; the F_0 table-row adds are not counted.
   double flops_per_sample() const {
-    const double H = dim, G = gates(), Q = levels;
+    const double H = dim, G = gates(), Q = width();
     double macs = mlp_layers * H * H + H * Q;
     for (int i = 0; i < tiers(); ++i) {
       const double F = frame_sizes[i], r = ratio(i);
@@ -73,15 +77,20 @@ inline TensorTable samplernn_tensor_table(const SampleRNNProgram& p) {
     s.push_back({t + ".upsample.weight", {H, p.ratio(i) * H}});
     s.push_back({t + ".upsample.bias", {p.ratio(i) * H}});
   }
-  s.push_back({"sample.table", {p.frame_sizes[0], Q, H}});
+  // A mol16 model reads its previous samples as numbers (a (F_0, H) product of their
+  // values), since a table of 65,536 rows per tap would be most of the model.
+  if (p.mixtures > 0)
+    s.push_back({"sample.weight", {p.frame_sizes[0], H}});
+  else
+    s.push_back({"sample.table", {p.frame_sizes[0], Q, H}});
   s.push_back({"sample.bias", {H}});
   for (int k = 0; k < p.mlp_layers; ++k) {
     const std::string h = "sample.hidden." + std::to_string(k);
     s.push_back({h + ".weight", {H, H}});
     s.push_back({h + ".bias", {H}});
   }
-  s.push_back({"sample.output.weight", {H, Q}});
-  s.push_back({"sample.output.bias", {Q}});
+  s.push_back({"sample.output.weight", {H, p.width()}});
+  s.push_back({"sample.output.bias", {p.width()}});
   return s;
 }
 

@@ -24,7 +24,7 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
     if (it == t.end()) throw std::invalid_argument("missing tensor '" + name + "'");
     return it->second;
   };
-  w_.input_table = get("input.table");
+  w_.input_table = get(p.mixtures > 0 ? "input.weight" : "input.table");
   w_.input_bias = get("input.bias");
   w_.conv.resize(L);
   w_.res.resize(L);
@@ -49,7 +49,7 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
   w_.skip.pack(skip_stack.data(), S, L * D, S, skip_bias.data(), weights);
   w_.out1.pack(get("out1.weight").data(), p.output_channels, S, p.output_channels,
                get("out1.bias").data(), weights);
-  w_.out2.pack(get("out2.weight").data(), p.levels, p.output_channels, p.levels,
+  w_.out2.pack(get("out2.weight").data(), p.width(), p.output_channels, p.width(),
                get("out2.bias").data(), weights);
 }
 
@@ -128,7 +128,10 @@ class StreamGroup {
   void layers(const int32_t* q_prev) {
     const int M = M_, R = p_.residual_channels, D = p_.dilation_channels, K = p_.filter_width,
               K0 = p_.initial_filter_width, Q = p_.levels, L = p_.layers();
-    // Input: h0 = bias + sum_j table[j, x[t-(K0-1-j)]] over the last K0 inputs.
+    // Input: h0 = bias + sum_j table[j, x[t-(K0-1-j)]] over the last K0 inputs, or with a
+    // mixture output bias + sum_j unit(x) weight[j], unit(x) = 2x/(Q-1) - 1.
+    const bool numeric = p_.mixtures > 0;
+    const float to_unit = 2.0f / static_cast<float>(Q - 1);
     for (int m = 0; m < M; ++m) {
       int32_t* hist = hist_.data() + static_cast<size_t>(m) * K0;
       if (t_ > 0) {
@@ -137,10 +140,17 @@ class StreamGroup {
       }
       float* h = h_.data() + static_cast<size_t>(m) * Rp_;
       std::memcpy(h, w_.input_bias.data(), sizeof(float) * R);
-      for (int j = 0; j < K0; ++j)
-        if (hist[j] >= 0)
+      for (int j = 0; j < K0; ++j) {
+        if (hist[j] < 0) continue;
+        if (numeric) {
+          const float v = static_cast<float>(hist[j]) * to_unit - 1.0f;
+          const float* wj = w_.input_table.data() + static_cast<size_t>(j) * R;
+          for (int r = 0; r < R; ++r) h[r] += v * wj[r];
+        } else {
           vec::add_inplace(h, w_.input_table.data() + (static_cast<size_t>(j) * Q + hist[j]) * R,
                            R);
+        }
+      }
     }
     const size_t blockR = static_cast<size_t>(M) * R;
     for (int l = 0; l < L; ++l) {
@@ -280,7 +290,7 @@ Streams make_streams(const WaveNetProgram& p, const WaveNetWeights& w, int B, in
 void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits,
                           float* nll, const Poll& poll) const {
   if (B <= 0 || T <= 0) return;
-  const int Q = prog_.levels;
+  const int Q = prog_.levels, W = prog_.width(), K = prog_.mixtures;
   const int team = team_size(B);
   Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
   Groups& groups = st.groups;
@@ -302,8 +312,10 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
           for (int b = b0; b < b1; ++b) {
             const float* lg = groups[g]->logits(b - b0);
             if (logits)
-              std::memcpy(logits + (static_cast<size_t>(b) * T + t) * Q, lg, sizeof(float) * Q);
-            if (nll) nll[b * T + t] = nll_bits(lg, Q, q[b * T + t]);
+              std::memcpy(logits + (static_cast<size_t>(b) * T + t) * W, lg, sizeof(float) * W);
+            if (nll)
+              nll[b * T + t] = K > 0 ? mixture_nll_bits(lg, K, Q, q[b * T + t])
+                                     : nll_bits(lg, Q, q[b * T + t]);
           }
         });
     if (poll) poll();
@@ -318,7 +330,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   if (B <= 0 || n <= 0) return;
   if (chunk <= 0) chunk = n;
   chunk = std::min(chunk, n);
-  const int Q = prog_.levels;
+  const int Q = prog_.levels, K = prog_.mixtures;
   const int team = team_size(B);
   Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
   Groups& groups = st.groups;
@@ -359,7 +371,9 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
             for (int b = b0; b < b1; ++b) {
               const float u = uniform01(seed, streams[b], t);
               const int32_t qt =
-                  sample_logits_scratch(groups[g]->logits(b - b0), Q, rule, u, tmp);
+                  K > 0 ? sample_mixture(groups[g]->logits(b - b0), K, Q, rule, u,
+                                         uniform_open01(seed, streams[b], t))
+                        : sample_logits_scratch(groups[g]->logits(b - b0), Q, rule, u, tmp);
               block[static_cast<size_t>(b) * cn + s] = qt;
               prev[g][b - b0] = qt;
             }

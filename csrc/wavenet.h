@@ -27,7 +27,7 @@ namespace pysynth {
 
 // Weights re-laid out for the engine (immutable after construction, shared by threads).
 struct WaveNetWeights {
-  std::vector<float> input_table;       // (K0, Q, R)
+  std::vector<float> input_table;       // (K0, Q, R), or input.weight (K0, R) with mixtures
   std::vector<float> input_bias;        // (R,)
   std::vector<PackedMatrix> conv;       // per layer (K R x 2D) + bias
   std::vector<std::vector<float>> cond; // per layer (C, 2D), empty when C = 0

@@ -90,7 +90,7 @@ class WaveNetBinding {
     const int64_t T = q.shape(1);
     IndexArray c = take_cond(cond_obj, program().conditioning_classes, B);
     std::vector<py::ssize_t> shape = {B, static_cast<py::ssize_t>(T)};
-    if (want_logits) shape.push_back(program().levels);
+    if (want_logits) shape.push_back(program().width());
     py::array_t<float> out(shape);
     float* dst = out.mutable_data();
     const int32_t* qp = q.data();

@@ -24,6 +24,10 @@ struct WaveNetProgram {
   int conditioning_classes = 0;  // C (0 = unconditioned)
   int position_frames = 0;       // rows of the per-layer position tables (0 = no position)
   int position_hop = 1;          // samples per position frame
+  int mixtures = 0;              // K of a mol16 output (0 = the softmax over the levels)
+
+  // Numbers per sample the head gives: Q logits, or 3K mixture parameters.
+  int width() const { return mixtures > 0 ? 3 * mixtures : levels; }
 
   // The position frame of sample t of a clip (t counted from its first sample).
   int position_frame(int64_t t) const {
@@ -42,7 +46,7 @@ struct WaveNetProgram {
   // Multiply-adds x 2 per generated sample (what the benchmarks divide by).
   double flops_per_sample() const {
     const double K = filter_width, R = residual_channels, D = dilation_channels,
-                 S = skip_channels, H = output_channels, Q = levels, L = layers();
+                 S = skip_channels, H = output_channels, Q = width(), L = layers();
     const double per_layer = 2.0 * (K * R * 2 * D + D * R + D * S);
     return L * per_layer + 2.0 * (S * H + H * Q);
   }
@@ -54,8 +58,11 @@ inline TensorTable wavenet_tensor_table(const WaveNetProgram& p) {
   const int64_t Q = p.levels, K0 = p.initial_filter_width, K = p.filter_width,
                 R = p.residual_channels, D = p.dilation_channels, S = p.skip_channels,
                 H = p.output_channels, C = p.conditioning_classes, PF = p.position_frames;
+  // A mol16 model reads its previous samples as numbers (a (K0, R) conv of their values),
+  // since a table of 65,536 rows per tap would be most of the model.
   TensorTable specs = {
-      {"input.table", {K0, Q, R}},
+      p.mixtures > 0 ? TensorTable::value_type{"input.weight", {K0, R}}
+                     : TensorTable::value_type{"input.table", {K0, Q, R}},
       {"input.bias", {R}},
   };
   for (int l = 0; l < p.layers(); ++l) {
@@ -71,8 +78,8 @@ inline TensorTable wavenet_tensor_table(const WaveNetProgram& p) {
   }
   specs.push_back({"out1.weight", {S, H}});
   specs.push_back({"out1.bias", {H}});
-  specs.push_back({"out2.weight", {H, Q}});
-  specs.push_back({"out2.bias", {Q}});
+  specs.push_back({"out2.weight", {H, p.width()}});
+  specs.push_back({"out2.bias", {p.width()}});
   return specs;
 }
 

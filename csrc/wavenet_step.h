@@ -27,15 +27,19 @@ namespace pysynth {
 namespace wavenet {
 
 // Sizes of the program (names as in docs/architecture.md).
-// PF: position frames (0 = no position input), PH: samples per position frame.
+// PF: position frames (0 = no position input), PH: samples per position frame;
+// MX: components of a mol16 output (0 = the softmax over the Q levels).
 struct Dims {
-  int Q, K0, K, R, D, S, H, C, L, PF, PH;
+  int Q, K0, K, R, D, S, H, C, L, PF, PH, MX;
 };
+
+// Numbers per sample the head gives: Q logits, or 3 MX mixture parameters.
+PYSYNTH_HD int out_width(const Dims& d) { return d.MX > 0 ? 3 * d.MX : d.Q; }
 
 // Pointers to the weights (device memory on the GPU, host memory in emulation). Per-layer
 // tensors are stored back to back, layer l at base + l * (size of one layer's tensor).
 struct Weights {
-  const float* input_table;  // (K0, Q, R)
+  const float* input_table;  // (K0, Q, R), or input.weight (K0, R) when MX > 0
   const float* input_bias;   // (R)
   const float* conv_w;       // L x (K, R, 2D)
   const float* conv_b;       // L x (2D)
@@ -47,8 +51,8 @@ struct Weights {
   const float* skip_b;       // L x (S)
   const float* out1_w;       // (S, H)
   const float* out1_b;       // (H)
-  const float* out2_w;       // (H, Q)
-  const float* out2_b;       // (Q)
+  const float* out2_w;       // (H, out_width)
+  const float* out2_b;       // (out_width)
 };
 
 // Everything one launch needs: n steps (absolute times t0 .. t0+n-1) of B streams.
@@ -66,7 +70,7 @@ struct StepArgs {
   int64_t forced_ld;
   int nforced;                 // steps 0 .. nforced-1 of this launch are teacher-forced
   int* out_q;                  // (B, out_ld): step i's chosen index at column out_col + i
-  float* out_logits;           // (B, out_ld, Q) likewise, or nullptr
+  float* out_logits;           // (B, out_ld, out_width) likewise, or nullptr
   int64_t out_ld;
   int64_t out_col;
   uint64_t seed;
@@ -82,7 +86,7 @@ PYSYNTH_HD int64_t ring_len(const Dims& d, int dilation) {
 
 // The widest phase: the most output columns any product has (or the taps gathered).
 PYSYNTH_HD int widest_phase(const Dims& d) {
-  return max_i(max_i(max_i(d.R + d.S, d.K * d.R), max_i(2 * d.D, d.H)), d.Q);
+  return max_i(max_i(max_i(d.R + d.S, d.K * d.R), max_i(2 * d.D, d.H)), out_width(d));
 }
 
 // Threads per block (a multiple of 32, 128..512): about two per column of the widest
@@ -99,14 +103,14 @@ struct Scratch {
   float* a;       // (D) gated activation
   float* skip;    // (S) sum of the skip outputs
   float* o1;      // (H)
-  float* logits;  // (Q)
+  float* logits;  // (out_width)
   float* part;    // partial sums of the split products
 };
 
 PYSYNTH_HD int part_floats(const Dims& d, int nth) { return max_i(nth, widest_phase(d)); }
 
 PYSYNTH_HD int scratch_floats(const Dims& d, int nth) {
-  return d.R + d.K * d.R + d.D + d.S + d.H + d.Q + part_floats(d, nth);
+  return d.R + d.K * d.R + d.D + d.S + d.H + out_width(d) + part_floats(d, nth);
 }
 
 PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
@@ -117,12 +121,13 @@ PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
   s.skip = s.a + d.D;
   s.o1 = s.skip + d.S;
   s.logits = s.o1 + d.H;
-  s.part = s.logits + d.Q;
+  s.part = s.logits + out_width(d);
   return s;
 }
 
-// h0[t] = input.bias + sum_j input.table[j, q[t-1-(K0-1-j)]] (negative times vanish);
-// also clears the skip sum of this step.
+// h0[t] = input.bias + sum_j input.table[j, q[t-1-(K0-1-j)]] (negative times vanish), or
+// with a mixture output input.bias + sum_j unit(q[...]) input.weight[j] (unit(x) =
+// 2x/(Q-1) - 1); also clears the skip sum of this step.
 PYSYNTH_HD void phase_input(const StepArgs& a, Scratch& s, int b, int64_t t, int tid, int nth) {
   const Dims& d = a.dims;
   const int* qh = a.qhist + static_cast<int64_t>(b) * d.K0;
@@ -132,7 +137,11 @@ PYSYNTH_HD void phase_input(const StepArgs& a, Scratch& s, int b, int64_t t, int
       const int64_t src = t - 1 - (d.K0 - 1 - j);
       if (src < 0) continue;
       const int x = qh[src % d.K0];
-      acc += a.w.input_table[(static_cast<int64_t>(j) * d.Q + x) * d.R + r];
+      if (d.MX > 0)
+        acc += (static_cast<float>(x) * (2.0f / static_cast<float>(d.Q - 1)) - 1.0f) *
+               a.w.input_table[static_cast<int64_t>(j) * d.R + r];
+      else
+        acc += a.w.input_table[(static_cast<int64_t>(j) * d.Q + x) * d.R + r];
     }
     s.h[r] = acc;
   }
@@ -256,19 +265,21 @@ PYSYNTH_HD void phase_out1(const StepArgs& a, Scratch& s, int tid, int nth) {
 // logits = o1 @ out2.weight + out2.bias, also written to out_logits when asked for.
 PYSYNTH_HD void phase_logits_partial(const StepArgs& a, Scratch& s, int tid, int nth) {
   const Dims& d = a.dims;
-  const int P = split_parts(d.Q, d.H, nth);
-  for (int i = tid; i < d.Q * P; i += nth)
-    partial_products(s.o1, false, a.w.out2_w, d.H, d.Q, P, s.part, i);
+  const int N = out_width(d);
+  const int P = split_parts(N, d.H, nth);
+  for (int i = tid; i < N * P; i += nth)
+    partial_products(s.o1, false, a.w.out2_w, d.H, N, P, s.part, i);
 }
 
 PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int tid, int nth) {
   const Dims& d = a.dims;
-  const int P = split_parts(d.Q, d.H, nth);
+  const int N = out_width(d);
+  const int P = split_parts(N, d.H, nth);
   float* out = nullptr;
   if (a.out_logits != nullptr)
-    out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * d.Q;
-  for (int n = tid; n < d.Q; n += nth) {
-    const float v = a.w.out2_b[n] + sum_parts(s.part, d.Q, P, n);
+    out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
+  for (int n = tid; n < N; n += nth) {
+    const float v = a.w.out2_b[n] + sum_parts(s.part, N, P, n);
     s.logits[n] = v;
     if (out != nullptr) out[n] = v;
   }
@@ -283,8 +294,11 @@ PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, in
   if (step < a.nforced) {
     q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
   } else {
-    const float u = uniform01(a.seed, a.stream_ids[b], static_cast<uint64_t>(t));
-    q = sample_logits(s.logits, d.Q, a.rule, u);
+    const uint32_t id = a.stream_ids[b];
+    const float u = uniform01(a.seed, id, static_cast<uint64_t>(t));
+    q = d.MX > 0 ? sample_mixture(s.logits, d.MX, d.Q, a.rule, u,
+                                  uniform_open01(a.seed, id, static_cast<uint64_t>(t)))
+                 : sample_logits(s.logits, d.Q, a.rule, u);
   }
   a.out_q[static_cast<int64_t>(b) * a.out_ld + a.out_col + step] = q;
   a.qhist[static_cast<int64_t>(b) * d.K0 + t % d.K0] = q;

@@ -170,7 +170,9 @@ class ReferenceModel:
     Conventions shared by every family (and by the engine):
 
     * a sequence is int indices ``q[0..T)`` in ``[0, levels)``;
-    * ``logits[t]`` is the unnormalised log-distribution of ``q[t]`` given ``q[0..t)``;
+    * ``logits[t]`` is the unnormalised log-distribution of ``q[t]`` given ``q[0..t)``
+      (with ``output = "mol16"``, the ``3K`` mixture parameters of that distribution:
+      :mod:`pysynth.mixture`);
       positions before 0 are "nothing" (they contribute zero input), so ``logits[0]``
       is the model's distribution of a first sample;
     * ``cond`` is an optional int array ``(B,)`` of global-condition class ids.
@@ -182,6 +184,12 @@ class ReferenceModel:
         self.program = program
         self.tensors = tensors
         self.levels = int(program["levels"])
+        from .mixture import output_of, output_width
+
+        #: the output distribution (``"softmax"`` or ``"mol16"``) and its mixture components
+        self.output, self.mixtures = output_of(program)
+        #: numbers per sample of :meth:`logits`: ``levels``, or ``3 * mixtures`` for mol16
+        self.width = output_width(program)
 
     def start(self, batch: int, cond: np.ndarray | None = None) -> Any:
         """Return the state of ``batch`` streams before their first sample."""
@@ -203,7 +211,7 @@ class ReferenceModel:
             q = q[None]
         b, t = q.shape
         state = self.start(b, cond)
-        out = np.empty((b, t, self.levels), dtype=np.float32)
+        out = np.empty((b, t, self.width), dtype=np.float32)
         prev = None
         for i in range(t):
             out[:, i] = self.step(state, prev)
@@ -253,6 +261,11 @@ class Architecture:
     def describe(self, config) -> dict[str, Any]:
         """Facts worth printing about a config (receptive field, parameter count...)."""
         return {}
+
+    def output(self, config) -> str:
+        """The output distribution of a config's model, ``"softmax"`` or ``"mol16"``
+        (:mod:`pysynth.mixture`): which loss training minimises. Default: the softmax."""
+        return "softmax"
 
     def conditioning_classes(self, config) -> int:
         """How many global-condition classes the model takes (0: unconditioned; -1: one per

@@ -47,7 +47,8 @@ struct CudaWaveNetEngine::State {
         cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
         ids(sizeof(uint32_t) * static_cast<size_t>(B_), e.emulate_),
         out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
-        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.dims_.Q : 0,
+        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ *
+                                     wavenet::out_width(e.dims_) : 0,
                    e.emulate_),
         eng(e), B(B_), W(W_), has_cond(cond_ids != nullptr) {
     if (cond_ids) cond.upload(cond_ids, sizeof(int32_t) * static_cast<size_t>(B_));
@@ -92,6 +93,7 @@ CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
   dims_.L = p.layers();
   dims_.PF = p.position_frames;
   dims_.PH = p.position_hop;
+  dims_.MX = p.mixtures;
   const size_t smem = wavenet_shared_bytes(dims_);
   if (smem > 200 * 1024)
     throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
@@ -125,7 +127,8 @@ CudaWaveNetEngine::~CudaWaveNetEngine() = default;
 // expects. The kind of "layers.<l>.<kind>" is <kind>; other names are their own kind.
 void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<float>>& tensors) {
   const std::vector<std::pair<std::string, const float**>> kinds = {
-      {"input.table", &w_.input_table}, {"input.bias", &w_.input_bias},
+      {"input.table", &w_.input_table}, {"input.weight", &w_.input_table},
+      {"input.bias", &w_.input_bias},
       {"conv.weight", &w_.conv_w},      {"conv.bias", &w_.conv_b},
       {"cond.table", &w_.cond_table},   {"pos.table", &w_.pos_table},
       {"res.weight", &w_.res_w},
@@ -193,27 +196,29 @@ void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t*
                               float* logits, float* nll, const Poll& poll) const {
   if (B <= 0 || T <= 0) return;
   activate();
-  const int Q = dims_.Q;
+  const int Q = dims_.Q, MX = dims_.MX, O = wavenet::out_width(dims_);
   // Windows hold at most ~64 MiB of logits.
-  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * Q));
+  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * O));
   const int W = static_cast<int>(std::min<int64_t>({T, cap, int64_t{1} << 20}));
   State state(*this, B, W, cond, nullptr, true);
   Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
   q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
   StepArgs a = state.args(0, SamplingRule{});
-  std::vector<float> host(static_cast<size_t>(B) * W * Q);
+  std::vector<float> host(static_cast<size_t>(B) * W * O);
   for (int64_t start = 0; start < T; start += W) {
     window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
            q_dev.as<int32_t>() + start, T);
     run(a);
     state.out_logits.download(host.data(), sizeof(float) * host.size());
-    // host is (B, W, Q) with a.n <= W columns filled.
+    // host is (B, W, O) with a.n <= W columns filled.
     for (int b = 0; b < B; ++b) {
-      const float* lg = host.data() + static_cast<int64_t>(b) * W * Q;
+      const float* lg = host.data() + static_cast<int64_t>(b) * W * O;
       const int64_t row = static_cast<int64_t>(b) * T + start;
-      if (logits) std::memcpy(logits + row * Q, lg, sizeof(float) * a.n * Q);
+      if (logits) std::memcpy(logits + row * O, lg, sizeof(float) * a.n * O);
       if (nll)
-        for (int i = 0; i < a.n; ++i) nll[row + i] = nll_bits(lg + i * Q, Q, q[row + i]);
+        for (int i = 0; i < a.n; ++i)
+          nll[row + i] = MX > 0 ? mixture_nll_bits(lg + i * O, MX, Q, q[row + i])
+                                : nll_bits(lg + i * O, Q, q[row + i]);
     }
     poll();
   }

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ParameterError
+from ..mixture import mixture_nll_bits, sample_mixture
 
 # (B, len) int32 indices starting at output sample `offset`
 BlockCallback = Callable[[np.ndarray, int], None]
@@ -65,9 +66,10 @@ def reference_sample(
         Its ``start(B, cond)`` and ``step(state, q_prev)`` are used.
     n : int
         New samples per stream.
-    uniforms : ndarray (B, n)
+    uniforms : ndarray (B, n), or (B, n, 2) for a mol16 model
         ``uniforms[:, i]`` is the uniform of sample ``t = P + i`` (``P`` the prime
-        length); the engine's are ``pysynth._engine.uniforms(seed, streams, P, n)``.
+        length); the engine's are ``pysynth._engine.uniforms(seed, streams, P, n)``
+        (``pairs=True`` for a mol16 model: the component's and the value's uniform).
     temperature : float
         Softmax temperature; 0 is argmax.
     prime : int ndarray (B, P) or None
@@ -86,8 +88,10 @@ def reference_sample(
     ndarray int32 (B, n), or None with ``on_block``.
     """
     u = np.asarray(uniforms, dtype=np.float64)
-    if u.ndim != 2 or u.shape[1] < n:
-        raise ParameterError(f"uniforms must have shape (B, >= {n}), got {u.shape}")
+    mol = getattr(ref_model, "output", "softmax") == "mol16"
+    if u.ndim != (3 if mol else 2) or u.shape[1] < n or (mol and u.shape[2] != 2):
+        want = f"(B, >= {n}, 2)" if mol else f"(B, >= {n})"
+        raise ParameterError(f"uniforms must have shape {want}, got {u.shape}")
     b = u.shape[0]
     state = ref_model.start(b, cond)
     prev = None
@@ -100,7 +104,8 @@ def reference_sample(
     block = np.empty((b, min(chunk, max(n, 1))), dtype=np.int32)
     for i in range(n):
         logits = ref_model.step(state, prev)
-        prev = sample_index(logits, temperature, u[:, i], min_p)
+        prev = (sample_mixture(logits, temperature, u[:, i], min_p, ref_model.levels) if mol
+                else sample_index(logits, temperature, u[:, i], min_p))
         if out is not None:
             out[:, i] = prev
         else:
@@ -111,9 +116,13 @@ def reference_sample(
     return out
 
 
-def reference_nll(logits: np.ndarray, q: np.ndarray) -> np.ndarray:
+def reference_nll(logits: np.ndarray, q: np.ndarray, output: str = "softmax",
+                  levels: int = 0) -> np.ndarray:
     """Bits per sample of each index ``q[..., t]`` under ``logits[..., t, :]`` (float64),
-    what the engine's ``nll`` computes."""
+    what the engine's ``nll`` computes; with ``output="mol16"`` the logits are a model's
+    mixture parameters over ``levels`` (:func:`pysynth.mixture.mixture_nll_bits`)."""
+    if output == "mol16":
+        return mixture_nll_bits(logits, q, levels)
     lg = np.asarray(logits, dtype=np.float64)
     mx = lg.max(axis=-1, keepdims=True)
     lse = np.log(np.exp(lg - mx).sum(axis=-1)) + mx[..., 0]

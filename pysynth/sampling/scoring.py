@@ -133,7 +133,7 @@ def index_nll(engine, ref, q: np.ndarray, cond: np.ndarray | None) -> np.ndarray
     (``runner``'s pair)."""
     if engine is not None:
         return np.asarray(engine.nll(q, cond), dtype=np.float64)
-    return reference_nll(ref.logits(q, cond), q)
+    return reference_nll(ref.logits(q, cond), q, ref.output, ref.levels)
 
 
 def score_clips(

@@ -21,6 +21,7 @@ from ..errors import DatasetError, ParameterError
 from ..words import count
 from .config import TrainConfig, budget_overrides, model_dict, resolve_config, saved_train_config
 from .distribute import writes_run
+from .losses import sample_nats
 from .run import (
     RUN_FORMAT,
     RUN_VERSION,
@@ -35,9 +36,10 @@ from .validation import load_validation
 LN2 = math.log(2.0)
 
 
-def compile_model(model, tcfg: TrainConfig):
-    """Compile ``model`` with Adam (``tcfg``'s learning rate, schedule and clipping), sparse
-    categorical cross-entropy from logits and a weighted ``nll_bits`` metric; return the
+def compile_model(model, tcfg: TrainConfig, output: str = "softmax"):
+    """Compile ``model`` with Adam (``tcfg``'s learning rate, schedule and clipping), the
+    NLL of its ``output`` distribution (sparse categorical cross-entropy from logits, or the
+    mol16 mixture's: :mod:`.losses`) and a weighted ``nll_bits`` metric; return the
     optimizer."""
     import keras
 
@@ -51,12 +53,12 @@ def compile_model(model, tcfg: TrainConfig):
             tcfg.learning_rate, tcfg.epochs * tcfg.steps_per_epoch, alpha=0.01
         )
     opt = keras.optimizers.Adam(lr, clipnorm=tcfg.clip_norm or None)
-    loss = keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True, reduction="mean_with_sample_weight"
-    )
+    nats = sample_nats(output)
+    loss = keras.losses.LossFunctionWrapper(nats, reduction="mean_with_sample_weight",
+                                            name="nll")
 
     def nll_bits(y_true, y_pred):
-        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True) / LN2
+        return nats(y_true, y_pred) / LN2
 
     model.compile(
         optimizer=opt, loss=loss,
@@ -125,7 +127,7 @@ def _build(archobj, mcfg, tcfg: TrainConfig, *, seed: int, run: Path, state: dic
     scope = placement.strategy.scope() if placement.distributed else contextlib.nullcontext()
     with scope:
         model = archobj.build(mcfg)
-        compile_model(model, tcfg)
+        compile_model(model, tcfg, archobj.output(mcfg))
         if state["checkpoints"]:
             load_checkpoint(run / "checkpoints" / state["checkpoints"][-1], model,
                             optimizer=True)
@@ -327,7 +329,7 @@ def train(
 
         fit_replicated(model, placement, replica_batches(placement, batches, tcfg.batch_size),
                        epochs=tcfg.epochs, initial_epoch=first, steps=tcfg.steps_per_epoch,
-                       callbacks=own + list(callbacks or []))
+                       callbacks=own + list(callbacks or []), output=archobj.output(mcfg))
     else:
         model.fit(batches(), epochs=tcfg.epochs, initial_epoch=first, shuffle=False,
                   steps_per_epoch=tcfg.steps_per_epoch,

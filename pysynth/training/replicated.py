@@ -21,21 +21,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .losses import sample_nats
+
 LN2 = math.log(2.0)
 
 __all__ = ["fit_replicated"]
 
 
-def _train_function(model, strategy):
+def _train_function(model, strategy, output: str = "softmax"):
     """A compiled step: one batch from the iterator, on every replica; returns the batch's
     summed weighted cross-entropy (nats) and its scored targets, summed over replicas."""
     optimizer, variables = model.optimizer, model.trainable_variables
     sum_ = tf.distribute.ReduceOp.SUM
+    nats = sample_nats(output)
 
     def replica_step(x, y, w):
         with tf.GradientTape() as tape:
             logits = model(x, training=True)
-            ce = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
+            ce = nats(y, logits)
             total = tf.reduce_sum(ce * tf.cast(w, ce.dtype))
         grads = tape.gradient(total, variables)
         # summed here, in the replica: this all-reduce also gathers sparse gradients
@@ -98,7 +101,7 @@ def _take_chiefs_rate(model, agree) -> None:
 
 
 def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, steps: int,
-                   callbacks: list) -> None:
+                   callbacks: list, output: str = "softmax") -> None:
     """Train ``model`` (built and compiled in ``placement.strategy.scope()``) on ``data``
     (:func:`~.distribute.replica_batches`) for epochs ``initial_epoch .. epochs - 1`` of
     ``steps`` batches, calling ``callbacks`` as ``model.fit`` does (without its progress
@@ -112,7 +115,7 @@ def fit_replicated(model, placement, data, *, epochs: int, initial_epoch: int, s
     # no Keras progress bar: the run's callbacks show progress (ShowProgress)
     cbs = keras.callbacks.CallbackList(callbacks, add_history=True, add_progbar=False,
                                        model=model, verbose=0, epochs=epochs, steps=steps)
-    step = _train_function(model, strategy)
+    step = _train_function(model, strategy, output)
     agree = _agreement(strategy)
     iterator = iter(data)
     model.stop_training = False

@@ -84,6 +84,9 @@ class SampleRNN(Architecture):
     def conditioning_classes(self, config: SampleRNNConfig) -> int:
         return int(config.conditioning_classes)
 
+    def output(self, config: SampleRNNConfig) -> str:
+        return str(config.output)
+
     def for_budget(self, minutes: float) -> dict[str, Any]:
         """What ``pysynth train --minutes N`` trains: measured on real drum one-shots with
         10-minute budgets on 2 cores (docs/benchmarks.md, "Sound quality"): a 128-wide

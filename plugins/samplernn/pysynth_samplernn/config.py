@@ -19,6 +19,7 @@ from pysynth.audio import QUANTIZATIONS
 from pysynth.checks import check_bool, check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
+from pysynth.mixture import check_config_output, output_program_keys, output_width
 
 RNN_TYPES = ("gru", "lstm")
 
@@ -49,6 +50,12 @@ class SampleRNNConfig:
         Train dense/projection kernels with weight normalisation (folded on export).
     levels, quantization : int, {"mu-law", "linear"}
         Quantization of samples (``pysynth.audio.quantize``).
+    output, mixtures : {"softmax", "mol16"}, int
+        The output distribution: a softmax over the ``levels`` (default), or ``"mol16"``,
+        a discretized mixture of ``mixtures`` (default 10) logistics over 65,536 linear
+        levels (16-bit; sets ``levels`` and ``quantization``, and the sample-level MLP
+        reads its last ``F_0`` samples as numbers, ``sample.weight``;
+        :mod:`pysynth.mixture`). Program keys (absent = softmax).
     preemphasis : float
         In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
         ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
@@ -102,6 +109,8 @@ class SampleRNNConfig:
     weight_norm: bool = False
     levels: int = 256
     quantization: str = "mu-law"
+    output: str = "softmax"
+    mixtures: int = 10
     preemphasis: float = 0.0
     sample_rate: int = 16000
     seq_len: int = 128
@@ -174,6 +183,7 @@ class SampleRNNConfig:
         self.weight_norm = check_bool(self.weight_norm, "weight_norm", owner="samplernn")
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="samplernn")
+        check_config_output(self, "samplernn")
         self.preemphasis = check_preemphasis(self.preemphasis, owner="samplernn")
         need_int("sample_rate", 1)
         need_int("seq_len", 1)
@@ -262,7 +272,8 @@ PROGRAM_KEYS = (
 
 #: program keys a program may lack (absent = 0, off): old model files have none of them,
 #: and programs without a condition or position are written without them, as before
-OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis")
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis",
+                         "output", "mixtures")
 
 
 def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
@@ -287,6 +298,7 @@ def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
         program["position_hop"] = int(config.position_hop)
     if config.preemphasis > 0:
         program["preemphasis"] = float(config.preemphasis)
+    program.update(output_program_keys(config))
     return program
 
 
@@ -317,13 +329,16 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
                 shapes[pl + "c0"] = (h,)
         shapes[p + "upsample.weight"] = (h, r * h)
         shapes[p + "upsample.bias"] = (r * h,)
-    shapes["sample.table"] = (fs[0], q, h)
+    if program.get("output", "softmax") == "mol16":  # the last F_0 samples as numbers
+        shapes["sample.weight"] = (fs[0], h)
+    else:
+        shapes["sample.table"] = (fs[0], q, h)
     shapes["sample.bias"] = (h,)
     for k in range(int(program["mlp_layers"])):
         shapes[f"sample.hidden.{k}.weight"] = (h, h)
         shapes[f"sample.hidden.{k}.bias"] = (h,)
-    shapes["sample.output.weight"] = (h, q)
-    shapes["sample.output.bias"] = (q,)
+    shapes["sample.output.weight"] = (h, output_width(program))
+    shapes["sample.output.bias"] = (output_width(program),)
     return shapes
 
 

@@ -29,8 +29,14 @@ from keras import layers, ops
 
 from pysynth.arch import check_cond
 from pysynth.errors import ParameterError
+from pysynth.mixture import output_width
 
 from .config import SampleRNNConfig, make_config, program_from_config, tensor_shapes
+
+
+def program_keys(config: SampleRNNConfig) -> dict[str, Any]:
+    """The keys :func:`pysynth.mixture.output_width` reads."""
+    return {"levels": config.levels, "output": config.output, "mixtures": config.mixtures}
 
 PACKAGE = "pysynth_samplernn"
 
@@ -110,12 +116,17 @@ class SampleRNNModel(keras.Model):
                 for j in range(cfg.rnn_layers)
             ])
             self.tier_up.append(Linear(r * h, weight_norm=wn, name=f"tier{i}_upsample"))
-        self.embedding = layers.Embedding(cfg.levels, cfg.embed_dim, name="sample_embedding")
+        self.mol = cfg.output == "mol16"
+        # a mol16 model reads its last F_0 samples as numbers (sample.weight): an embedding
+        # of 65,536 levels would be most of the model
+        self.embedding = (None if self.mol else
+                          layers.Embedding(cfg.levels, cfg.embed_dim, name="sample_embedding"))
         self.sample_input = Linear(h, taps=cfg.frame_sizes[0], weight_norm=wn, name="sample_input")
         self.sample_hidden = [
             Linear(h, weight_norm=wn, name=f"sample_hidden{k}") for k in range(cfg.mlp_layers)
         ]
-        self.sample_output = Linear(cfg.levels, weight_norm=wn, name="sample_output")
+        self.sample_output = Linear(output_width(program_keys(cfg)), weight_norm=wn,
+                                    name="sample_output")
         # a learned row per class added to every tier's RNN input (tiers.{i}.cond.table), and
         # one per position frame added to the top tier's (tiers.{top}.pos.table)
         self.tier_cond = [layers.Embedding(cfg.classes, h, name=f"tier{i}_cond")
@@ -225,8 +236,11 @@ class SampleRNNModel(keras.Model):
         # sample level: taps over the embedded previous F_0 samples
         f0 = fs[0]
         window = q[:, top - f0: top + seq - 1]
-        emb = self.embedding(ops.maximum(window, 0))
-        emb = emb * ops.expand_dims(ops.cast(window >= 0, emb.dtype), -1)
+        if self.mol:
+            emb = ops.expand_dims(self._frames_to_unit(window), -1)  # zero before the clip
+        else:
+            emb = self.embedding(ops.maximum(window, 0))
+            emb = emb * ops.expand_dims(ops.cast(window >= 0, emb.dtype), -1)
         a = ops.relu(self.sample_input(emb) + up)
         for layer in self.sample_hidden:
             a = ops.relu(layer(a))
@@ -341,9 +355,12 @@ def export(
             k += model.n_states
         t[p + "upsample.weight"] = _np(model.tier_up[i].kernel())
         t[p + "upsample.bias"] = _np(model.tier_up[i].b)
-    emb = _np(model.embedding.embeddings).astype(np.float64)
     taps = _np(model.sample_input.kernel()).astype(np.float64)
-    t["sample.table"] = np.einsum("qe,jeh->jqh", emb, taps).astype(np.float32)
+    if model.mol:  # (F_0, 1, H): the weights of the samples' values
+        t["sample.weight"] = taps[:, 0, :].astype(np.float32)
+    else:
+        emb = _np(model.embedding.embeddings).astype(np.float64)
+        t["sample.table"] = np.einsum("qe,jeh->jqh", emb, taps).astype(np.float32)
     t["sample.bias"] = _np(model.sample_input.b)
     for k, layer in enumerate(model.sample_hidden):
         t[f"sample.hidden.{k}.weight"] = _np(layer.kernel())

@@ -176,11 +176,14 @@ class SampleRNNReference(ReferenceModel):
     def _sample_level(self, cond: np.ndarray, window: np.ndarray) -> np.ndarray:
         """MLP logits from conditioning ``(N, H)`` and the last F_0 samples ``(N, F_0)``."""
         t = self.tensors
-        table = t["sample.table"]
         a = t["sample.bias"] + cond
-        for j in range(self.frame_sizes[0]):
-            qj = window[:, j]
-            a = a + np.where((qj >= 0)[:, None], table[j, np.clip(qj, 0, None)], 0.0)
+        if self.mixtures:  # a mol16 model: the samples' values times sample.weight
+            a = a + self._unit(window) @ t["sample.weight"]
+        else:
+            table = t["sample.table"]
+            for j in range(self.frame_sizes[0]):
+                qj = window[:, j]
+                a = a + np.where((qj >= 0)[:, None], table[j, np.clip(qj, 0, None)], 0.0)
         a = np.maximum(a, 0.0)
         for k in range(self.mlp_layers):
             a = np.maximum(a @ t[f"sample.hidden.{k}.weight"] + t[f"sample.hidden.{k}.bias"], 0.0)
@@ -252,4 +255,4 @@ class SampleRNNReference(ReferenceModel):
         idx = np.arange(t_len)[:, None] + np.arange(fs[0])[None, :] + top - fs[0]
         windows = qp[:, idx].reshape(b * t_len, fs[0])
         out = self._sample_level(cond_all, windows)
-        return out.reshape(b, t_len, self.levels).astype(np.float32)
+        return out.reshape(b, t_len, self.width).astype(np.float32)

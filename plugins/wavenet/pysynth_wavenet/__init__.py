@@ -93,6 +93,9 @@ class WaveNet(Architecture):
     def conditioning_classes(self, config: WaveNetConfig) -> int:
         return int(config.conditioning_classes)
 
+    def output(self, config: WaveNetConfig) -> str:
+        return str(config.output)
+
     # -- the exported program ------------------------------------------------------------
     def program(self, config: WaveNetConfig) -> dict[str, Any]:
         return program_from_config(config)

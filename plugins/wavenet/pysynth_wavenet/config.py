@@ -25,6 +25,7 @@ from pysynth.audio import QUANTIZATIONS
 from pysynth.checks import check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
+from pysynth.mixture import check_config_output, output_program_keys, output_width
 
 #: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
 ALIASES = {"window": "seq_len"}
@@ -62,6 +63,13 @@ class WaveNetConfig:
         Number of quantization levels ``Q`` (softmax size), default 256.
     quantization : str
         ``"mu-law"`` (default) or ``"linear"``; see :func:`pysynth.audio.quantize`.
+    output : str
+        ``"softmax"`` (default): a softmax over the ``levels``; ``"mol16"``: a discretized
+        mixture of ``mixtures`` logistics over 65,536 linear levels (16-bit; sets
+        ``levels`` and ``quantization``; :mod:`pysynth.mixture`). A program key (absent =
+        softmax).
+    mixtures : int
+        Logistic components of a ``mol16`` output (default 10; unused otherwise).
     preemphasis : float
         In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
         ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
@@ -110,6 +118,8 @@ class WaveNetConfig:
 
     levels: int = 256
     quantization: str = "mu-law"
+    output: str = "softmax"
+    mixtures: int = 10
     preemphasis: float = 0.0
     sample_rate: int = 16000
     filter_width: int = 2
@@ -134,6 +144,7 @@ class WaveNetConfig:
 
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="wavenet")
+        check_config_output(self, "wavenet")
         self.preemphasis = check_preemphasis(self.preemphasis, owner="wavenet")
         need_int("sample_rate", 100, 768_000)
         need_int("filter_width", 2)
@@ -223,7 +234,8 @@ PROGRAM_KEYS = (
 
 
 #: program keys that a program may lack (0 = off; old model files have none of them)
-OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis")
+OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis",
+                         "output", "mixtures")
 
 
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
@@ -253,6 +265,7 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
         program["position_hop"] = int(config.position_hop)
     if config.preemphasis > 0:
         program["preemphasis"] = float(config.preemphasis)
+    program.update(output_program_keys(config))
     return program
 
 
@@ -267,7 +280,11 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     h = int(program["output_channels"])
     c = int(program.get("conditioning_classes", 0))
     pf = int(program.get("position_frames", 0))
-    shapes: dict[str, tuple[int, ...]] = {"input.table": (k0, q, r), "input.bias": (r,)}
+    mol = program.get("output", "softmax") == "mol16"
+    # a mol16 model reads its past samples as numbers: no 65,536-row table per tap
+    shapes: dict[str, tuple[int, ...]] = {
+        "input.weight" if mol else "input.table": (k0, r) if mol else (k0, q, r),
+        "input.bias": (r,)}
     for i in range(len(program["dilations"])):
         p = f"layers.{i}."
         shapes[p + "conv.weight"] = (k, r, 2 * d)
@@ -282,7 +299,7 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         shapes[p + "skip.bias"] = (s,)
     shapes.update({
         "out1.weight": (s, h), "out1.bias": (h,),
-        "out2.weight": (h, q), "out2.bias": (q,),
+        "out2.weight": (h, output_width(program)), "out2.bias": (output_width(program),),
     })
     return shapes
 

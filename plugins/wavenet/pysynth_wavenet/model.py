@@ -14,8 +14,15 @@ import numpy as np
 from keras import layers, ops
 
 from pysynth.errors import ParameterError
+from pysynth.mixture import output_width
 
 from .config import WaveNetConfig, position_frame, program_from_config, tensor_shapes
+
+
+def program_keys(config: WaveNetConfig) -> dict[str, Any]:
+    """The keys :func:`pysynth.mixture.output_width` reads, from a config whose other
+    program keys may be unresolved yet (position_frames=-1 at build time)."""
+    return {"levels": config.levels, "output": config.output, "mixtures": config.mixtures}
 
 
 @keras.saving.register_keras_serializable(package="pysynth_wavenet")
@@ -66,6 +73,23 @@ class TapSum(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="pysynth_wavenet")
+class LevelValue(layers.Layer):
+    """``2 q / (levels - 1) - 1`` as ``(B, T, 1)`` floats: a mol16 model's input is the
+    previous samples' values, not a table row per level."""
+
+    def __init__(self, levels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.levels = levels
+
+    def call(self, q):
+        v = ops.cast(q, "float32") * (2.0 / (self.levels - 1)) - 1.0
+        return ops.expand_dims(v, -1)
+
+    def get_config(self):
+        return {**super().get_config(), "levels": self.levels}
+
+
+@keras.saving.register_keras_serializable(package="pysynth_wavenet")
 class GatedUnit(layers.Layer):
     """``tanh(z[..., :D]) * sigmoid(z[..., D:])``."""
 
@@ -91,7 +115,10 @@ def build(config: WaveNetConfig) -> keras.Model:
     q_in = keras.Input(shape=(None,), dtype="int32", name="q")
     inputs = [q_in]
     k0, r = config.initial_filter_width, config.residual_channels
-    if config.input_embedding > 0:
+    if config.output == "mol16":  # input.weight: the previous samples' values, a (K0, R) conv
+        feats = ShiftRight(name="shift")(LevelValue(config.levels, name="input_value")(q_in))
+        h = layers.Conv1D(r, k0, padding="causal", name="input_conv")(feats)
+    elif config.input_embedding > 0:
         feats = layers.Embedding(config.levels, config.input_embedding, name="input_embedding")(
             q_in
         )
@@ -135,7 +162,7 @@ def build(config: WaveNetConfig) -> keras.Model:
     s = layers.Dense(config.skip_channels, name="skip")(a_all)
     s = layers.ReLU(name="skip_relu")(s)
     s = layers.Dense(config.output_channels, activation="relu", name="out1")(s)
-    logits = layers.Dense(config.levels, name="out2")(s)
+    logits = layers.Dense(output_width(program_keys(config)), name="out2")(s)
     return keras.Model(inputs if len(inputs) > 1 else q_in, logits, name="wavenet")
 
 
@@ -181,7 +208,10 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
         return [np.asarray(v, dtype=np.float64) for v in model.get_layer(name).get_weights()]
 
     k0, r, d = config.initial_filter_width, config.residual_channels, config.dilation_channels
-    if config.input_embedding > 0:
+    if config.output == "mol16":
+        kernel, bias = w("input_conv")  # (K0, 1, R), (R,)
+        tensors: dict[str, np.ndarray] = {"input.weight": kernel[:, 0, :], "input.bias": bias}
+    elif config.input_embedding > 0:
         kernel, bias = w("input_conv")  # (K0, E, R), (R,)
         (emb,) = w("input_embedding")  # (Q, E)
         table = np.einsum("qe,ker->kqr", emb, kernel)
@@ -189,7 +219,8 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
         (g,) = w("input_table")  # (Q, K0 * R): row q holds every tap's vector
         table = g.reshape(config.levels, k0, r).transpose(1, 0, 2)
         (bias,) = w("input_bias")
-    tensors: dict[str, np.ndarray] = {"input.table": table, "input.bias": bias}
+    if config.output != "mol16":
+        tensors = {"input.table": table, "input.bias": bias}
     skip_w, skip_b = w("skip")  # (L * D, S), (S,): layer l's rows are [l*D, (l+1)*D)
     for i in range(len(config.dilations)):
         p = f"layers.{i}."

@@ -121,6 +121,14 @@ class WaveNetReference(ReferenceModel):
             raise ParameterError(f"{name} indices must be in [0, {self.levels})")
         return q.astype(np.int64)
 
+    def _input_rows(self, j: int, x: np.ndarray) -> np.ndarray:
+        """Tap ``j``'s contribution for input indices ``x`` (all valid): a row of the table,
+        or for a mol16 model the input's value ``2x/(Q-1) - 1`` times the tap's weights."""
+        if self.mixtures:
+            unit = 2.0 * x / (self.levels - 1) - 1.0
+            return unit[..., None] * self._w["input.weight"][j]
+        return self._w["input.table"][j][x]
+
     def _head(self, skips: np.ndarray) -> np.ndarray:
         w = self._w
         s = np.maximum(skips, 0.0)
@@ -151,12 +159,11 @@ class WaveNetReference(ReferenceModel):
                 raise ParameterError(f"q_prev must have shape ({b},), got {np.shape(q_prev)}")
         state.inputs[:, :-1] = state.inputs[:, 1:]
         state.inputs[:, -1] = prev
-        table = self._w["input.table"]
         h = np.broadcast_to(self._w["input.bias"], (b, self.r)).copy()
         for j in range(self.k0):
             x = state.inputs[:, j]
             ok = x >= 0
-            h[ok] += table[j, x[ok]]
+            h[ok] += self._input_rows(j, x[ok])
         t = state.t
         skips = 0.0
         for i, (lay, d) in enumerate(zip(self._layers, self.dilations)):
@@ -184,13 +191,12 @@ class WaveNetReference(ReferenceModel):
             q = q[None]
         b, t = q.shape
         cond = self._check_cond(b, cond)
-        table = self._w["input.table"]
         h = np.broadcast_to(self._w["input.bias"], (b, t, self.r)).copy()
         # x[s] = q[s-1] for s >= 1; tap j reads x[t - (K0-1-j)].
         for j in range(self.k0):
             shift = self.k0 - 1 - j + 1  # q index = t - shift
             if shift < t:
-                h[:, shift:] += table[j][q[:, : t - shift]]
+                h[:, shift:] += self._input_rows(j, q[:, : t - shift])
         frames = (position_frame(np.arange(t), self.position_frames, self.position_hop)
                   if self.position_frames else None)
         skips = 0.0
@@ -234,6 +240,7 @@ def random_program(
     rng = np.random.default_rng(seed)
     fan_in = {
         "input.table": program["initial_filter_width"],
+        "input.weight": program["initial_filter_width"],
         "conv.weight": program["filter_width"] * program["residual_channels"],
         "cond.table": 4,
         "pos.table": 4,
