@@ -157,9 +157,11 @@ void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<flo
   weights_ = std::make_unique<Buffer>(sizeof(float) * total, emulate_);
   const float* base = weights_->as<float>();
   size_t off = 0;
+  // no cond.table or pos.table: nullptr; input.table and input.weight share a slot (a
+  // program has one of them), so a kind without tensors never clears a slot
+  for (const auto& kind : kinds) *kind.second = nullptr;
   for (size_t k = 0; k < kinds.size(); ++k) {
-    // no cond.table or pos.table: nullptr
-    *kinds[k].second = by_kind[k].empty() ? nullptr : base + off;
+    if (!by_kind[k].empty()) *kinds[k].second = base + off;
     for (const std::vector<float>* v : by_kind[k]) {
       weights_->upload(v->data(), sizeof(float) * v->size(), sizeof(float) * off);
       off += v->size();
