@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .arch import Architecture, ReferenceModel, get_architecture
+from .mixture import output_width
 
 
 def _skip_without_tensorflow() -> None:
@@ -110,7 +111,7 @@ class ArchitectureContract:
         ref = arch.reference(program, tensors)
         q, cond = self.sequences(cfg, ref.levels)
         fast = ref.logits(q, cond)
-        assert fast.shape == (self.batch, self.length, ref.levels)
+        assert fast.shape == (self.batch, self.length, ref.width)
         assert np.std(fast) > 0.05  # random weights give informative logits
         self.assert_logits_close(fast, ReferenceModel.logits(ref, q, cond))
 
@@ -191,7 +192,7 @@ class ArchitectureContract:
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=False)
         assert out.returncode == 0, out.stderr[-2000:]
-        assert json.loads(out.stdout) == [1, 3, program["levels"]]
+        assert json.loads(out.stdout) == [1, 3, output_width(program)]
 
     # -- training ----------------------------------------------------------------------------
     def test_resume_equals_uninterrupted(self, tmp_path):

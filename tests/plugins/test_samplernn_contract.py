@@ -1,6 +1,6 @@
 """SampleRNN keeps the architecture contract (pysynth.contract) on tiny configs of 2, 3 and 4
 tiers: GRU and LSTM, skip connections, weight norm, linear quantization, no hidden MLP, class
-conditioning with position input. The resume check trains on two labels, so with the default
+conditioning with position input, the 16-bit mixture output (mol16). The resume check trains on two labels, so with the default
 conditioning_classes=-1 and position_frames=-1 it trains a conditioned model with position."""
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class TestSampleRNNContract(ArchitectureContract):
                                    "weight_norm": True, "seq_len": 8,
                                    "conditioning_classes": 2, "position_frames": 4,
                                    "position_hop": 3},
+        # the 16-bit mixture output: the sample level reads values (sample.weight), 3K outputs
+        "3tier-gru-mol16": {"frame_sizes": [2, 8], "dim": 10, "rnn_layers": 1,
+                            "mlp_layers": 1, "seq_len": 16, "output": "mol16", "mixtures": 4},
     }
     train_overrides = {  # noqa: RUF012
         "frame_sizes": [4, 16], "dim": 16, "embed_dim": 8, "seq_len": 64, "batch_size": 2,

@@ -1,7 +1,8 @@
 """WaveNet keeps the architecture contract (pysynth.contract) on three tiny configs: one-hot
 input, a learned embedding with conditioning, position input and wider filters, conditioning
 and position input on one-hot (position frames of a few samples, so that the 37-sample
-sequences of the checks cross every frame and run past the last)."""
+sequences of the checks cross every frame and run past the last); and the 16-bit mixture
+output (mol16)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ class TestWaveNetContract(ArchitectureContract):
                                 "skip_channels": 6, "output_channels": 7, "levels": 16,
                                 "conditioning_classes": 2, "position_frames": 6,
                                 "position_hop": 5},
+        # the 16-bit mixture output: the input conv reads values (input.weight), 3K outputs
+        "k2-k0=3-mol16-cond": {"dilations": [1, 2, 4], "initial_filter_width": 3,
+                               "residual_channels": 6, "dilation_channels": 5,
+                               "skip_channels": 8, "output_channels": 7, "output": "mol16",
+                               "mixtures": 3, "conditioning_classes": 2,
+                               "position_frames": 0},
     }
     train_overrides = {  # noqa: RUF012
         "dilations": [1, 2, 4], "residual_channels": 8, "dilation_channels": 8,
