@@ -1,7 +1,8 @@
 """SampleRNN keeps the architecture contract (pysynth.contract) on tiny configs of 2, 3 and 4
 tiers: GRU and LSTM, skip connections, weight norm, linear quantization, no hidden MLP, class
-conditioning with position input, the 16-bit mixture output (mol16). The resume check trains on two labels, so with the default
-conditioning_classes=-1 and position_frames=-1 it trains a conditioned model with position."""
+conditioning with position input, the 16-bit mixture output (mol16). The resume check
+trains on two labels, so with the default conditioning_classes=-1 and position_frames=-1 it
+trains a conditioned model with position."""
 
 from __future__ import annotations
 
