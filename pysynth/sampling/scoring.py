@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from .. import audio as _audio
+from ..checks import check_choice
 from ..errors import AudioFileError, ParameterError
+from ..mixture import MOL_LEVELS, mulaw8_equivalent_bits, output_of
 from ..files import audio_files
 from ..modelfile import ModelFile
 from .engines import load, runner
@@ -136,6 +138,38 @@ def index_nll(engine, ref, q: np.ndarray, cond: np.ndarray | None) -> np.ndarray
     return reference_nll(ref.logits(q, cond), q, ref.output, ref.levels)
 
 
+#: the scales a score can be reported on
+SCALES = ("native", "mulaw8")
+
+
+def index_mulaw8_bits(engine, ref, q: np.ndarray, cond: np.ndarray | None) -> np.ndarray:
+    """Bits of each sample's 8-bit mu-law bin under a mol16 model (B, T): the mass its
+    mixture puts between the mu-law decision edges around each level
+    (:func:`pysynth.mixture.mulaw8_equivalent_bits`), from the engine's parameters or the
+    reference's."""
+    params = engine.logits(q, cond) if engine is not None else ref.logits(q, cond)
+    return mulaw8_equivalent_bits(params, q, MOL_LEVELS)
+
+
+def _scorer(mf: ModelFile, scale: str):
+    """The per-sample scorer of ``scale`` for this model: the model's own NLL
+    (``"native"``), or its 8-bit mu-law figure (``"mulaw8"``: a mol16 model's mass in each
+    mu-law bin; a softmax over 256 mu-law levels is that scale already)."""
+    scale = check_choice(scale, "scale", SCALES, owner="score")
+    output, _ = output_of(mf.program)
+    if scale == "native" or (output == "softmax" and _mulaw8_native(mf)):
+        return index_nll
+    if output == "mol16":
+        return index_mulaw8_bits
+    raise ParameterError(
+        f"score scale 'mulaw8' needs a mol16 model or a softmax over 256 mu-law levels; this "
+        f"model has {mf.program['levels']} {mf.program['quantization']} levels")
+
+
+def _mulaw8_native(mf: ModelFile) -> bool:
+    return int(mf.program["levels"]) == 256 and mf.program["quantization"] == "mu-law"
+
+
 def score_clips(
     model: str | os.PathLike | ModelFile,
     audio: Any,
@@ -146,6 +180,7 @@ def score_clips(
     progress: bool = False,
     return_names: bool = False,
     weights: str = "float32",
+    scale: str = "native",
 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, list[str]]:
     """Per-clip NLL: ``(bits per sample of each clip, length of each clip)``, and with
     ``return_names`` the clips' names (their files' paths; array indices for arrays).
@@ -157,6 +192,7 @@ def score_clips(
     from ..workers import progress_bar
 
     mf = load(model)
+    per_sample = _scorer(mf, scale)
     items = _as_clips(audio, mf.sample_rate, progress)
     if not items:
         raise ParameterError("no audio to score")
@@ -178,7 +214,7 @@ def score_clips(
     with progress_bar(len(clips), desc="score", unit="clip", enabled=progress) as bar:
         for idx in batches:
             q = np.stack([encode(mf, clips[i]) for i in idx])
-            bits[idx] = index_nll(engine, ref, q, None if ids is None else ids[idx]).mean(axis=1)
+            bits[idx] = per_sample(engine, ref, q, None if ids is None else ids[idx]).mean(axis=1)
             bar.update(len(idx))
     lengths = np.array([len(x) for x in clips], dtype=np.int64)
     return (bits, lengths, [c.path or c.name for c in items]) if return_names else (bits, lengths)
@@ -193,6 +229,7 @@ def score(
     device: str = "auto",
     threads: int = 0,
     weights: str = "float32",
+    scale: str = "native",
 ) -> float | np.ndarray:
     """Negative log-likelihood of audio under a model, in bits per sample.
 
@@ -212,6 +249,11 @@ def score(
         ``ParameterError`` only when none can be.
     device, threads, weights : as for :func:`sample` (``weights="bf16"`` measures what the
         bfloat16 engine option costs in likelihood).
+    scale : {"native", "mulaw8"}
+        ``"native"``: the model's own bits per sample (16-bit levels for a mol16 model).
+        ``"mulaw8"``: bits per sample of the 8-bit mu-law bins, comparable across 8-bit
+        and 16-bit models: a mol16 model's mass in each sample's mu-law bin; a softmax
+        over 256 mu-law levels reports its native figure (other models raise).
 
     Returns
     -------
@@ -223,7 +265,7 @@ def score(
     5.83
     """
     bits, lengths = score_clips(model, audio, cond=cond, device=device, threads=threads,
-                                weights=weights)
+                                weights=weights, scale=scale)
     if per_clip:
         return bits
     return float(np.sum(bits * lengths) / np.sum(lengths))
