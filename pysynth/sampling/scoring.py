@@ -16,8 +16,8 @@ import numpy as np
 from .. import audio as _audio
 from ..checks import check_choice
 from ..errors import AudioFileError, ParameterError
-from ..mixture import MOL_LEVELS, mulaw8_equivalent_bits, output_of
 from ..files import audio_files
+from ..mixture import MOL_LEVELS, mulaw8_equivalent_bits, output_of
 from ..modelfile import ModelFile
 from .engines import load, runner
 from .names import label_in_name
