@@ -21,7 +21,7 @@ from ..errors import DatasetError, ParameterError
 from ..words import count
 from .config import TrainConfig, budget_overrides, model_dict, resolve_config, saved_train_config
 from .distribute import writes_run
-from .losses import sample_nats
+from .losses import sample_nats, training_loss
 from .run import (
     RUN_FORMAT,
     RUN_VERSION,
@@ -54,8 +54,7 @@ def compile_model(model, tcfg: TrainConfig, output: str = "softmax"):
         )
     opt = keras.optimizers.Adam(lr, clipnorm=tcfg.clip_norm or None)
     nats = sample_nats(output)
-    loss = keras.losses.LossFunctionWrapper(nats, reduction="mean_with_sample_weight",
-                                            name="nll")
+    loss = training_loss(output)
 
     def nll_bits(y_true, y_pred):
         return nats(y_true, y_pred) / LN2

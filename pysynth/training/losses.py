@@ -10,7 +10,25 @@ from __future__ import annotations
 
 from ..mixture import LOG_SCALE_MIN, MOL_LEVELS, check_output
 
-__all__ = ["sample_nats"]
+__all__ = ["sample_nats", "training_loss"]
+
+
+def training_loss(output: str = "softmax"):
+    """The Keras loss ``model.compile`` takes for ``output``: the weighted mean of
+    :func:`sample_nats` over the scored samples (the softmax keeps Keras's own sparse
+    categorical cross-entropy, as before the mixture output existed)."""
+    import keras
+
+    if output == "softmax":
+        return keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight")
+    nats = sample_nats(output)
+
+    class MixtureNLL(keras.losses.Loss):
+        def call(self, y_true, y_pred):
+            return nats(y_true, y_pred)
+
+    return MixtureNLL(reduction="mean_with_sample_weight", name="mixture_nll")
 
 
 def sample_nats(output: str = "softmax"):
