@@ -3,6 +3,9 @@
 * throughput at B = 1, 8, 32, 128 streams: samples/s, real-time factor at 16 kHz (seconds
   of audio per wall second, all streams together), achieved GFLOP/s and efficiency =
   engine GFLOP/s / numpy sgemm GFLOP/s (target >= 0.5 at B = 32);
+* the 16-bit mixture output (issue 14; ``output = "mol16"``, 10 components) against the
+  8-bit softmax with the same weights elsewhere, timed alternately (target >= 0.7x at
+  B = 1 and 32);
 * against naive Keras generation (the plugin's Keras model run over the whole history for
   every new sample, here a history of HISTORY samples; target >= 100x);
 * one thread against two (all) at B = 1 and B = 8: at B = 1 the threads split every
@@ -113,6 +116,42 @@ def test_engine_threads(benchmark, prism, bench_report, batch):
     bench_report.append(
         f"samplernn {PRESET} B={batch}: 1 thread {r1:.0f} samples/s, {engine.num_threads} "
         f"threads {rk:.0f} samples/s: {rk / r1:.2f}x ({how})"
+    )
+
+
+def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
+    """The program with a mol16 head of ``mixtures`` components in place of its softmax:
+    random ``sample.weight`` and ``sample.output`` of the new shapes, the rest the same."""
+    rng = np.random.default_rng(seed)
+    prog = {**program, "levels": 65536, "quantization": "linear", "output": "mol16",
+            "mixtures": mixtures}
+    ten = {k: v for k, v in tensors.items() if k != "sample.table"}
+    f0, h = tensors["sample.table"].shape[0], tensors["sample.table"].shape[2]
+    ten["sample.weight"] = (rng.standard_normal((f0, h)) / np.sqrt(f0)).astype(np.float32)
+    ten["sample.output.weight"] = (rng.standard_normal((h, 3 * mixtures))
+                                   / np.sqrt(h)).astype(np.float32)
+    ten["sample.output.bias"] = np.zeros(3 * mixtures, np.float32)
+    return prog, ten
+
+
+@pytest.mark.parametrize("batch", [1, 32])
+def test_mol16_output_speed(benchmark, prism, bench_report, batch):
+    program, tensors, engine = prism
+    prog16, ten16 = mol16_twin(program, tensors)
+    engines = {"mulaw8": engine, "mol16": _engine.SampleRNNEngine(json.dumps(prog16), ten16, 0)}
+    n = max(64, 1024 // batch)
+    rates = {k: [] for k in engines}
+    for _ in range(4):  # alternate, so that load on the shared machine hits both alike
+        for name, eng in engines.items():
+            rates[name].append(_engine_rate(eng, batch, n))
+    benchmark.pedantic(engines["mol16"].generate, args=(n,),
+                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
+                       rounds=1, iterations=1)
+    r8, r16 = max(rates["mulaw8"]), max(rates["mol16"])
+    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8)
+    bench_report.append(
+        f"samplernn {PRESET} B={batch:<3d} mol16 vs 8-bit softmax: {r16:7.0f} vs {r8:7.0f} "
+        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x)"
     )
 
 

@@ -4,6 +4,10 @@
   32): samples/s, real-time factor at 16 kHz (seconds of audio per wall second, all
   streams together), achieved GFLOP/s and efficiency = engine GFLOP/s / numpy sgemm
   GFLOP/s (target >= 0.5 at B = 32);
+* the 16-bit mixture output (issue 14; small and ibab presets, ``output = "mol16"``, 10
+  components) against the 8-bit softmax, timed alternately on the same machine: the 30-wide
+  head and its sampling against the 256-wide head and its softmax (target >= 0.7x at B = 1
+  and 32);
 * against naive Keras generation (the plugin's Keras model run over the whole receptive
   field for every sample; target >= 100x);
 * the position input (issue 13; small preset, 63 frames of 256 samples, the clips of a
@@ -110,6 +114,46 @@ def test_position_input_cost(benchmark, bench_report, batch):
     bench_report.append(
         f"engine small B={batch:<3d} position 63x256 vs none: {with_pos:8.0f} vs {without:8.0f} "
         f"samples/s ({with_pos / without:.3f}x)"
+    )
+
+
+def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
+    """The program with a mol16 head of ``mixtures`` components in place of its softmax:
+    random ``input.weight`` and ``out2`` of the new shapes, every other tensor the same."""
+    rng = np.random.default_rng(seed)
+    prog = {**program, "levels": 65536, "quantization": "linear", "output": "mol16",
+            "mixtures": mixtures}
+    ten = {k: v for k, v in tensors.items() if k != "input.table"}
+    k0, r = tensors["input.table"].shape[0], tensors["input.table"].shape[2]
+    h = tensors["out2.weight"].shape[0]
+    ten["input.weight"] = (rng.standard_normal((k0, r)) / np.sqrt(k0)).astype(np.float32)
+    ten["out2.weight"] = (rng.standard_normal((h, 3 * mixtures)) / np.sqrt(h)).astype(np.float32)
+    ten["out2.bias"] = np.zeros(3 * mixtures, np.float32)
+    return prog, ten
+
+
+@pytest.mark.parametrize(("preset", "batch"), [("small", 1), ("small", 32), ("ibab", 1),
+                                               ("ibab", 32)])
+def test_mol16_output_speed(benchmark, bench_report, preset, batch):
+    from pysynth_wavenet import PRESETS, random_program
+
+    program, tensors = random_program({**PRESETS[preset], "position_frames": 0}, seed=0)
+    prog16, ten16 = mol16_twin(program, tensors)
+    engines = {"mulaw8": _engine.WaveNetEngine(json.dumps(program), tensors, 0),
+               "mol16": _engine.WaveNetEngine(json.dumps(prog16), ten16, 0)}
+    n = max(256, 8192 // batch) if preset == "small" else max(128, 4096 // batch)
+    rates = {k: [] for k in engines}
+    for _ in range(6):  # alternate, so that load on the shared machine hits both alike
+        for name, engine in engines.items():
+            rates[name].append(engine_rate(engine, batch, n, repeats=1))
+    benchmark.pedantic(engines["mol16"].generate, args=(n,),
+                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
+                       rounds=1, iterations=1)
+    r8, r16 = max(rates["mulaw8"]), max(rates["mol16"])
+    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8)
+    bench_report.append(
+        f"engine {preset:5s} B={batch:<3d} mol16 vs 8-bit softmax: {r16:8.0f} vs {r8:8.0f} "
+        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x)"
     )
 
 
