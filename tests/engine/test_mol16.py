@@ -154,14 +154,19 @@ def test_bad_output_keys_are_rejected(change, match):
         _engine.WaveNetEngine(json.dumps({**program, **change}), tensors, 1)
 
 
-# ---- the CUDA WaveNet kernel's phase code, emulated on the host -----------------------
+# ---- the CUDA WaveNet kernel's phase code: emulated on the host, on the GPU when present --
 needs_cuda = pytest.mark.skipif(cuda is None, reason="pysynth._engine_cuda not built (no nvcc)")
+HAS_DEVICE = cuda is not None and cuda.device_available()
 
 
 @needs_cuda
-def test_cuda_emulation_matches_reference_and_cpu_engine():
+@pytest.mark.parametrize("backend", [
+    "emulate", pytest.param("gpu", marks=pytest.mark.skipif(not HAS_DEVICE,
+                                                            reason="no CUDA device"))])
+def test_cuda_kernel_matches_reference_and_cpu_engine(backend):
     program, tensors, ref, cpu = _model("wavenet", seed=6)
-    eng = cuda.WaveNetEngine(json.dumps(program), tensors, emulate=True)
+    eng = (cuda.WaveNetEngine(json.dumps(program), tensors, emulate=True) if backend == "emulate"
+           else cuda.WaveNetEngine(json.dumps(program), tensors, device=0))
     q = np.random.default_rng(7).integers(0, Q, (2, 50)).astype(np.int32)
     cond = _cond(program, 2)
     want = ref.logits(q, cond)
