@@ -105,7 +105,8 @@ class Plan:
         _engine = compiled_engine()
         # the engine's counter-based uniforms, so a plugin family samples reproducibly too
         p = 0 if self.prime is None else self.prime.shape[1]
-        u = _engine.uniforms(self.seed, streams, p, self.samples)
+        u = _engine.uniforms(self.seed, streams, p, self.samples,
+                             pairs=self.reference.output == "mol16")
         reference_sample(
             self.reference, self.samples, u, self.temperature, self.prime, self.cond,
             min_p=self.min_p, on_block=on_block, chunk=chunk,

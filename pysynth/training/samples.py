@@ -56,7 +56,11 @@ def reference_sample(
     check_int(n, "n", lo=1)
     check_int(length, "length", lo=1)
     check_number(temperature, "temperature", lo=0)
-    uniforms = np.random.default_rng(seed).random((length, n)).T
+    # a mol16 model draws two per sample (component, value); (0, 1) open, as the engine's
+    pairs = getattr(ref, "output", "softmax") == "mol16"
+    rng = np.random.default_rng(seed)
+    uniforms = (rng.random((length, n)).T if not pairs else
+                np.clip(rng.random((n, length, 2)), 2.0 ** -24, 1 - 2.0 ** -24))
     return sample_with_uniforms(ref, length, uniforms, temperature, cond=cond)
 
 
