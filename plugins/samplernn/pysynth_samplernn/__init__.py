@@ -36,6 +36,7 @@ from .config import (
     check_program,
     make_config,
     program_from_config,
+    sizes_for_rate,
     tensor_shapes,
 )
 from .reference import SampleRNNReference, random_program
@@ -49,6 +50,7 @@ __all__ = [
     "make_config",
     "program_from_config",
     "random_program",
+    "sizes_for_rate",
     "tensor_shapes",
 ]
 
@@ -56,7 +58,7 @@ __all__ = [
 #: ``pysynth train --minutes``'s settings (see :meth:`SampleRNN.for_budget`)
 BUDGET: dict[str, Any] = {"dim": 128, "seq_len": 512, "learning_rate": 0.003,
                           "position_frames": 0, "input_noise": 0, "conditioning_classes": 0,
-                          "preemphasis": 0.85}
+                          "preemphasis": 0.85, "sizes_rate": 16000}
 
 
 class SampleRNN(Architecture):
@@ -113,13 +115,14 @@ class SampleRNN(Architecture):
         return random_program(config, seed)
 
     def prepare(self, config: SampleRNNConfig, dataset) -> SampleRNNConfig:
-        """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
+        """Fit the config to a dataset: its sample rate (and sizes written for another rate,
+        ``sizes_rate``, rescaled to it: :func:`sizes_for_rate`), ``conditioning_classes=-1``
         resolved to one class per label (0 with fewer than two labels) and
         ``position_frames=-1`` to enough frames to cover the longest training clip."""
         import dataclasses
 
         sr = int(dataset.sample_rate)
-        changes: dict[str, Any] = {"sample_rate": sr}
+        changes: dict[str, Any] = {"sample_rate": sr, **sizes_for_rate(config, sr)}
         if config.conditioning_classes == -1:
             changes["conditioning_classes"] = classes_for_labels(dataset.labels())
         if config.position_frames == -1:

@@ -20,6 +20,7 @@ from pysynth.checks import check_bool, check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 from pysynth.mixture import check_config_output, output_program_keys, output_width
+from pysynth.timescale import check_sizes_rate, scaled_count, scaled_multiple
 
 RNN_TYPES = ("gru", "lstm")
 
@@ -67,6 +68,11 @@ class SampleRNNConfig:
         Length of the subsequences of truncated backpropagation through time; a multiple
         of the top frame size. The RNN state is carried between consecutive subsequences
         of the same clips.
+    sizes_rate : int
+        The sample rate the sample-counted sizes (``frame_sizes``, ``seq_len``,
+        ``position_hop``) are written for; training on a dataset of another rate rescales
+        them to cover the same milliseconds (:func:`sizes_for_rate`). 0 (default): take
+        them as samples. Every preset sets 16000. Not a program key.
     input_noise : int
         Training only: every input sample (not the target) moves by a random integer in
         ``[-input_noise, input_noise]`` levels (0: off; as WaveNet's, see
@@ -114,6 +120,7 @@ class SampleRNNConfig:
     preemphasis: float = 0.0
     sample_rate: int = 16000
     seq_len: int = 128
+    sizes_rate: int = 0
     batch_size: int = 8
     input_noise: int = 0
     conditioning_classes: int = -1
@@ -197,6 +204,7 @@ class SampleRNNConfig:
         need_int("conditioning_classes", -1)
         need_int("position_frames", -1)
         need_int("position_hop", 1)
+        self.sizes_rate = check_sizes_rate(self.sizes_rate, owner="samplernn")
         return self
 
 
@@ -208,7 +216,9 @@ def frame_ratios(frame_sizes) -> list[int]:
 
 #: Named presets (overrides of the defaults). ``small`` learns on two CPU cores in minutes.
 PRESETS: dict[str, dict[str, Any]] = {
-    "small": {},
+    # every preset's frame sizes are meant at 16 kHz: sizes_rate carries them to the
+    # dataset's rate (sizes_for_rate), so a frame covers the same time at every rate
+    "small": {"sizes_rate": 16000},
     # Mehri et al. 2017, best 2-tier model (github.com/soroushmehr/sampleRNN_ICLR2017 README:
     # frame size 16, 3 GRU layers of 1024, embedding 256, linear 256 levels, weight norm,
     # learned h0, subsequences of 64 frames; its batch size 128 is a TrainConfig option).
@@ -224,6 +234,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "linear",
         "seq_len": 1024,
+        "sizes_rate": 16000,
     },
     # Mehri et al. 2017, best 3-tier model: big frame 8, frame 2, 1 GRU layer of 1024 per tier.
     "paper-3tier": {
@@ -238,6 +249,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "linear",
         "seq_len": 512,
+        "sizes_rate": 16000,
     },
     # prism-samplernn's default.config.json: frame sizes 16 and 64, dim 1024, 4 GRU layers,
     # mu-law 256, embedding 256, seq_len 1024 (its batch size 64 is a TrainConfig option).
@@ -253,8 +265,29 @@ PRESETS: dict[str, dict[str, Any]] = {
         "levels": 256,
         "quantization": "mu-law",
         "seq_len": 1024,
+        "sizes_rate": 16000,
     },
 }
+
+
+def sizes_for_rate(config: SampleRNNConfig, rate: int) -> dict[str, Any]:
+    """The changes that carry ``config``'s sample-counted sizes from ``sizes_rate`` to
+    ``rate`` (none when it is 0 or already ``rate``): the bottom frame size scaled and the
+    tiers' ratios kept (so every frame covers about the same time), ``seq_len`` scaled to a
+    multiple of the new top frame, ``position_hop`` scaled; ``sizes_rate`` becomes ``rate``.
+
+    >>> c = make_config(preset="small")
+    >>> [sizes_for_rate(c, r)["frame_sizes"] for r in (22050, 44100, 48000)]
+    [[6, 24], [11, 44], [12, 48]]
+    """
+    if not config.sizes_rate or config.sizes_rate == rate:
+        return {}
+    ratio = rate / config.sizes_rate
+    frames = [scaled_count(config.frame_sizes[0], ratio)]
+    for r in frame_ratios(config.frame_sizes)[1:]:
+        frames.append(frames[-1] * r)
+    return {"frame_sizes": frames, "seq_len": scaled_multiple(config.seq_len, ratio, frames[-1]),
+            "position_hop": scaled_count(config.position_hop, ratio), "sizes_rate": int(rate)}
 
 
 def make_config(

@@ -39,6 +39,7 @@ from .config import (
     position_frames_for,
     program_from_config,
     receptive_field,
+    sizes_for_rate,
     tensor_shapes,
 )
 from .reference import WaveNetReference, WaveNetState, random_program
@@ -57,13 +58,15 @@ __all__ = [
     "program_from_config",
     "random_program",
     "receptive_field",
+    "sizes_for_rate",
     "tensor_shapes",
 ]
 
 
 #: ``pysynth train --minutes``'s settings (see :meth:`WaveNet.for_budget`)
 BUDGET: dict[str, Any] = {"seq_len": 1024, "skip_channels": 64, "output_channels": 64,
-                          "learning_rate": 0.003, "position_frames": 0, "input_noise": 0}
+                          "learning_rate": 0.003, "position_frames": 0, "input_noise": 0,
+                          "sizes_rate": 16000}
 
 
 class WaveNet(Architecture):
@@ -115,14 +118,15 @@ class WaveNet(Architecture):
         return dict(BUDGET)
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
-        """Fit the config to a dataset: its sample rate, ``conditioning_classes=-1``
+        """Fit the config to a dataset: its sample rate (and sizes written for another rate,
+        ``sizes_rate``, rescaled to it: :func:`sizes_for_rate`), ``conditioning_classes=-1``
         resolved to one class per dataset label (0 with fewer than two labels), and
         ``position_frames=-1`` to enough frames to cover the longest training clip
         (:func:`position_frames_for`)."""
         import dataclasses
 
         sr = int(dataset.sample_rate)
-        changes: dict[str, Any] = {"sample_rate": sr}
+        changes: dict[str, Any] = {"sample_rate": sr, **sizes_for_rate(config, sr)}
         if config.conditioning_classes == -1:
             changes["conditioning_classes"] = classes_for_labels(dataset.labels())
         if config.position_frames == -1:

@@ -26,6 +26,12 @@ from pysynth.checks import check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 from pysynth.mixture import check_config_output, output_program_keys, output_width
+from pysynth.timescale import (
+    check_sizes_rate,
+    power_of_two_below,
+    power_of_two_stack,
+    scaled_count,
+)
 
 #: old config key -> current key (``window`` was renamed ``seq_len``, SampleRNN's name)
 ALIASES = {"window": "seq_len"}
@@ -105,6 +111,12 @@ class WaveNetConfig:
         are no longer than one frame).
     position_hop : int
         ``H``: samples per position frame, default 256 (16 ms at 16 kHz).
+    sizes_rate : int
+        The sample rate the sample-counted sizes (``dilations``, ``seq_len``,
+        ``position_hop``) are written for; training on a dataset of another rate rescales
+        them to cover the same milliseconds (:func:`sizes_for_rate`; the receptive field
+        within one layer's span). 0 (default): take them as samples. Every preset sets
+        16000, so a preset means the same at 16, 22.05, 44.1 and 48 kHz. Not a program key.
     seq_len : int
         Training sequence length: scored target samples per training example (the
         receptive field of context is added in front of them). Called ``window`` before;
@@ -131,6 +143,7 @@ class WaveNetConfig:
     output_channels: int = 128
     input_embedding: int = 0
     conditioning_classes: int = -1
+    sizes_rate: int = 0
     seq_len: int = 2048
     input_noise: int = 0
     position_frames: int = -1
@@ -167,6 +180,7 @@ class WaveNetConfig:
         need_int("input_noise", 0, 64)
         need_int("position_frames", -1)
         need_int("position_hop", 1)
+        self.sizes_rate = check_sizes_rate(self.sizes_rate, owner="wavenet")
         return self
 
     # -- derived facts ---------------------------------------------------------------
@@ -179,6 +193,28 @@ class WaveNetConfig:
         d = dataclasses.asdict(self)
         d["dilations"] = [int(x) for x in self.dilations]
         return d
+
+
+def sizes_for_rate(config: WaveNetConfig, rate: int) -> dict[str, Any]:
+    """The changes that carry ``config``'s sample-counted sizes from ``sizes_rate`` to
+    ``rate`` (none when it is 0 or already ``rate``): the dilations refilled with powers of
+    two up to the old top dilation scaled (:func:`pysynth.timescale.power_of_two_stack`),
+    so the receptive field covers the same time within one layer's span, and ``seq_len``
+    and ``position_hop`` scaled; ``sizes_rate`` becomes ``rate``.
+
+    >>> c = make_config(preset="small")
+    >>> [receptive_field(2, sizes_for_rate(c, r)["dilations"], 2) for r in (22050, 44100, 48000)]
+    [705, 1408, 1532]
+    """
+    if not config.sizes_rate or config.sizes_rate == rate:
+        return {}
+    ratio = rate / config.sizes_rate
+    k = config.filter_width - 1
+    span = max(1, round((config.receptive_field - config.initial_filter_width) * ratio / k))
+    top = power_of_two_below(max(config.dilations) * ratio)
+    return {"dilations": power_of_two_stack(span, top),
+            "seq_len": scaled_count(config.seq_len, ratio),
+            "position_hop": scaled_count(config.position_hop, ratio), "sizes_rate": int(rate)}
 
 
 def make_config(
@@ -205,6 +241,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "skip_channels": 128,
         "output_channels": 128,
         "levels": 256,
+        "sizes_rate": 16000,  # 32 ms of receptive field at every rate
     },
     # ibab/tensorflow-wavenet's published wavenet_params.json, as its code computes it:
     # the file says initial_filter_width 32, but ibab uses that only with scalar input; its
@@ -222,6 +259,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "quantization": "mu-law",
         "sample_rate": 16000,
         "seq_len": 4096,
+        "sizes_rate": 16000,
     },
 }
 
