@@ -187,3 +187,15 @@ def test_cuda_kernel_matches_reference_and_cpu_engine(backend):
     cpu_out = cpu.generate(60, streams=streams, seed=8, temperature=0.9, prime=q[:, :7],
                            cond=cond)
     assert np.abs(cpu_out.astype(np.int64) - out).max() <= 1
+
+
+@needs_cuda
+def test_cuda_samplernn_kernel_refuses_the_mixture_output_and_auto_uses_the_cpu(tmp_path):
+    from pysynth.modelfile import save_model
+    from pysynth.sampling import make_engine
+
+    program, tensors, _, _ = _model("samplernn")
+    with pytest.raises(ValueError, match="mol16"):
+        cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
+    path = save_model(tmp_path / "m.pysynth", program, tensors)
+    assert isinstance(make_engine(path, device="auto"), _engine.SampleRNNEngine)
