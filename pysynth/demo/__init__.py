@@ -257,7 +257,11 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += ["", "  quality figures: pysynth.evaluate against the augmented dataset (all of it "
               "in summary.json; docs/evaluate.md says what each means)",
               f"  open the map:    {summary['map']}",
-              f"  and where the generated clips fall: {summary['map_generated']}"]
+              f"  and where the generated clips fall: {summary['map_generated']}",
+              "  next, your own sounds: pysynth curate FOLDER -o DATASET (--sr 44100 for the "
+              "full band), then pysynth train DATASET --arch samplernn -o RUN --minutes 10; "
+              "the 8-bit output suits short runs and drums, --set output=mol16 (16-bit) long "
+              "runs on tonal sounds (README: \"Which output and which rate\")"]
     return "\n".join(lines)
 
 
@@ -277,6 +281,12 @@ def _quality_lines(q: dict[str, Any]) -> list[str]:
                      f"{f(q['class_real'])})")
     lines[-1] += (f"; silent {100 * q['silent_share']:.0f}%, clipped "
                   f"{100 * q['clipped_share']:.0f}%, near-copies {len(q['near_copies'])}")
+    made, real = q.get("class_mix_generated") or {}, q.get("class_mix_real") or {}
+    if made and q.get("class_mix_gap") is not None:
+        shares = ", ".join(f"{c} {100 * made[c]:.0f}%" for c in sorted(made, key=lambda c: -made[c])
+                           if made[c] > 0)
+        lines.append(f"  sounds like: {shares} (class mix gap {f(q['class_mix_gap'])}: 0 = the "
+                     f"data's mix of {len(real)} instruments)")
     return lines
 
 

@@ -89,6 +89,8 @@ def test_quick_demo_end_to_end(tmp_path):
             assert len(list((out / "generated").glob(f"{arch}-00-*.wav"))) == 1
     assert r.stdout.count("quality of 4 clips: noise scale") == 2
     assert r.stdout.count("on the map: ") == 2
+    assert r.stdout.count("sounds like: ") == 2  # each model's class mix
+    assert "--set output=mol16" in r.stdout  # the summary says which output to use when
     # the generated clips are real audio, not silence or NaN
     from pysynth.audio import load
 
