@@ -14,7 +14,7 @@ Usage (about 2-6 minutes per model on two laptop cores)::
     python benchmarks/quality/resolution.py [--families wavenet samplernn] \\
         [--signals tone decay] [--epochs 12] [--temperatures 0 1] [--out results.json]
 
-The slow test tests/quality/test_resolution.py runs :func:`measure` on the pure tone.
+The slow test tests/training/test_resolution.py runs :func:`measure` on the pure tone.
 """
 
 from __future__ import annotations
