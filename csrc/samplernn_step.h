@@ -10,7 +10,8 @@
 //     input (x = upper tier's row + input.bias + frame @ input.weight + class + position),
 //     per layer: gate partial sums (x @ kernel and h @ recurrent_kernel), cell update,
 //     upsample partial sums, then the r_i rows of conditioning for the tier below;
-//   the sample-level MLP (first layer from the folded table rows), its logits, the choice.
+//   the sample-level MLP (first layer from the folded table rows, or with a mol16 output
+//   the past samples' values times sample.weight), its output, the choice.
 // Inside a phase a thread writes only the outputs it owns (index tid, tid + nth, ...) and
 // reads only what earlier phases wrote, so there are no races inside a phase.
 #pragma once
@@ -46,18 +47,22 @@ struct Dims {
   int Q, H, G, K, M;  // levels, dim, gates (3 GRU, 4 LSTM), frame tiers, hidden MLP layers
   int F0;             // bottom frame size (= the folded table's taps)
   int C, PF, PH;      // classes, position frames, position hop
+  int MX;             // components of a mol16 output (0 = the softmax over the Q levels)
   int hist_mask;      // the sample history ring holds hist_mask + 1 >= F_top samples
   bool lstm, skip;
 };
 
+// Numbers per sample the head gives: Q logits, or 3 MX mixture parameters.
+PYSYNTH_HD int out_width(const Dims& d) { return d.MX > 0 ? 3 * d.MX : d.Q; }
+
 struct Weights {
   const TierWeights* tiers;  // (K), bottom tier first
-  const float* table;        // (F0, Q, H) folded embedding
+  const float* table;        // (F0, Q, H) folded embedding, or sample.weight (F0, H) when MX > 0
   const float* sample_b;     // (H)
   const float* hidden_w;     // M x (H, H)
   const float* hidden_b;     // M x (H)
-  const float* out_w;        // (H, Q)
-  const float* out_b;        // (Q)
+  const float* out_w;        // (H, out_width)
+  const float* out_b;        // (out_width)
 };
 
 // Everything one launch needs: n steps (absolute times t0 .. t0+n-1) of B streams.
@@ -75,7 +80,7 @@ struct StepArgs {
   int64_t forced_ld;
   int nforced;                 // steps 0 .. nforced-1 of this launch are teacher-forced
   int* out_q;                  // (B, out_ld): step i's index at column out_col + i
-  float* out_logits;           // (B, out_ld, Q) likewise, or nullptr
+  float* out_logits;           // (B, out_ld, out_width) likewise, or nullptr
   int64_t out_ld;
   int64_t out_col;
   uint64_t seed;
@@ -87,7 +92,7 @@ struct StepArgs {
 
 // The widest product: the most output columns of any phase (the block is sized from it).
 PYSYNTH_HD int widest_phase(const Dims& d, int max_r) {
-  return max_i(max_i(d.G * d.H, max_r * d.H), max_i(d.H, d.Q));
+  return max_i(max_i(d.G * d.H, max_r * d.H), max_i(d.H, out_width(d)));
 }
 
 // Threads per block (a multiple of 32, 128..512), about two per column of the widest product.
@@ -102,7 +107,8 @@ PYSYNTH_HD int part_floats(const Dims& d, int max_r, int nth) {
   int n = 2 * split_parts(GH, d.H, nth) * GH;
   n = max_i(n, split_parts(RH, d.H, nth) * RH);
   n = max_i(n, split_parts(d.H, d.H, nth) * d.H);
-  return max_i(n, split_parts(d.Q, d.H, nth) * d.Q);
+  const int W = out_width(d);
+  return max_i(n, split_parts(W, d.H, nth) * W);
 }
 
 // Per-block scratch (shared memory on the GPU).
@@ -111,12 +117,12 @@ struct Scratch {
   float* o;       // (H) sum of the layers' states (skip connections)
   float* a;       // (H) sample-level MLP activations, ping
   float* a2;      // (H) and pong
-  float* logits;  // (Q)
+  float* logits;  // (out_width)
   float* part;    // partial sums of the split products
 };
 
 PYSYNTH_HD int scratch_floats(const Dims& d, int max_r, int nth) {
-  return 4 * d.H + d.Q + part_floats(d, max_r, nth);
+  return 4 * d.H + out_width(d) + part_floats(d, max_r, nth);
 }
 
 PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
@@ -126,7 +132,7 @@ PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
   s.a = s.o + d.H;
   s.a2 = s.a + d.H;
   s.logits = s.a2 + d.H;
-  s.part = s.logits + d.Q;
+  s.part = s.logits + out_width(d);
   return s;
 }
 
@@ -284,7 +290,9 @@ PYSYNTH_HD void phase_up(const StepArgs& a, Scratch& s, int b, int i, int tid, i
 }
 
 // The sample-level MLP's first activation: relu(sample.bias + tier 0's row t mod F0 + the
-// folded table row of each of the last F0 samples (none before time 0)).
+// folded table row of each of the last F0 samples (none before time 0)). A mol16 model reads
+// the samples as values instead: unit(q) times sample.weight's row of the tap, in the CPU
+// engine's order (samplernn.cpp, sample_input).
 PYSYNTH_HD void phase_sample_input(const StepArgs& a, Scratch& s, int b, int64_t t, int tid,
                                    int nth) {
   const Dims& d = a.dims;
@@ -295,7 +303,11 @@ PYSYNTH_HD void phase_sample_input(const StepArgs& a, Scratch& s, int b, int64_t
     for (int j = 0; j < d.F0; ++j) {
       const int64_t p = t - d.F0 + j;
       if (p < 0) continue;
-      acc += a.w.table[(static_cast<int64_t>(j) * d.Q + hq[p & d.hist_mask]) * d.H + k];
+      const int x = hq[p & d.hist_mask];
+      if (d.MX > 0)
+        acc += index_to_unit(x, d.Q) * a.w.table[static_cast<int64_t>(j) * d.H + k];
+      else
+        acc += a.w.table[(static_cast<int64_t>(j) * d.Q + x) * d.H + k];
     }
     s.a[k] = reluf(acc);
   }
@@ -319,29 +331,34 @@ PYSYNTH_HD void phase_hidden(const StepArgs& a, Scratch& s, int k, int tid, int 
 
 PYSYNTH_HD void phase_logits_partial(const StepArgs& a, Scratch& s, int tid, int nth) {
   const Dims& d = a.dims;
-  const int P = split_parts(d.Q, d.H, nth);
+  const int N = out_width(d), P = split_parts(N, d.H, nth);
   const float* in = mlp_in(s, d.M);
-  for (int i = tid; i < d.Q * P; i += nth) partial_products(in, false, a.w.out_w, d.H, d.Q, P, s.part, i);
+  for (int i = tid; i < N * P; i += nth) partial_products(in, false, a.w.out_w, d.H, N, P, s.part, i);
 }
 
-// logits = out.bias + a @ out.weight, also written to out_logits when asked for.
+// logits (or mixture parameters) = out.bias + a @ out.weight, also written to out_logits
+// when asked for.
 PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int tid, int nth) {
-  const Dims& d = a.dims;
-  const int P = split_parts(d.Q, d.H, nth);
+  const int N = out_width(a.dims), P = split_parts(N, a.dims.H, nth);
   float* out = nullptr;
   if (a.out_logits != nullptr)
-    out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * d.Q;
-  for (int n = tid; n < d.Q; n += nth) {
-    const float v = a.w.out_b[n] + sum_parts(s.part, d.Q, P, n);
+    out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
+  for (int n = tid; n < N; n += nth) {
+    const float v = a.w.out_b[n] + sum_parts(s.part, N, P, n);
     s.logits[n] = v;
     if (out != nullptr) out[n] = v;
   }
 }
 
-// The one place where logits become a level: the sampling rule with the uniform u. (An
-// output kind other than a softmax over levels changes this function only.)
-PYSYNTH_HD int choose_level(const float* logits, int levels, SamplingRule rule, float u) {
-  return sample_logits(logits, levels, rule, u);
+// The one place where the head's output becomes a level, with the uniforms of (seed,
+// stream, t) as the CPU engine draws them: the sampling rule on the softmax's logits with
+// uniform01, or for a mol16 output sample_mixture with uniform01 (the component) and
+// uniform_open01 (the value).
+PYSYNTH_HD int choose_level(const float* out, const Dims& d, SamplingRule rule, uint64_t seed,
+                            uint32_t stream, uint64_t t) {
+  const float u = uniform01(seed, stream, t);
+  if (d.MX > 0) return sample_mixture(out, d.MX, d.Q, rule, u, uniform_open01(seed, stream, t));
+  return sample_logits(out, d.Q, rule, u);
 }
 
 // One thread: q[t] is the forced index, or drawn with the uniform keyed (seed, stream, t);
@@ -354,8 +371,7 @@ PYSYNTH_HD void phase_choose(const StepArgs& a, const Scratch& s, int b, int64_t
   if (step < a.nforced) {
     q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
   } else {
-    const float u = uniform01(a.seed, a.stream_ids[b], static_cast<uint64_t>(t));
-    q = choose_level(s.logits, d.Q, a.rule, u);
+    q = choose_level(s.logits, d, a.rule, a.seed, a.stream_ids[b], static_cast<uint64_t>(t));
   }
   a.out_q[static_cast<int64_t>(b) * a.out_ld + a.out_col + step] = q;
   a.qhist[static_cast<int64_t>(b) * (d.hist_mask + 1) + (t & d.hist_mask)] = q;

@@ -55,10 +55,6 @@ PYBIND11_MODULE(_engine_cuda, m) {
                throw py::value_error("blocks_per_stream must be in [0, 1024] (0 = automatic), got " +
                                      std::to_string(blocks_per_stream));
              pysynth::SampleRNNProgram p = pysynth::parse_samplernn_program(program_json);
-             if (p.mixtures > 0)  // its step reads a sample table and a softmax head only
-               throw py::value_error(
-                   "the CUDA SampleRNN kernel does not run the mol16 output yet; the CPU "
-                   "engine does (pysynth._engine.SampleRNNEngine, device='cpu')");
              auto t = pysynth::take_tensors(tensors, pysynth::samplernn_tensor_table(p));
              return S(std::make_unique<CudaSampleRNNEngine>(std::move(p), t, device, emulate,
                                                             blocks_per_stream));

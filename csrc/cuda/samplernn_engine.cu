@@ -63,7 +63,7 @@ struct CudaSampleRNNEngine::State {
         cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
         ids(sizeof(uint32_t) * static_cast<size_t>(B_), e.emulate_),
         out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
-        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.dims_.Q : 0,
+        out_logits(want_logits ? sizeof(float) * static_cast<size_t>(B_) * W_ * e.prog_.width() : 0,
                    e.emulate_),
         scratch(sizeof(float) * static_cast<size_t>(B_) * scratch_stride, e.emulate_) {
     // Every stream starts from the learned initial states h0 (and c0).
@@ -120,6 +120,7 @@ CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
   dims_.C = p.conditioning_classes;
   dims_.PF = p.position_frames;
   dims_.PH = p.position_hop;
+  dims_.MX = p.mixtures;
   dims_.lstm = p.lstm;
   dims_.skip = p.skip_connections;
   int cap = 1;
@@ -213,7 +214,8 @@ void CudaSampleRNNEngine::load_weights(const std::map<std::string, std::vector<f
   }
   state_stride_ = state_off;
   up_stride_ = up_off;
-  const size_t table = put({"sample.table"});
+  // A mol16 model reads its past samples as values through sample.weight (F0, H).
+  const size_t table = put({p.mixtures > 0 ? "sample.weight" : "sample.table"});
   const size_t sample_b = put({"sample.bias"});
   size_t hidden_w = host.size();
   for (int k = 0; k < p.mlp_layers; ++k) put({"sample.hidden." + std::to_string(k) + ".weight"});
@@ -303,27 +305,30 @@ void CudaSampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_
                                 float* logits, float* nll) const {
   if (B <= 0 || T <= 0) return;
   activate();
-  const int Q = dims_.Q;
+  const int Q = dims_.Q, MX = dims_.MX, N = prog_.width();  // N numbers per sample
   // Windows hold at most ~64 MiB of logits.
-  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * Q));
+  const int64_t cap = std::max<int64_t>(1, (int64_t{16} << 20) / (static_cast<int64_t>(B) * N));
   const int W = static_cast<int>(std::min<int64_t>({T, cap, int64_t{1} << 20}));
   State state(*this, B, W, cond, nullptr, true);
   Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
   q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
   StepArgs a = state.args(0, SamplingRule{});
-  std::vector<float> host(static_cast<size_t>(B) * W * Q);
+  std::vector<float> host(static_cast<size_t>(B) * W * N);
   for (int64_t start = 0; start < T; start += W) {
     window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
            q_dev.as<int32_t>() + start, T);
     run(a, state);
     state.out_logits.download(host.data(), sizeof(float) * host.size());
-    // host is (B, W, Q) with a.n <= W columns filled.
+    // host is (B, W, N) with a.n <= W columns filled.
     for (int b = 0; b < B; ++b) {
-      const float* lg = host.data() + static_cast<int64_t>(b) * W * Q;
+      const float* lg = host.data() + static_cast<int64_t>(b) * W * N;
       const int64_t row = static_cast<int64_t>(b) * T + start;
-      if (logits) std::memcpy(logits + row * Q, lg, sizeof(float) * a.n * Q);
+      if (logits) std::memcpy(logits + row * N, lg, sizeof(float) * a.n * N);
       if (nll)
-        for (int i = 0; i < a.n; ++i) nll[row + i] = nll_bits(lg + i * Q, Q, q[row + i]);
+        for (int i = 0; i < a.n; ++i) {
+          const float* p = lg + static_cast<int64_t>(i) * N;
+          nll[row + i] = MX > 0 ? mixture_nll_bits(p, MX, Q, q[row + i]) : nll_bits(p, Q, q[row + i]);
+        }
     }
   }
 }

@@ -91,13 +91,8 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
                 raise
             cuda = None
         if cuda is not None and cls_name is not None and hasattr(cuda, cls_name):
-            if _cuda_runs(mf):
-                return _construct(getattr(cuda, cls_name), mf, program_json)
-            if device == "cuda":
-                raise ParameterError(
-                    f"device='cuda': the CUDA {mf.family} kernel does not run the "
-                    f"{mf.program.get('output')!r} output yet; use device='cpu'")
-        elif device == "cuda":
+            return _construct(getattr(cuda, cls_name), mf, program_json)
+        if device == "cuda":
             raise ParameterError(
                 f"device='cuda': the CUDA engine does not run the {mf.family!r} family; "
                 "use device='cpu'"
@@ -116,12 +111,6 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
             "one; this CPU or build has none: use weights='float32'"
         )
     return _construct(getattr(_engine, cls_name), mf, program_json, threads, weights)
-
-
-def _cuda_runs(mf: ModelFile) -> bool:
-    """Whether the CUDA kernel of the model's family runs its output distribution: both run
-    the softmax; only WaveNet's runs mol16 so far (``device="auto"`` then uses the CPU)."""
-    return mf.program.get("output", "softmax") == "softmax" or mf.family == "wavenet"
 
 
 def compiled_engine():
