@@ -1,5 +1,6 @@
 """The 16-bit mixture output (``output = "mol16"``) in the compiled engines of both families
-and in the CUDA WaveNet kernel's host emulation, against the numpy reference.
+and in the CUDA WaveNet kernel's host emulation, against the numpy reference (the CUDA SampleRNN
+kernel's mol16 tests are in test_cuda_samplernn.py).
 
 The guarantees of the 8-bit path, restated for a sampler whose last step rounds a real
 number to one of 65,536 levels: teacher-forced parameters and NLL equal the reference's at
@@ -188,14 +189,3 @@ def test_cuda_kernel_matches_reference_and_cpu_engine(backend):
                            cond=cond)
     assert np.abs(cpu_out.astype(np.int64) - out).max() <= 1
 
-
-@needs_cuda
-def test_cuda_samplernn_kernel_refuses_the_mixture_output_and_auto_uses_the_cpu(tmp_path):
-    from pysynth.modelfile import save_model
-    from pysynth.sampling import make_engine
-
-    program, tensors, _, _ = _model("samplernn")
-    with pytest.raises(ValueError, match="mol16"):
-        cuda.SampleRNNEngine(json.dumps(program), tensors, emulate=True)
-    path = save_model(tmp_path / "m.pysynth", program, tensors)
-    assert isinstance(make_engine(path, device="auto"), _engine.SampleRNNEngine)
