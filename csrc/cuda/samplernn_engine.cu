@@ -11,6 +11,7 @@
 #include "common.h"
 #include "device_memory.cuh"
 #include "samplernn_kernel.h"
+#include "windows.cuh"
 
 namespace pysynth {
 namespace cuda {
@@ -19,15 +20,6 @@ using samplernn::StepArgs;
 using samplernn::TierWeights;
 
 namespace {
-// Point `a` at steps t0 .. t0 + n - 1: teacher-forced from `forced` (row stride ld) when it
-// is not null, else sampled.
-void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
-  a.t0 = t0;
-  a.n = n;
-  a.forced = forced;
-  a.forced_ld = ld;
-  a.nforced = forced ? n : 0;
-}
 
 // Several blocks per stream (CudaSampleRNNEngine::blocks_for): only for dims of at least
 // kWideMinDim, while B * kWideMinBlocks streams fit the multiprocessors, at most
@@ -129,19 +121,7 @@ CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
   max_r_ = max_ratio(p);
   threads_ = samplernn::block_threads(dims_, max_r_);
   smem_ = sizeof(float) * static_cast<size_t>(samplernn::scratch_floats(dims_, max_r_, threads_));
-  if (smem_ > 200 * 1024)
-    throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
-                                std::to_string(smem_) + " bytes of shared memory (limit 200 KiB)");
-  if (!emulate_) {
-    int optin = 0;
-    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_),
-               "cudaDeviceGetAttribute");
-    if (smem_ > static_cast<size_t>(optin))
-      throw std::invalid_argument("model too wide for CUDA device " + std::to_string(device_) +
-                                  ": one stream needs " + std::to_string(smem_) +
-                                  " bytes of shared memory, the device allows " +
-                                  std::to_string(optin));
-  }
+  check_shared_memory(smem_, device_, emulate_);
   load_weights(tensors);
 }
 
@@ -273,32 +253,20 @@ void CudaSampleRNNEngine::run(const StepArgs& a, const State& state) const {
       samplernn_emulate_wide(a, threads_, state.blocks, scratch, state.scratch_stride);
       return;
     }
-    std::string err;
-    const cudaError_t e = cudaSetDevice(device_);
-    err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
-                           : samplernn_launch_wide(a, threads_, state.blocks, scratch,
-                                                   state.scratch_stride, host_tiers_.data());
+    const std::string err = on_device(device_, [&] {
+      return samplernn_launch_wide(a, threads_, state.blocks, scratch, state.scratch_stride,
+                                   host_tiers_.data());
+    });
     if (!err.empty()) throw std::runtime_error("CUDA error in the SampleRNN phase kernel: " + err);
     return;
   }
-  static constexpr int kStepsPerLaunch = 1024;
-  for (int done = 0; done < a.n; done += kStepsPerLaunch) {
-    StepArgs s = a;
-    s.n = std::min(kStepsPerLaunch, a.n - done);
-    s.t0 = a.t0 + done;
-    s.nforced = std::max(0, std::min(a.nforced - done, s.n));
-    s.forced = a.forced != nullptr ? a.forced + done : nullptr;
-    s.out_col = a.out_col + done;
-    std::string err;
+  launch_in_pieces(a, "SampleRNN step kernel", [this](const StepArgs& s) -> std::string {
     if (emulate_) {
       samplernn_emulate(s, threads_, smem_);
-    } else {
-      const cudaError_t e = cudaSetDevice(device_);
-      err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
-                             : samplernn_launch(s, threads_, smem_);
+      return {};
     }
-    if (!err.empty()) throw std::runtime_error("CUDA error in the SampleRNN step kernel: " + err);
-  }
+    return on_device(device_, [&] { return samplernn_launch(s, threads_, smem_); });
+  });
 }
 
 void CudaSampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond,
@@ -312,25 +280,8 @@ void CudaSampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_
   State state(*this, B, W, cond, nullptr, true);
   Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
   q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
-  StepArgs a = state.args(0, SamplingRule{});
-  std::vector<float> host(static_cast<size_t>(B) * W * N);
-  for (int64_t start = 0; start < T; start += W) {
-    window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
-           q_dev.as<int32_t>() + start, T);
-    run(a, state);
-    state.out_logits.download(host.data(), sizeof(float) * host.size());
-    // host is (B, W, N) with a.n <= W columns filled.
-    for (int b = 0; b < B; ++b) {
-      const float* lg = host.data() + static_cast<int64_t>(b) * W * N;
-      const int64_t row = static_cast<int64_t>(b) * T + start;
-      if (logits) std::memcpy(logits + row * N, lg, sizeof(float) * a.n * N);
-      if (nll)
-        for (int i = 0; i < a.n; ++i) {
-          const float* p = lg + static_cast<int64_t>(i) * N;
-          nll[row + i] = MX > 0 ? mixture_nll_bits(p, MX, Q, q[row + i]) : nll_bits(p, Q, q[row + i]);
-        }
-    }
-  }
+  score_in_windows(state.args(0, SamplingRule{}), state.out_logits, q_dev, q, B, T, W, N, Q, MX,
+                   logits, nll, [&](const StepArgs& a) { run(a, state); }, [] {});
 }
 
 void CudaSampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
@@ -343,31 +294,12 @@ void CudaSampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, ui
   State state(*this, B, W, cond, streams, false);
   Buffer prime_dev(sizeof(int32_t) * static_cast<size_t>(B) * P, emulate_);
   if (P > 0) prime_dev.upload(prime, sizeof(int32_t) * static_cast<size_t>(B) * P);
-  StepArgs a = state.args(seed, rule);
-
-  // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
-  for (int64_t start = 0; start < P; start += W) {
-    window(a, start, static_cast<int>(std::min<int64_t>(W, P - start)),
-           prime_dev.as<int32_t>() + start, P);
-    run(a, state);
-  }
-
-  std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
-  for (int64_t done = 0; done < n; done += W) {
-    window(a, P + done, static_cast<int>(std::min<int64_t>(W, n - done)), nullptr, 0);
-    run(a, state);
-    // The outputs are laid out (B, W); the last window may fill only a.n columns.
-    state.out_q.download(host.data(), sizeof(int32_t) * host.size());
-    const int32_t* out = host.data();
-    if (a.n < W) {
-      block.resize(static_cast<size_t>(B) * a.n);
-      for (int b = 0; b < B; ++b)
-        std::memcpy(block.data() + static_cast<int64_t>(b) * a.n,
-                    host.data() + static_cast<int64_t>(b) * W, sizeof(int32_t) * a.n);
-      out = block.data();
-    }
-    emit(out, B, a.n);
-  }
+  generate_in_windows(state.args(seed, rule), state.out_q, prime_dev, P, B, W, n,
+                      [&](const StepArgs& a) { run(a, state); },
+                      [&emit](const int32_t* block, int b, int64_t len, int64_t) {
+                        emit(block, b, len);
+                      },
+                      [] {});
 }
 
 }  // namespace cuda

@@ -13,25 +13,13 @@
 #include "common.h"
 #include "device_memory.cuh"
 #include "wavenet_kernel.h"
+#include "windows.cuh"
 
 namespace pysynth {
 namespace cuda {
 
 using wavenet::Dims;
 using wavenet::StepArgs;
-
-namespace {
-// Point `a` at steps t0 .. t0 + n - 1: teacher-forced from `forced` (row stride ld) when it
-// is not null, else sampled.
-void window(StepArgs& a, int64_t t0, int n, const int32_t* forced, int64_t ld) {
-  a.t0 = t0;
-  a.n = n;
-  a.forced = forced;
-  a.forced_ld = ld;
-  a.nforced = forced ? n : 0;
-}
-
-}  // namespace
 
 // Device (or emulated) state of one call: rings, input history, per-stream keys, outputs.
 struct CudaWaveNetEngine::State {
@@ -94,20 +82,7 @@ CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
   dims_.PF = p.position_frames;
   dims_.PH = p.position_hop;
   dims_.MX = p.mixtures;
-  const size_t smem = wavenet_shared_bytes(dims_);
-  if (smem > 200 * 1024)
-    throw std::invalid_argument("model too wide for the CUDA kernel: one stream needs " +
-                                std::to_string(smem) + " bytes of shared memory (limit 200 KiB)");
-  if (!emulate_) {
-    int optin = 0;
-    check_cuda(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device_),
-               "cudaDeviceGetAttribute");
-    if (smem > static_cast<size_t>(optin))
-      throw std::invalid_argument("model too wide for CUDA device " + std::to_string(device_) +
-                                  ": one stream needs " + std::to_string(smem) +
-                                  " bytes of shared memory, the device allows " +
-                                  std::to_string(optin));
-  }
+  check_shared_memory(wavenet_shared_bytes(dims_), device_, emulate_);
   std::vector<int64_t> offs;
   for (int d : p.dilations) {
     offs.push_back(ring_stride_);
@@ -174,24 +149,13 @@ void CudaWaveNetEngine::activate() const {
 }
 
 void CudaWaveNetEngine::run(const StepArgs& a) const {
-  static constexpr int kStepsPerLaunch = 1024;
-  for (int done = 0; done < a.n; done += kStepsPerLaunch) {
-    StepArgs s = a;
-    s.n = std::min(kStepsPerLaunch, a.n - done);
-    s.t0 = a.t0 + done;
-    s.nforced = std::max(0, std::min(a.nforced - done, s.n));
-    s.forced = a.forced != nullptr ? a.forced + done : nullptr;
-    s.out_col = a.out_col + done;
-    std::string err;
+  launch_in_pieces(a, "WaveNet step kernel", [this](const StepArgs& s) -> std::string {
     if (emulate_) {
       wavenet_emulate(s);
-    } else {
-      const cudaError_t e = cudaSetDevice(device_);
-      err = e != cudaSuccess ? std::string("cudaSetDevice: ") + cudaGetErrorString(e)
-                             : wavenet_launch(s);
+      return {};
     }
-    if (!err.empty()) throw std::runtime_error("CUDA error in the WaveNet step kernel: " + err);
-  }
+    return on_device(device_, [&s] { return wavenet_launch(s); });
+  });
 }
 
 void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond,
@@ -205,25 +169,8 @@ void CudaWaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t*
   State state(*this, B, W, cond, nullptr, true);
   Buffer q_dev(sizeof(int32_t) * static_cast<size_t>(B) * T, emulate_);
   q_dev.upload(q, sizeof(int32_t) * static_cast<size_t>(B) * T);
-  StepArgs a = state.args(0, SamplingRule{});
-  std::vector<float> host(static_cast<size_t>(B) * W * O);
-  for (int64_t start = 0; start < T; start += W) {
-    window(a, start, static_cast<int>(std::min<int64_t>(W, T - start)),
-           q_dev.as<int32_t>() + start, T);
-    run(a);
-    state.out_logits.download(host.data(), sizeof(float) * host.size());
-    // host is (B, W, O) with a.n <= W columns filled.
-    for (int b = 0; b < B; ++b) {
-      const float* lg = host.data() + static_cast<int64_t>(b) * W * O;
-      const int64_t row = static_cast<int64_t>(b) * T + start;
-      if (logits) std::memcpy(logits + row * O, lg, sizeof(float) * a.n * O);
-      if (nll)
-        for (int i = 0; i < a.n; ++i)
-          nll[row + i] = MX > 0 ? mixture_nll_bits(lg + i * O, MX, Q, q[row + i])
-                                : nll_bits(lg + i * O, Q, q[row + i]);
-    }
-    poll();
-  }
+  score_in_windows(state.args(0, SamplingRule{}), state.out_logits, q_dev, q, B, T, W, O, Q, MX,
+                   logits, nll, [this](const StepArgs& a) { run(a); }, poll);
 }
 
 void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t seed,
@@ -236,33 +183,8 @@ void CudaWaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint
   State state(*this, B, W, cond, streams, false);
   Buffer prime_dev(sizeof(int32_t) * static_cast<size_t>(B) * P, emulate_);
   if (P > 0) prime_dev.upload(prime, sizeof(int32_t) * static_cast<size_t>(B) * P);
-  StepArgs a = state.args(seed, rule);
-
-  // Prime: teacher-forced steps 0 .. P-1, in launches of at most W steps.
-  for (int64_t start = 0; start < P; start += W) {
-    window(a, start, static_cast<int>(std::min<int64_t>(W, P - start)),
-           prime_dev.as<int32_t>() + start, P);
-    run(a);
-    poll();
-  }
-
-  std::vector<int32_t> host(static_cast<size_t>(B) * W), block;
-  for (int64_t done = 0; done < n; done += W) {
-    window(a, P + done, static_cast<int>(std::min<int64_t>(W, n - done)), nullptr, 0);
-    run(a);
-    // The outputs are laid out (B, W); the last window may fill only a.n columns.
-    state.out_q.download(host.data(), sizeof(int32_t) * host.size());
-    const int32_t* out = host.data();
-    if (a.n < W) {
-      block.resize(static_cast<size_t>(B) * a.n);
-      for (int b = 0; b < B; ++b)
-        std::memcpy(block.data() + static_cast<int64_t>(b) * a.n,
-                    host.data() + static_cast<int64_t>(b) * W, sizeof(int32_t) * a.n);
-      out = block.data();
-    }
-    sink(out, B, a.n, done);
-    poll();
-  }
+  generate_in_windows(state.args(seed, rule), state.out_q, prime_dev, P, B, W, n,
+                      [this](const StepArgs& a) { run(a); }, sink, poll);
 }
 
 }  // namespace cuda

@@ -53,17 +53,12 @@ def choose_typical(nll: np.ndarray, classes: np.ndarray, wanted: np.ndarray,
     >>> choose_typical(np.array([7.0, 1.0, 6.9, 7.2]), np.zeros(4), np.zeros(3), bound=5.0)
     array([0, 1, 2])
     """
-    nll = np.asarray(nll, dtype=np.float64)
-    classes, wanted = np.asarray(classes), np.asarray(wanted)
-    out = np.empty(len(wanted), dtype=np.int64)
-    for c in np.unique(wanted):
-        slots = np.flatnonzero(wanted == c)
-        cands = np.flatnonzero(classes == c)
-        ok = cands[nll[cands] <= bound]
-        rest = cands[nll[cands] > bound]
-        fill = rest[np.argsort(nll[rest], kind="stable")][: max(len(slots) - len(ok), 0)]
-        out[slots] = np.sort(np.concatenate([ok[: len(slots)], fill]))
-    return out
+    def pick(cands: np.ndarray, nll: np.ndarray, k: int) -> np.ndarray:
+        ok, rest = cands[nll[cands] <= bound], cands[nll[cands] > bound]
+        fill = rest[np.argsort(nll[rest], kind="stable")][: max(k - len(ok), 0)]
+        return np.concatenate([ok[:k], fill])
+
+    return _per_class(nll, classes, wanted, pick)
 
 
 def choose_likely(nll: np.ndarray, classes: np.ndarray, wanted: np.ndarray,
@@ -91,15 +86,23 @@ def choose_likely(nll: np.ndarray, classes: np.ndarray, wanted: np.ndarray,
     ...               skip=0.2)
     array([2, 3, 4])
     """
+    def pick(cands: np.ndarray, nll: np.ndarray, k: int) -> np.ndarray:
+        ranked = cands[np.argsort(nll[cands], kind="stable")]
+        first = max(min(int(skip * len(ranked)), len(ranked) - k), 0)
+        return ranked[first : first + k]
+
+    return _per_class(nll, classes, wanted, pick)
+
+
+def _per_class(nll, classes, wanted, pick) -> np.ndarray:
+    """The frame of both rules: for each wanted class, ``pick(its candidates, nll, k)``
+    chooses k of them, handed to that class's output clips in candidate order."""
     nll = np.asarray(nll, dtype=np.float64)
     classes, wanted = np.asarray(classes), np.asarray(wanted)
     out = np.empty(len(wanted), dtype=np.int64)
     for c in np.unique(wanted):
         slots = np.flatnonzero(wanted == c)
-        cands = np.flatnonzero(classes == c)
-        ranked = cands[np.argsort(nll[cands], kind="stable")]
-        first = max(min(int(skip * len(ranked)), len(ranked) - len(slots)), 0)
-        out[slots] = np.sort(ranked[first : first + len(slots)])
+        out[slots] = np.sort(pick(np.flatnonzero(classes == c), nll, len(slots)))
     return out
 
 
