@@ -288,6 +288,15 @@ inline int parse_output(const py::dict& d, int levels) {
   return k;
 }
 
+// The optional predictor order (absent = 0): only a mol16 output has means to shift.
+inline int parse_lpc_order(const py::dict& d, int mixtures) {
+  if (!d.contains("lpc_order")) return 0;
+  const int order = program_int(d, "lpc_order", 0, kMaxLpcOrder);
+  if (order > 0 && mixtures == 0)
+    throw py::value_error("program key 'lpc_order' needs output 'mol16'");
+  return order;
+}
+
 // (Their tensor tables: wavenet_tensor_table, samplernn_tensor_table.)
 
 inline WaveNetProgram parse_wavenet_program(const std::string& json) {
@@ -309,6 +318,7 @@ inline WaveNetProgram parse_wavenet_program(const std::string& json) {
       d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
   if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, 1 << 30);
   p.mixtures = parse_output(d, p.levels);
+  p.lpc_order = parse_lpc_order(d, p.mixtures);
   return p;
 }
 
@@ -340,6 +350,9 @@ inline SampleRNNProgram parse_samplernn_program(const std::string& json) {
   p.position_frames = d.contains("position_frames") ? program_int(d, "position_frames", 0, big) : 0;
   if (p.position_frames > 0) p.position_hop = program_int(d, "position_hop", 1, big);
   p.mixtures = parse_output(d, p.levels);
+  p.lpc_order = parse_lpc_order(d, p.mixtures);
+  if (p.lpc_order > p.frame_sizes.back())
+    throw py::value_error("program key 'lpc_order' must be at most the top frame size");
   return p;
 }
 

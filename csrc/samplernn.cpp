@@ -87,6 +87,7 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
     tiers_.push_back(std::move(tier));
   }
   table_ = get(prog_.mixtures > 0 ? "sample.weight" : "sample.table");
+  lpc_ = prog_.lpc_order > 0 ? get("lpc.weight") : nullptr;
   sample_b_ = get("sample.bias");
   hidden_.resize(prog_.mlp_layers);
   for (int k = 0; k < prog_.mlp_layers; ++k) {
@@ -95,13 +96,15 @@ SampleRNNEngine::SampleRNNEngine(SampleRNNProgram program,
   }
   out_.pack(get("sample.output.weight"), prog_.width(), H, prog_.width(),
             get("sample.output.bias"), weights);
-  // Keep only what the packs do not hold (initial states, the sample table, its bias).
+  // Keep only what the packs do not hold (initial states, the sample table, its bias, the
+  // linear predictor).
   for (auto it = store_.begin(); it != store_.end();) {
     const std::string& k = it->first;
     auto ends = [&k](const std::string& tail) {
       return k.size() > tail.size() && k.compare(k.size() - tail.size(), tail.size(), tail) == 0;
     };
-    const bool keep = k == "sample.table" || k == "sample.weight" || k == "sample.bias" || ends(".h0") ||
+    const bool keep = k == "sample.table" || k == "sample.weight" || k == "sample.bias" ||
+                      k == "lpc.weight" || ends(".h0") ||
                       ends(".c0") || ends(".cond.table") || ends(".pos.table");
     it = keep ? std::next(it) : store_.erase(it);
   }
@@ -337,7 +340,7 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* c
   // per sample; the frame tiers still step in order. Rows are computed exactly as in
   // step() (the GEMM's rows do not depend on M), so scores equal generation's logits.
   if (B <= 0 || T <= 0) return;
-  const int Q = prog_.levels, W = prog_.width(), MX = prog_.mixtures;
+  const int Q = prog_.levels, W = prog_.width(), MX = prog_.mixtures, LP = prog_.lpc_order;
   const auto parts = partition(B, num_threads_);
   parallel_for(static_cast<int>(parts.size()), static_cast<int>(parts.size()), [&](int k) {
     const int b0 = parts[k].first, nb = parts[k].second;
@@ -360,7 +363,12 @@ void SampleRNNEngine::score(const int32_t* q, int B, int64_t T, const int32_t* c
       for (int64_t s = 0; s < len; ++s)
         for (int b = 0; b < nb; ++b) {
           const size_t idx = static_cast<size_t>(b0 + b) * T + t0 + s;
-          const float* row = &lg[(size_t(s) * nr + b) * ld_q_];
+          float* row = &lg[(size_t(s) * nr + b) * ld_q_];
+          if (LP > 0) {  // the linear predictor over the known past
+            int32_t recent[kMaxLpcOrder];
+            for (int j = 0; j < LP; ++j) recent[j] = t0 + s - 1 - j >= 0 ? q[idx - 1 - j] : -1;
+            apply_lpc(row, MX, Q, lpc_, LP, recent);
+          }
           if (logits) std::copy(row, row + W, logits + idx * W);
           if (nll) nll[idx] = MX > 0 ? mixture_nll_bits(row, MX, Q, q[idx]) : nll_bits(row, Q, q[idx]);
         }
@@ -373,7 +381,7 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
                                const int32_t* cond, int64_t chunk,
                                const std::function<void(const int32_t*, int, int64_t)>& emit) const {
   if (n <= 0 || B <= 0) return;
-  const int Q = prog_.levels, MX = prog_.mixtures;
+  const int Q = prog_.levels, MX = prog_.mixtures, LP = prog_.lpc_order;
   // Either one group of streams per thread, or (fewer streams than threads, large dim) one
   // group stepped by a lead thread whose products the other threads help with when that
   // measures faster (CrewChooser, slice by slice).
@@ -404,7 +412,13 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
       for (int b = 0; b < nb; ++b) {
         const uint64_t t = static_cast<uint64_t>(g.t);
         const float u = uniform01(seed, streams[b0 + b], t);
-        const float* lg = &g.logits[size_t(b) * ld_q_];
+        float* lg = &g.logits[size_t(b) * ld_q_];
+        if (LP > 0) {  // the linear predictor over the stream's past (its history ring)
+          int32_t recent[kMaxLpcOrder];
+          const int32_t* hq = &g.hist[size_t(b) * (hist_mask_ + 1)];
+          for (int j = 0; j < LP; ++j) recent[j] = g.t - 1 - j >= 0 ? hq[(g.t - 1 - j) & hist_mask_] : -1;
+          apply_lpc(lg, MX, Q, lpc_, LP, recent);
+        }
         col[b] = MX > 0 ? sample_mixture(lg, MX, Q, rule, u, uniform_open01(seed, streams[b0 + b], t))
                         : sample_logits(lg, Q, rule, u);
         block[static_cast<size_t>(b0 + b) * len + s] = col[b];

@@ -95,6 +95,7 @@ class SampleRNNEngine {
   std::map<std::string, std::vector<float>> store_;
   std::vector<Tier> tiers_;
   const float *table_, *sample_b_;
+  const float* lpc_ = nullptr;  // (P,) the linear predictor, null without
   std::vector<PackedMatrix> hidden_;
   PackedMatrix out_;
   int num_threads_;

@@ -22,6 +22,7 @@ struct SampleRNNProgram {
   int position_frames = 0;           // rows of the top tier's pos.table (0 = no position)
   int position_hop = 1;              // samples per position frame
   int mixtures = 0;                  // K of a mol16 output (0 = the softmax over the levels)
+  int lpc_order = 0;  // P of the dataset's linear predictor in the means (0 = none)
 
   // Numbers per sample the head gives: Q logits, or 3K mixture parameters.
   int width() const { return mixtures > 0 ? 3 * mixtures : levels; }
@@ -91,6 +92,7 @@ inline TensorTable samplernn_tensor_table(const SampleRNNProgram& p) {
   }
   s.push_back({"sample.output.weight", {H, p.width()}});
   s.push_back({"sample.output.bias", {p.width()}});
+  if (p.lpc_order > 0) s.push_back({"lpc.weight", {p.lpc_order}});
   return s;
 }
 

@@ -26,6 +26,7 @@ WaveNetEngine::WaveNetEngine(WaveNetProgram program,
   };
   w_.input_table = get(p.mixtures > 0 ? "input.weight" : "input.table");
   w_.input_bias = get("input.bias");
+  if (p.lpc_order > 0) w_.lpc = get("lpc.weight");
   w_.conv.resize(L);
   w_.res.resize(L);
   w_.cond.resize(L);
@@ -290,12 +291,13 @@ Streams make_streams(const WaveNetProgram& p, const WaveNetWeights& w, int B, in
 void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* cond, float* logits,
                           float* nll, const Poll& poll) const {
   if (B <= 0 || T <= 0) return;
-  const int Q = prog_.levels, W = prog_.width(), K = prog_.mixtures;
+  const int Q = prog_.levels, W = prog_.width(), K = prog_.mixtures, LP = prog_.lpc_order;
   const int team = team_size(B);
   Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
   Groups& groups = st.groups;
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
+  std::vector<std::vector<float>> rows(groups.size(), std::vector<float>(W));
   const int64_t slice = steps_per_poll(B);
   CrewChooser chooser = crews_.take(B);
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
@@ -311,6 +313,14 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) {
             const float* lg = groups[g]->logits(b - b0);
+            if (LP > 0) {  // the linear predictor over the known past
+              int32_t recent[kMaxLpcOrder];
+              for (int j = 0; j < LP; ++j) recent[j] = t - 1 - j >= 0 ? q[b * T + t - 1 - j] : -1;
+              float* row = rows[g].data();
+              std::memcpy(row, lg, sizeof(float) * W);
+              apply_lpc(row, K, Q, w_.lpc.data(), LP, recent);
+              lg = row;
+            }
             if (logits)
               std::memcpy(logits + (static_cast<size_t>(b) * T + t) * W, lg, sizeof(float) * W);
             if (nll)
@@ -330,7 +340,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   if (B <= 0 || n <= 0) return;
   if (chunk <= 0) chunk = n;
   chunk = std::min(chunk, n);
-  const int Q = prog_.levels, K = prog_.mixtures;
+  const int Q = prog_.levels, K = prog_.mixtures, LP = prog_.lpc_order, W = prog_.width();
   const int team = team_size(B);
   Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
   Groups& groups = st.groups;
@@ -357,6 +367,12 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
       prev[g][b - ranges[g].first] = prime[b * P + P - 1];
   std::vector<int32_t> block(static_cast<size_t>(B) * chunk);
   std::vector<std::vector<float>> scratch(groups.size(), std::vector<float>(Q));
+  // The linear predictor's past: per stream the last LP levels, most recent first (-1:
+  // before the clip), starting from the prime's end.
+  std::vector<int32_t> recent(static_cast<size_t>(B) * (LP > 0 ? LP : 0), -1);
+  std::vector<std::vector<float>> rows(groups.size(), std::vector<float>(W));
+  for (int b = 0; b < B && LP > 0; ++b)
+    for (int j = 0; j < LP && j < P; ++j) recent[static_cast<size_t>(b) * LP + j] = prime[b * P + P - 1 - j];
   for (int64_t c0 = 0; c0 < n; c0 += chunk) {
     const int64_t cn = std::min(chunk, n - c0);
     for (int64_t s0 = 0; s0 < cn; s0 += slice) {
@@ -370,12 +386,23 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
             float* tmp = scratch[g].data();
             for (int b = b0; b < b1; ++b) {
               const float u = uniform01(seed, streams[b], t);
+              const float* lg = groups[g]->logits(b - b0);
+              int32_t* past = LP > 0 ? &recent[static_cast<size_t>(b) * LP] : nullptr;
+              if (LP > 0) {
+                float* row = rows[g].data();
+                std::memcpy(row, lg, sizeof(float) * W);
+                apply_lpc(row, K, Q, w_.lpc.data(), LP, past);
+                lg = row;
+              }
               const int32_t qt =
-                  K > 0 ? sample_mixture(groups[g]->logits(b - b0), K, Q, rule, u,
-                                         uniform_open01(seed, streams[b], t))
-                        : sample_logits_scratch(groups[g]->logits(b - b0), Q, rule, u, tmp);
+                  K > 0 ? sample_mixture(lg, K, Q, rule, u, uniform_open01(seed, streams[b], t))
+                        : sample_logits_scratch(lg, Q, rule, u, tmp);
               block[static_cast<size_t>(b) * cn + s] = qt;
               prev[g][b - b0] = qt;
+              if (LP > 0) {
+                std::memmove(past + 1, past, sizeof(int32_t) * (LP - 1));
+                past[0] = qt;
+              }
             }
           });
       if (poll) poll();

@@ -35,6 +35,7 @@ struct WaveNetWeights {
   std::vector<PackedMatrix> res;        // per layer (D x R) + bias
   PackedMatrix skip;                    // stacked (L D x S) + sum of skip biases
   PackedMatrix out1, out2;              // (S x H), (H x Q)
+  std::vector<float> lpc;               // (P,) the linear predictor, empty without
 };
 
 class WaveNetEngine {

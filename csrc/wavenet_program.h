@@ -25,6 +25,7 @@ struct WaveNetProgram {
   int position_frames = 0;       // rows of the per-layer position tables (0 = no position)
   int position_hop = 1;          // samples per position frame
   int mixtures = 0;              // K of a mol16 output (0 = the softmax over the levels)
+  int lpc_order = 0;  // P of the dataset's linear predictor in the means (0 = none)
 
   // Numbers per sample the head gives: Q logits, or 3K mixture parameters.
   int width() const { return mixtures > 0 ? 3 * mixtures : levels; }
@@ -80,6 +81,7 @@ inline TensorTable wavenet_tensor_table(const WaveNetProgram& p) {
   specs.push_back({"out1.bias", {H}});
   specs.push_back({"out2.weight", {H, p.width()}});
   specs.push_back({"out2.bias", {p.width()}});
+  if (p.lpc_order > 0) specs.push_back({"lpc.weight", {p.lpc_order}});
   return specs;
 }
 

@@ -42,7 +42,10 @@ MODELS = {
     "samplernn": {"frame_sizes": [4, 16], "dim": 64, "seq_len": 256, "rnn_layers": 1,
                   "conditioning_classes": 0, "position_frames": 0},
 }
-OUTPUTS = {"mulaw8": {}, "mol16": {"output": "mol16", "mixtures": 4}}
+#: the outputs compared: 8-bit mu-law, the 16-bit mixture, and the 16-bit mixture with the
+#: dataset's linear predictor in its means (pysynth.prediction; 16 taps, SampleRNN's top frame)
+OUTPUTS = {"mulaw8": {}, "mol16": {"output": "mol16", "mixtures": 4},
+           "mol16lpc": {"output": "mol16", "mixtures": 4, "lpc_order": 16}}
 PRIME = 400  # samples of the true signal the continuation starts from
 
 

@@ -43,10 +43,16 @@ CONFIGS = {
                   "conditioning_classes": 2, "position_frames": 3, "position_hop": 7},
 }
 ARCHS = {"wavenet": WaveNet(), "samplernn": SampleRNN()}
+#: each family alone and with the dataset's linear predictor in its means (lpc_order; random
+#: stable coefficients), which the engines apply to the parameters before the rule
+CASES = ["samplernn", "samplernn+lpc", "wavenet", "wavenet+lpc"]
 ENGINES = {"wavenet": "WaveNetEngine", "samplernn": "SampleRNNEngine"}
 
 
-def _model(family, seed=0, threads=2, **overrides):
+def _model(case, seed=0, threads=2, **overrides):
+    family, _, lpc = case.partition("+")
+    if lpc:
+        overrides = {"lpc_order": 5, **overrides}
     arch = ARCHS[family]
     program, tensors = arch.random_program(arch.make_config({**CONFIGS[family], **overrides}),
                                            seed=seed)
@@ -59,7 +65,7 @@ def _cond(program, b):
     return (np.arange(b) % c).astype(np.int32) if c else None
 
 
-@pytest.mark.parametrize("family", sorted(CONFIGS))
+@pytest.mark.parametrize("family", CASES)
 def test_program_declares_the_mixture_head(family):
     program, tensors, ref, eng = _model(family)
     assert program["output"] == "mol16"
@@ -67,12 +73,13 @@ def test_program_declares_the_mixture_head(family):
     assert program["quantization"] == "linear"
     assert ref.width == 3 * program["mixtures"]
     assert eng.levels == Q
-    table = _engine.tensor_table(family, json.dumps(program))
-    assert table == ARCHS[family].tensor_shapes(program)
+    table = _engine.tensor_table(program["family"], json.dumps(program))
+    assert table == ARCHS[program["family"]].tensor_shapes(program)
+    assert ("lpc.weight" in table) == ("+lpc" in family)
     assert {k: v.shape for k, v in tensors.items()} == table
 
 
-@pytest.mark.parametrize("family", sorted(CONFIGS))
+@pytest.mark.parametrize("family", CASES)
 def test_parameters_and_nll_match_reference(family):
     program, _, ref, eng = _model(family, seed=1)
     q = np.random.default_rng(2).integers(0, Q, (3, 70)).astype(np.int32)
@@ -85,7 +92,7 @@ def test_parameters_and_nll_match_reference(family):
     np.testing.assert_allclose(eng.nll(q, cond), reference_nll(want, q, "mol16", Q), rtol=1e-4)
 
 
-@pytest.mark.parametrize("family", sorted(CONFIGS))
+@pytest.mark.parametrize("family", CASES)
 @pytest.mark.parametrize(("temperature", "min_p"), [(1.0, 0.0), (0.6, 0.1), (0.0, 0.0)])
 def test_generation_applies_the_rule_to_its_own_parameters(family, temperature, min_p):
     program, _, ref, eng = _model(family, seed=3)
@@ -116,10 +123,10 @@ def test_generation_applies_the_rule_to_its_own_parameters(family, temperature, 
         assert np.abs(free.astype(np.int64) - out).max() <= 4
 
 
-@pytest.mark.parametrize("family", sorted(CONFIGS))
+@pytest.mark.parametrize("family", CASES)
 def test_streams_bit_identical_across_batch_threads_and_chunking(family):
     program, tensors, _, two = _model(family, seed=4, threads=2)
-    one = getattr(_engine, ENGINES[family])(json.dumps(program), tensors, 1)
+    one = getattr(_engine, ENGINES[program["family"]])(json.dumps(program), tensors, 1)
     streams = np.arange(5, 11, dtype=np.int32)
     cond = _cond(program, 6)
     kw = {"seed": 12, "temperature": 1.0}

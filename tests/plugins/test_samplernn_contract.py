@@ -1,6 +1,7 @@
 """SampleRNN keeps the architecture contract (pysynth.contract) on tiny configs of 2, 3 and 4
 tiers: GRU and LSTM, skip connections, weight norm, linear quantization, no hidden MLP, class
-conditioning with position input, the 16-bit mixture output (mol16). The resume check
+conditioning with position input, the 16-bit mixture output (mol16), alone and with the
+dataset's linear predictor. The resume check
 trains on two labels, so with the default conditioning_classes=-1 and position_frames=-1 it
 trains a conditioned model with position."""
 
@@ -36,6 +37,10 @@ class TestSampleRNNContract(ArchitectureContract):
         # the 16-bit mixture output: the sample level reads values (sample.weight), 3K outputs
         "3tier-gru-mol16": {"frame_sizes": [2, 8], "dim": 10, "rnn_layers": 1,
                             "mlp_layers": 1, "seq_len": 16, "output": "mol16", "mixtures": 4},
+        # and the dataset's linear predictor in its means (lpc_order, pysynth.prediction)
+        "2tier-mol16-lpc": {"frame_sizes": [2, 6], "dim": 8, "rnn_layers": 1, "mlp_layers": 1,
+                            "seq_len": 12, "output": "mol16", "mixtures": 2, "lpc_order": 4,
+                            "lpc": [0.5, -0.2, 0.1, 0.05]},
     }
     train_overrides = {  # noqa: RUF012
         "frame_sizes": [4, 16], "dim": 16, "embed_dim": 8, "seq_len": 64, "batch_size": 2,

@@ -2,7 +2,7 @@
 input, a learned embedding with conditioning, position input and wider filters, conditioning
 and position input on one-hot (position frames of a few samples, so that the 37-sample
 sequences of the checks cross every frame and run past the last); and the 16-bit mixture
-output (mol16)."""
+output (mol16), alone and with the dataset's linear predictor (lpc_order)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ class TestWaveNetContract(ArchitectureContract):
                                "skip_channels": 8, "output_channels": 7, "output": "mol16",
                                "mixtures": 3, "conditioning_classes": 2,
                                "position_frames": 0},
+        # and the dataset's linear predictor in its means (lpc_order, pysynth.prediction)
+        "k2-mol16-lpc": {"dilations": [1, 2], "residual_channels": 4, "dilation_channels": 3,
+                         "skip_channels": 5, "output_channels": 6, "output": "mol16",
+                         "mixtures": 2, "lpc_order": 3, "lpc": [0.6, -0.2, 0.1],
+                         "conditioning_classes": 0, "position_frames": 0},
     }
     train_overrides = {  # noqa: RUF012
         "dilations": [1, 2, 4], "residual_channels": 8, "dilation_channels": 8,

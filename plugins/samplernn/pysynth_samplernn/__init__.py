@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from pysynth.arch import Architecture, classes_for_labels, position_frames_for
+from pysynth.prediction import lpc_changes
 
 from .config import (
     PRESETS,
@@ -118,7 +119,9 @@ class SampleRNN(Architecture):
         """Fit the config to a dataset: its sample rate (and sizes written for another rate,
         ``sizes_rate``, rescaled to it: :func:`sizes_for_rate`), ``conditioning_classes=-1``
         resolved to one class per label (0 with fewer than two labels) and
-        ``position_frames=-1`` to enough frames to cover the longest training clip."""
+        ``position_frames=-1`` to enough frames to cover the longest training clip, and
+        with ``lpc_order`` set, the linear predictor fitted on the training clips
+        (:func:`pysynth.prediction.lpc_changes`)."""
         import dataclasses
 
         sr = int(dataset.sample_rate)
@@ -128,6 +131,7 @@ class SampleRNN(Architecture):
         if config.position_frames == -1:
             longest = max((round(c.duration * sr) for c in dataset.clips("train")), default=0)
             changes["position_frames"] = position_frames_for(longest, config.position_hop)
+        changes.update(lpc_changes(config, dataset))
         return dataclasses.replace(config, **changes).validate()
 
     # -- Keras side (imports TensorFlow lazily) -----------------------------------------

@@ -20,6 +20,7 @@ from pysynth.checks import check_bool, check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 from pysynth.mixture import check_config_output, output_program_keys, output_width
+from pysynth.prediction import check_lpc, lpc_program_keys, lpc_tensor_shapes
 from pysynth.timescale import check_sizes_rate, scaled_count, scaled_multiple
 
 RNN_TYPES = ("gru", "lstm")
@@ -57,6 +58,13 @@ class SampleRNNConfig:
         levels (16-bit; sets ``levels`` and ``quantization``, and the sample-level MLP
         reads its last ``F_0`` samples as numbers, ``sample.weight``;
         :mod:`pysynth.mixture`). Program keys (absent = softmax).
+    lpc_order, lpc : int, list of float
+        ``P`` > 0 (mol16 only, at most the top frame size): the mixture means are the
+        dataset's order-``P`` linear prediction from the previous samples plus the
+        network's correction in units of each component's scale (:mod:`pysynth.prediction`),
+        so a damped resonance is continued exactly; ``lpc`` holds the coefficients, fitted
+        by ``pysynth.train`` on the training clips and kept in the run's config. 0
+        (default): off. ``lpc_order`` is a program key.
     preemphasis : float
         In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
         ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
@@ -117,6 +125,8 @@ class SampleRNNConfig:
     quantization: str = "mu-law"
     output: str = "softmax"
     mixtures: int = 10
+    lpc_order: int = 0
+    lpc: list[float] = field(default_factory=list)
     preemphasis: float = 0.0
     sample_rate: int = 16000
     seq_len: int = 128
@@ -191,6 +201,11 @@ class SampleRNNConfig:
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="samplernn")
         check_config_output(self, "samplernn")
+        check_lpc(self, "samplernn")
+        if self.lpc_order > self.top_frame_size:  # the training chunks carry that much past
+            raise ParameterError(
+                f"samplernn lpc_order must be at most the top frame size {self.top_frame_size}, "
+                f"got {self.lpc_order}")
         self.preemphasis = check_preemphasis(self.preemphasis, owner="samplernn")
         need_int("sample_rate", 1)
         need_int("seq_len", 1)
@@ -306,7 +321,7 @@ PROGRAM_KEYS = (
 #: program keys a program may lack (absent = 0, off): old model files have none of them,
 #: and programs without a condition or position are written without them, as before
 OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis",
-                         "output", "mixtures")
+                         "output", "mixtures", "lpc_order")
 
 
 def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
@@ -332,6 +347,7 @@ def program_from_config(config: SampleRNNConfig) -> dict[str, Any]:
     if config.preemphasis > 0:
         program["preemphasis"] = float(config.preemphasis)
     program.update(output_program_keys(config))
+    program.update(lpc_program_keys(config))
     return program
 
 
@@ -372,6 +388,7 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         shapes[f"sample.hidden.{k}.bias"] = (h,)
     shapes["sample.output.weight"] = (h, output_width(program))
     shapes["sample.output.bias"] = (output_width(program),)
+    shapes.update(lpc_tensor_shapes(program))
     return shapes
 
 

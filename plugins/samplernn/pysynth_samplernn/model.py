@@ -30,6 +30,7 @@ from keras import layers, ops
 from pysynth.arch import check_cond
 from pysynth.errors import ParameterError
 from pysynth.mixture import output_width
+from pysynth.prediction import lpc_tensor
 
 from .config import SampleRNNConfig, make_config, program_from_config, tensor_shapes
 
@@ -127,6 +128,13 @@ class SampleRNNModel(keras.Model):
         ]
         self.sample_output = Linear(output_width(program_keys(cfg)), weight_norm=wn,
                                     name="sample_output")
+        # the dataset's linear predictor in the means (pysynth.prediction): a constant
+        self.lpc = None
+        if cfg.lpc_order:
+            from pysynth.prediction import fitted_lpc
+            from pysynth.training.prediction import LinearPrediction
+
+            self.lpc = LinearPrediction(fitted_lpc(cfg), name="lpc")
         # a learned row per class added to every tier's RNN input (tiers.{i}.cond.table), and
         # one per position frame added to the top tier's (tiers.{top}.pos.table)
         self.tier_cond = [layers.Embedding(cfg.classes, h, name=f"tier{i}_cond")
@@ -245,6 +253,10 @@ class SampleRNNModel(keras.Model):
         for layer in self.sample_hidden:
             a = ops.relu(layer(a))
         logits = self.sample_output(a)
+        if self.lpc is not None:  # tap j of the sample predicted at top + s: q[top + s - 1 - j]
+            taps = [self._frames_to_unit(q[:, top - 1 - j: top - 1 - j + seq])
+                    for j in range(cfg.lpc_order)]
+            logits = self.lpc([logits, ops.stack(taps, axis=-1)])
         if carry:
             for i, k0, finals in new_kept:
                 for j, value in enumerate(finals):
@@ -367,6 +379,7 @@ def export(
         t[f"sample.hidden.{k}.bias"] = _np(layer.b)
     t["sample.output.weight"] = _np(model.sample_output.kernel())
     t["sample.output.bias"] = _np(model.sample_output.b)
+    t.update(lpc_tensor(config))
     shapes = tensor_shapes(program)
     for name, shape in shapes.items():
         if t[name].shape != shape:  # a bug here, not a user error

@@ -13,6 +13,7 @@ import numpy as np
 
 from pysynth.arch import ReferenceModel, check_cond, position_frame
 from pysynth.errors import ParameterError
+from pysynth.prediction import random_lpc
 
 from .config import (
     SampleRNNConfig,
@@ -50,6 +51,9 @@ def random_program(
     program = program_from_config(config)
     tensors: dict[str, np.ndarray] = {}
     for name, shape in tensor_shapes(program).items():
+        if name == "lpc.weight":  # the config's own coefficients, or a random stable set
+            tensors[name] = np.asarray(config.lpc or random_lpc(shape[0], rng), np.float32)
+            continue
         if name == "sample.table" or (len(shape) == 2 and not name.endswith(".bias")):
             fan_in = shape[0]
         else:
@@ -219,7 +223,7 @@ class SampleRNNReference(ReferenceModel):
         c = state.up[0][:, t % self.frame_sizes[0]]
         out = self._sample_level(c, state.hist[:, -self.frame_sizes[0]:])
         state.t = t + 1
-        return out.astype(np.float32)
+        return self.recent_predicted(out, state.hist[:, ::-1])
 
     def logits(self, q: np.ndarray, cond: np.ndarray | None = None) -> np.ndarray:
         """Teacher-forced logits ``(B, T, Q)``: frame tiers step by step, the sample-level
@@ -255,4 +259,4 @@ class SampleRNNReference(ReferenceModel):
         idx = np.arange(t_len)[:, None] + np.arange(fs[0])[None, :] + top - fs[0]
         windows = qp[:, idx].reshape(b * t_len, fs[0])
         out = self._sample_level(cond_all, windows)
-        return out.reshape(b, t_len, self.width).astype(np.float32)
+        return self.sequence_predicted(out.reshape(b, t_len, self.width), q)

@@ -26,6 +26,7 @@ from pysynth.checks import check_choice, check_int, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 from pysynth.mixture import check_config_output, output_program_keys, output_width
+from pysynth.prediction import check_lpc, lpc_program_keys, lpc_tensor_shapes
 from pysynth.timescale import (
     check_sizes_rate,
     power_of_two_below,
@@ -76,6 +77,15 @@ class WaveNetConfig:
         softmax).
     mixtures : int
         Logistic components of a ``mol16`` output (default 10; unused otherwise).
+    lpc_order : int
+        ``P`` > 0 (mol16 only): the mixture means are the dataset's order-``P`` linear
+        prediction from the previous samples plus the network's correction in units of
+        each component's scale (:mod:`pysynth.prediction`), so a damped resonance (a
+        decaying partial) is continued exactly. 0 (default): off. A program key.
+    lpc : list of float
+        The ``lpc_order`` predictor coefficients; empty until ``pysynth.train`` fits them
+        by least squares on the training clips (:func:`pysynth.prediction.fit_lpc`),
+        kept in the run's config so that a resumed run uses the same.
     preemphasis : float
         In [0, 1), 0 = off: the model learns the audio through the pre-emphasis filter
         ``(x[n] - a x[n-1]) / (1 + a)`` and generation inverts it, so its quantization and
@@ -132,6 +142,8 @@ class WaveNetConfig:
     quantization: str = "mu-law"
     output: str = "softmax"
     mixtures: int = 10
+    lpc_order: int = 0
+    lpc: list[float] = field(default_factory=list)
     preemphasis: float = 0.0
     sample_rate: int = 16000
     filter_width: int = 2
@@ -158,6 +170,7 @@ class WaveNetConfig:
         need_int("levels", 2, 65536)
         check_choice(self.quantization, "quantization", QUANTIZATIONS, owner="wavenet")
         check_config_output(self, "wavenet")
+        check_lpc(self, "wavenet")
         self.preemphasis = check_preemphasis(self.preemphasis, owner="wavenet")
         need_int("sample_rate", 100, 768_000)
         need_int("filter_width", 2)
@@ -273,7 +286,7 @@ PROGRAM_KEYS = (
 
 #: program keys that a program may lack (0 = off; old model files have none of them)
 OPTIONAL_PROGRAM_KEYS = ("conditioning_classes", "position_frames", "position_hop", "preemphasis",
-                         "output", "mixtures")
+                         "output", "mixtures", "lpc_order")
 
 
 def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
@@ -304,6 +317,7 @@ def program_from_config(config: WaveNetConfig) -> dict[str, Any]:
     if config.preemphasis > 0:
         program["preemphasis"] = float(config.preemphasis)
     program.update(output_program_keys(config))
+    program.update(lpc_program_keys(config))
     return program
 
 
@@ -339,6 +353,7 @@ def tensor_shapes(program: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         "out1.weight": (s, h), "out1.bias": (h,),
         "out2.weight": (h, output_width(program)), "out2.bias": (output_width(program),),
     })
+    shapes.update(lpc_tensor_shapes(program))
     return shapes
 
 

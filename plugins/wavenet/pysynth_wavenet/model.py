@@ -15,6 +15,7 @@ from keras import layers, ops
 
 from pysynth.errors import ParameterError
 from pysynth.mixture import output_width
+from pysynth.prediction import lpc_tensor
 
 from .config import WaveNetConfig, position_frame, program_from_config, tensor_shapes
 
@@ -163,6 +164,12 @@ def build(config: WaveNetConfig) -> keras.Model:
     s = layers.ReLU(name="skip_relu")(s)
     s = layers.Dense(config.output_channels, activation="relu", name="out1")(s)
     logits = layers.Dense(output_width(program_keys(config)), name="out2")(s)
+    if config.lpc_order:  # the means become the dataset's linear prediction + a correction
+        from pysynth.prediction import fitted_lpc
+        from pysynth.training.prediction import HistoryTaps, LinearPrediction
+
+        taps = HistoryTaps(config.lpc_order, name="lpc_taps")(feats)
+        logits = LinearPrediction(fitted_lpc(config), name="lpc")([logits, taps])
     return keras.Model(inputs if len(inputs) > 1 else q_in, logits, name="wavenet")
 
 
@@ -239,6 +246,7 @@ def export(model, config: WaveNetConfig) -> tuple[dict[str, Any], dict[str, np.n
         tensors[p + "skip.bias"] = skip_b if i == 0 else np.zeros_like(skip_b)
     tensors["out1.weight"], tensors["out1.bias"] = w("out1")
     tensors["out2.weight"], tensors["out2.bias"] = w("out2")
+    tensors.update(lpc_tensor(config))
     tensors = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in tensors.items()}
     shapes = tensor_shapes(program)
     assert {k: v.shape for k, v in tensors.items()} == shapes, "export shape mismatch"

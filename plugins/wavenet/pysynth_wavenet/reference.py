@@ -19,6 +19,7 @@ import numpy as np
 from pysynth.arch import ReferenceModel
 from pysynth.checks import check_int
 from pysynth.errors import ParameterError
+from pysynth.prediction import random_lpc
 
 from .config import (
     WaveNetConfig,
@@ -44,6 +45,7 @@ class WaveNetState:
     inputs: np.ndarray  # (B, K0) int; x[t-(K0-1-j)] at column j, -1 = no input
     queues: list[np.ndarray]  # per layer (B, (K-1) d + 1, R) float64
     cond_bias: list[np.ndarray] | None  # per layer (B, 2D)
+    recent: np.ndarray | None = None  # (B, P) last levels for the linear predictor, or None
 
 
 class WaveNetReference(ReferenceModel):
@@ -145,7 +147,8 @@ class WaveNetReference(ReferenceModel):
         queues = [np.zeros((batch, (self.k - 1) * d + 1, self.r)) for d in self.dilations]
         cond_bias = None if cond is None else [lay["cond"][cond] for lay in self._layers]
         inputs = np.full((batch, self.k0), -1, dtype=np.int64)
-        return WaveNetState(t=0, inputs=inputs, queues=queues, cond_bias=cond_bias)
+        return WaveNetState(t=0, inputs=inputs, queues=queues, cond_bias=cond_bias,
+                            recent=self.start_recent(batch))
 
     def step(self, state: WaveNetState, q_prev: np.ndarray | None) -> np.ndarray:
         b = state.inputs.shape[0]
@@ -181,7 +184,7 @@ class WaveNetReference(ReferenceModel):
             skips = skips + a @ lay["skip"] + lay["skip_b"]
             h = h + a @ lay["res"] + lay["res_b"]
         state.t += 1
-        return self._head(skips).astype(np.float32)
+        return self.step_predicted(self._head(skips), state.recent, prev)
 
     # -- whole sequences -----------------------------------------------------------------
     def logits(self, q: np.ndarray, cond: np.ndarray | None = None) -> np.ndarray:
@@ -213,7 +216,7 @@ class WaveNetReference(ReferenceModel):
             a = self._gate(z)
             skips = skips + a @ lay["skip"] + lay["skip_b"]
             h = h + a @ lay["res"] + lay["res_b"]
-        return self._head(skips).astype(np.float32)
+        return self.sequence_predicted(self._head(skips), q)
 
 
 def random_program(
@@ -251,6 +254,9 @@ def random_program(
     }
     tensors = {}
     for name, shape in tensor_shapes(program).items():
+        if name == "lpc.weight":  # the config's own coefficients, or a random stable set
+            tensors[name] = np.asarray(config.lpc or random_lpc(shape[0], rng), np.float32)
+            continue
         key = ".".join(name.split(".")[-2:]) if name.startswith("layers.") else name
         scale = 0.1 if name.endswith(".bias") else 1.0 / np.sqrt(fan_in[key])
         tensors[name] = (rng.standard_normal(shape) * scale).astype(np.float32)
