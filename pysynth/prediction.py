@@ -192,10 +192,10 @@ def fit_lpc(signals, order: int) -> np.ndarray:
             break
     if auto[0] <= 0:
         return np.zeros(order)
-    # a ridge of 1e-9 of the power keeps the solve defined for signals of fewer partials
-    # than the order (a pure tone fits with 2 taps; the rest are free)
-    ridge = 1e-9 * np.trace(gram) / order
-    coef = np.linalg.solve(gram + ridge * np.eye(order), cross)
+    # an SVD solve of the normal equations: a signal of fewer partials than the order (a
+    # pure tone needs 2 taps) leaves directions the data does not determine, which get the
+    # minimum-norm answer instead of a ridge's bias on the ones it does
+    coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
     if stable(coef):
         return coef
     auto[0] *= 1.0 + 1e-9

@@ -1,11 +1,13 @@
-"""Issue 14's done-when, as a slow test: a WaveNet trained on a pure tone continues it with
-an SNR of at least 60 dB with the 16-bit output, where the same model with the 8-bit mu-law
-output measures about 40 dB or less (mu-law's own floor is 38.6 dB on this tone).
+"""Issue 14's done-when, as slow tests: a model of each family trained on a pure tone
+continues it with an SNR of at least 60 dB with the 16-bit output, where the same model
+with the 8-bit mu-law output measures about 40 dB or less (mu-law's own floor is 38.6 dB on
+this tone); and trained on an exponentially decaying tone, with the 16-bit output and the
+dataset's linear predictor (``lpc_order``), it continues the decay at 60 dB or more.
 
-It runs benchmarks/quality/resolution.py (about 10 minutes on two cores; the decaying tone
-and SampleRNN are in the benchmark's table, docs/benchmarks.md) and checks the
-continuation at temperature 0 (the most likely value: mu-law's argmax level, the mixture's
-most likely mean), where the output's resolution, not the sampling noise, sets the SNR.
+They run benchmarks/quality/resolution.py (2-5 minutes per model on two cores; its table is
+in docs/benchmarks.md) and check the continuation at temperature 0 (the most likely value:
+mu-law's argmax level, the mixture's most likely mean), where the output's resolution, not
+the sampling noise, sets the SNR.
 """
 
 from __future__ import annotations
@@ -52,11 +54,22 @@ def test_snr_fit_measures_quantization_noise():
 @pytest.mark.slow
 @pytest.mark.parametrize(("family", "epochs"), [("wavenet", 40), ("samplernn", 120)])
 def test_16_bit_output_continues_a_tone_above_60_db(tmp_path, family, epochs):
-    out = tmp_path / "resolution.json"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    subprocess.run([sys.executable, str(SCRIPT), "--families", family, "--signals", "tone",
-                    "--epochs", str(epochs), "--temperatures", "0", "--out", str(out)],
-                   check=True, env=env, timeout=3600)
-    rows = {r["output"]: r for r in json.loads(out.read_text())}
+    rows = _measure(tmp_path, family, "tone", ["mulaw8", "mol16"], epochs)
     assert rows["mol16"]["snr_db"]["0.0"] >= 60.0
     assert rows["mulaw8"]["snr_db"]["0.0"] <= 41.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("family", "epochs"), [("wavenet", 40), ("samplernn", 60)])
+def test_linear_prediction_continues_a_decaying_tone_above_60_db(tmp_path, family, epochs):
+    rows = _measure(tmp_path, family, "decay", ["mol16lpc"], epochs)
+    assert rows["mol16lpc"]["snr_db"]["0.0"] >= 60.0
+
+
+def _measure(tmp_path, family, signal, outputs, epochs):
+    out = tmp_path / "resolution.json"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    subprocess.run([sys.executable, str(SCRIPT), "--families", family, "--signals", signal,
+                    "--outputs", *outputs, "--epochs", str(epochs), "--temperatures", "0",
+                    "--out", str(out)], check=True, env=env, timeout=3600)
+    return {r["output"]: r for r in json.loads(out.read_text())}
