@@ -119,7 +119,8 @@ def test_engine_threads(benchmark, prism, bench_report, batch):
     )
 
 
-def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
+def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1,
+               lpc_order: int = 0):
     """The program with a mol16 head of ``mixtures`` components in place of its softmax:
     random ``sample.weight`` and ``sample.output`` of the new shapes, the rest the same."""
     rng = np.random.default_rng(seed)
@@ -131,6 +132,11 @@ def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
     ten["sample.output.weight"] = (rng.standard_normal((h, 3 * mixtures))
                                    / np.sqrt(h)).astype(np.float32)
     ten["sample.output.bias"] = np.zeros(3 * mixtures, np.float32)
+    if lpc_order:  # the dataset's linear predictor in the means (random stable coefficients)
+        from pysynth.prediction import random_lpc
+
+        prog["lpc_order"] = lpc_order
+        ten["lpc.weight"] = random_lpc(lpc_order, rng).astype(np.float32)
     return prog, ten
 
 
@@ -138,7 +144,9 @@ def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
 def test_mol16_output_speed(benchmark, prism, bench_report, batch):
     program, tensors, engine = prism
     prog16, ten16 = mol16_twin(program, tensors)
-    engines = {"mulaw8": engine, "mol16": _engine.SampleRNNEngine(json.dumps(prog16), ten16, 0)}
+    lpc16 = mol16_twin(program, tensors, lpc_order=16)
+    engines = {"mulaw8": engine, "mol16": _engine.SampleRNNEngine(json.dumps(prog16), ten16, 0),
+               "mol16+lpc16": _engine.SampleRNNEngine(json.dumps(lpc16[0]), lpc16[1], 0)}
     n = max(64, 1024 // batch)
     rates = {k: [] for k in engines}
     for _ in range(4):  # alternate, so that load on the shared machine hits both alike
@@ -147,11 +155,12 @@ def test_mol16_output_speed(benchmark, prism, bench_report, batch):
     benchmark.pedantic(engines["mol16"].generate, args=(n,),
                        kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
                        rounds=1, iterations=1)
-    r8, r16 = max(rates["mulaw8"]), max(rates["mol16"])
-    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8)
+    r8, r16, rl = max(rates["mulaw8"]), max(rates["mol16"]), max(rates["mol16+lpc16"])
+    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8,
+                                lpc16_samples_per_s=rl, lpc16_ratio=rl / r8)
     bench_report.append(
         f"samplernn {PRESET} B={batch:<3d} mol16 vs 8-bit softmax: {r16:7.0f} vs {r8:7.0f} "
-        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x)"
+        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x); with lpc_order 16: {rl:8.0f} ({rl / r8:.2f}x)"
     )
 
 

@@ -117,9 +117,11 @@ def test_position_input_cost(benchmark, bench_report, batch):
     )
 
 
-def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
+def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1,
+               lpc_order: int = 0):
     """The program with a mol16 head of ``mixtures`` components in place of its softmax:
-    random ``input.weight`` and ``out2`` of the new shapes, every other tensor the same."""
+    random ``input.weight`` and ``out2`` of the new shapes, every other tensor the same
+    (and with ``lpc_order``, a random stable ``lpc.weight``)."""
     rng = np.random.default_rng(seed)
     prog = {**program, "levels": 65536, "quantization": "linear", "output": "mol16",
             "mixtures": mixtures}
@@ -129,6 +131,11 @@ def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1):
     ten["input.weight"] = (rng.standard_normal((k0, r)) / np.sqrt(k0)).astype(np.float32)
     ten["out2.weight"] = (rng.standard_normal((h, 3 * mixtures)) / np.sqrt(h)).astype(np.float32)
     ten["out2.bias"] = np.zeros(3 * mixtures, np.float32)
+    if lpc_order:  # the dataset's linear predictor in the means (random stable coefficients)
+        from pysynth.prediction import random_lpc
+
+        prog["lpc_order"] = lpc_order
+        ten["lpc.weight"] = random_lpc(lpc_order, rng).astype(np.float32)
     return prog, ten
 
 
@@ -139,8 +146,10 @@ def test_mol16_output_speed(benchmark, bench_report, preset, batch):
 
     program, tensors = random_program({**PRESETS[preset], "position_frames": 0}, seed=0)
     prog16, ten16 = mol16_twin(program, tensors)
+    lpc16 = mol16_twin(program, tensors, lpc_order=16)
     engines = {"mulaw8": _engine.WaveNetEngine(json.dumps(program), tensors, 0),
-               "mol16": _engine.WaveNetEngine(json.dumps(prog16), ten16, 0)}
+               "mol16": _engine.WaveNetEngine(json.dumps(prog16), ten16, 0),
+               "mol16+lpc16": _engine.WaveNetEngine(json.dumps(lpc16[0]), lpc16[1], 0)}
     n = max(256, 8192 // batch) if preset == "small" else max(128, 4096 // batch)
     rates = {k: [] for k in engines}
     for _ in range(6):  # alternate, so that load on the shared machine hits both alike
@@ -149,11 +158,12 @@ def test_mol16_output_speed(benchmark, bench_report, preset, batch):
     benchmark.pedantic(engines["mol16"].generate, args=(n,),
                        kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
                        rounds=1, iterations=1)
-    r8, r16 = max(rates["mulaw8"]), max(rates["mol16"])
-    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8)
+    r8, r16, rl = max(rates["mulaw8"]), max(rates["mol16"]), max(rates["mol16+lpc16"])
+    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8,
+                                lpc16_samples_per_s=rl, lpc16_ratio=rl / r8)
     bench_report.append(
         f"engine {preset:5s} B={batch:<3d} mol16 vs 8-bit softmax: {r16:8.0f} vs {r8:8.0f} "
-        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x)"
+        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x); with lpc_order 16: {rl:8.0f} ({rl / r8:.2f}x)"
     )
 
 

@@ -215,7 +215,7 @@ PYSYNTH_HD int sample_mixture(const float* p, int K, int Q, SamplingRule rule, f
 // below it, the log-scale still sets how much the network corrects). pysynth/prediction.py
 // (apply_lpc) is the float64 twin and says why.
 constexpr int kMaxLpcOrder = 64;
-constexpr float kCorrectionLogMin = -30.0f;
+constexpr float kCorrectionLogMin = -16.0f;
 
 PYSYNTH_HD void apply_lpc(float* p, int K, int Q, const float* c, int P, const int32_t* recent) {
   float pred = 0.0f;

@@ -62,7 +62,7 @@ __all__ = [
 MAX_LPC_ORDER = 64
 #: the correction's log-scale floor: far under any useful correction (e^-30 is 3e-9 of a
 #: level), only so that exp stays finite; the logistic's own floor is LOG_SCALE_MIN
-CORRECTION_LOG_MIN = -30.0
+CORRECTION_LOG_MIN = -16.0
 #: the most audio :func:`fit_lpc` reads (seconds at 16 kHz): enough for a 64-tap fit
 FIT_SAMPLES = 16000 * 600
 
