@@ -211,18 +211,16 @@ PYSYNTH_HD int sample_mixture(const float* p, int K, int Q, SamplingRule rule, f
 // ---- the dataset's linear predictor in a mol16 head (program key lpc_order P > 0) ---------
 // Each mean becomes mu_k = sum_j c[j] unit(recent[j]) + s_k n_k, where recent[j] is the level
 // of sample t-1-j (-1 before the clip: value 0), n_k the head's number in the mean's place
-// and s_k = exp(max(log_s_k, kCorrectionLogMin)) its scale (not the logistic's floor:
-// below it, the log-scale still sets how much the network corrects). pysynth/prediction.py
+// and s_k = exp(max(log_s_k, kLogScaleMin)) the component's scale. pysynth/prediction.py
 // (apply_lpc) is the float64 twin and says why.
 constexpr int kMaxLpcOrder = 64;
-constexpr float kCorrectionLogMin = -16.0f;
 
 PYSYNTH_HD void apply_lpc(float* p, int K, int Q, const float* c, int P, const int32_t* recent) {
   float pred = 0.0f;
   for (int j = 0; j < P; ++j)
     if (recent[j] >= 0) pred += c[j] * (2.0f * static_cast<float>(recent[j]) / static_cast<float>(Q - 1) - 1.0f);
   for (int k = 0; k < K; ++k) {
-    const float ls = p[2 * K + k] > kCorrectionLogMin ? p[2 * K + k] : kCorrectionLogMin;
+    const float ls = p[2 * K + k] > kLogScaleMin ? p[2 * K + k] : kLogScaleMin;
     p[K + k] = pred + expf(ls) * p[K + k];
   }
 }

@@ -4,14 +4,12 @@ A model with ``lpc_order = P > 0`` carries the dataset's linear predictor
 ``c[0..P)``, fitted once by least squares on the training clips before training starts
 (:func:`fit_lpc`), and each mixture component's mean is
 
-    ``mu_k = sum_j c[j] v[t-1-j]  +  exp(max(l_k, CORRECTION_LOG_MIN)) n_k``
+    ``mu_k = sum_j c[j] v[t-1-j]  +  s_k n_k``
 
 where ``v`` are the previous samples' values (``2 q / (Q - 1) - 1``; 0 before the clip, as
-every model's "nothing"), ``l_k`` the component's log-scale as the head gives it and ``n_k``
-the head's number in the mean's place (:func:`apply_lpc`). The network thus predicts only
-the correction to the linear prediction, in units of its own scale. The component's
-logistic keeps its floor (``exp(max(l_k, LOG_SCALE_MIN))``, under a level); the correction
-does not, so below that floor ``l_k`` still sets how much the network corrects.
+every model's "nothing"), ``s_k = exp(max(log_s_k, LOG_SCALE_MIN))`` the component's scale
+and ``n_k`` the head's number in the mean's place (:func:`apply_lpc`). The network thus
+predicts only the correction to the linear prediction, in units of its own scale.
 
 Why both halves (docs/architecture.md, "Linear prediction"; docs/benchmarks.md has the
 measurements):
@@ -26,11 +24,11 @@ measurements):
   error of the network's output into its decay rate, so a correction of plain size (mean
   ``= prediction + n``) that is right to 67 dB under teacher forcing still drifts by 11 dB
   in generation. In units of the scale, the correction shrinks with the model's
-  uncertainty. Once the mean is inside the right level the loss no longer cares where, so
-  a correction floored at the logistic's own floor (a tenth of a level) wandered there and
-  kept the decay at 51-58 dB; the correction's own floor (``CORRECTION_LOG_MIN``) lets the
-  network, whose log-scales fall far below the logistic's floor on predictable audio,
-  hand such passages to the predictor entirely.
+  uncertainty: where the data is predictable the scale goes to its floor (a tenth of a
+  level) and the correction's error with it. (Within a level the loss no longer cares
+  where the mean is, so the correction still wanders there by a fraction of a level;
+  docs/benchmarks.md, "16-bit output", has what that costs at temperature 0, and why a
+  lower floor for the correction alone was tried and dropped.)
 
 Everything here is float64 numpy; ``csrc/common.h`` (``apply_lpc``) is the same in float32
 for the engines, and :mod:`pysynth.training.losses` (``LinearPrediction``) for Keras.
@@ -44,7 +42,7 @@ from .checks import check_int
 from .errors import ParameterError
 
 __all__ = [
-    "CORRECTION_LOG_MIN", "MAX_LPC_ORDER",
+    "MAX_LPC_ORDER",
     "apply_lpc",
     "check_lpc",
     "fit_lpc",
@@ -60,9 +58,6 @@ __all__ = [
 
 #: the largest predictor order (a few ms at 16 kHz: resonances, not whole periods)
 MAX_LPC_ORDER = 64
-#: the correction's log-scale floor: far under any useful correction (e^-30 is 3e-9 of a
-#: level), only so that exp stays finite; the logistic's own floor is LOG_SCALE_MIN
-CORRECTION_LOG_MIN = -16.0
 #: the most audio :func:`fit_lpc` reads (seconds at 16 kHz): enough for a 64-tap fit
 FIT_SAMPLES = 16000 * 600
 
@@ -223,11 +218,12 @@ def history_values(q: np.ndarray, order: int, levels: int) -> np.ndarray:
 
 def apply_lpc(params: np.ndarray, coef: np.ndarray, history: np.ndarray) -> np.ndarray:
     """Mixture parameters ``(..., 3K)`` with each mean replaced by ``sum_j coef[j]
-    history[..., j] + exp(max(l_k, CORRECTION_LOG_MIN)) n_k`` (``history (..., P)`` from
-    :func:`history_values`)."""
+    history[..., j] + s_k n_k`` (``history (..., P)`` from :func:`history_values`)."""
+    from .mixture import LOG_SCALE_MIN
+
     p = np.array(params, dtype=np.float64)
     k = p.shape[-1] // 3
     pred = np.asarray(history, dtype=np.float64) @ np.asarray(coef, dtype=np.float64)
-    scale = np.exp(np.maximum(p[..., 2 * k:], CORRECTION_LOG_MIN))
+    scale = np.exp(np.maximum(p[..., 2 * k:], LOG_SCALE_MIN))
     p[..., k:2 * k] = pred[..., None] + scale * p[..., k:2 * k]
     return p

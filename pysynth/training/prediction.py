@@ -6,7 +6,7 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from ..prediction import CORRECTION_LOG_MIN
+from ..mixture import LOG_SCALE_MIN
 
 __all__ = ["HistoryTaps", "LinearPrediction"]
 
@@ -14,7 +14,7 @@ __all__ = ["HistoryTaps", "LinearPrediction"]
 @keras.saving.register_keras_serializable(package="pysynth")
 class LinearPrediction(layers.Layer):
     """``[params (B, T, 3K), history (B, T, P)] -> params`` with each mean ``n_k`` replaced
-    by ``history @ coef + exp(max(log_s_k, CORRECTION_LOG_MIN)) n_k``
+    by ``history @ coef + exp(max(log_s_k, LOG_SCALE_MIN)) n_k``
     (:func:`pysynth.prediction.apply_lpc`). ``coef`` is a constant of the config (fitted
     on the training data before training), not a weight: training never moves it."""
 
@@ -28,7 +28,7 @@ class LinearPrediction(layers.Layer):
         coef = ops.convert_to_tensor(self.coef, dtype=params.dtype)
         pred = ops.sum(history * coef, axis=-1, keepdims=True)
         log_s = params[..., 2 * k:]
-        mean = pred + ops.exp(ops.maximum(log_s, CORRECTION_LOG_MIN)) * params[..., k:2 * k]
+        mean = pred + ops.exp(ops.maximum(log_s, LOG_SCALE_MIN)) * params[..., k:2 * k]
         return ops.concatenate([params[..., :k], mean, log_s], axis=-1)
 
     def get_config(self):

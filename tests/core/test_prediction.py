@@ -16,7 +16,8 @@ from pysynth.arch import get_architecture
 from pysynth.dataset import Dataset, write_clips
 from pysynth.emphasis import preemphasize
 from pysynth.errors import ParameterError
-from pysynth.prediction import CORRECTION_LOG_MIN, apply_lpc, fit_lpc, history_values, random_lpc, stable
+from pysynth.mixture import LOG_SCALE_MIN
+from pysynth.prediction import apply_lpc, fit_lpc, history_values, random_lpc, stable
 
 
 def _decaying_partials(n=6000, seed=0):
@@ -76,7 +77,7 @@ def test_means_formula_and_its_compiled_twin():
     recent = rng.integers(-1, 65536, size=(4, p))
     values = np.where(recent >= 0, 2 * recent / 65535 - 1, 0.0)
     got = apply_lpc(params, coef, values)
-    scale = np.exp(np.maximum(params[:, 2 * k:], CORRECTION_LOG_MIN))
+    scale = np.exp(np.maximum(params[:, 2 * k:], LOG_SCALE_MIN))
     np.testing.assert_allclose(got[:, k:2 * k], (values @ coef)[:, None] + scale * params[:, k:2 * k])
     np.testing.assert_array_equal(got[:, :k], params[:, :k])  # weights and scales untouched
     np.testing.assert_array_equal(got[:, 2 * k:], params[:, 2 * k:])
