@@ -374,17 +374,14 @@ PYSYNTH_HD bool head_needed(const StepArgs& a, int step) {
 // stream's last LP samples (read from its history ring, which holds F_top >= LP of them,
 // the prime's included) plus the head's correction (common.h apply_lpc, as the CPU engine),
 // then the row goes to out_logits when asked for. One thread because apply_lpc is the CPU
-// engine's serial sum; it is 3 MX + LP numbers, against the sampling rule's serial pass.
+// engine's serial sum: 3 MX + LP numbers, against the sampling rule's serial pass.
 PYSYNTH_HD void predict_means(const StepArgs& a, const Scratch& s, int b, int64_t t, int step) {
   const Dims& d = a.dims;
-  const int* hq = a.qhist + static_cast<int64_t>(b) * (d.hist_mask + 1);
-  int32_t recent[kMaxLpcOrder];
-  for (int j = 0; j < d.LP; ++j) recent[j] = t - 1 - j >= 0 ? hq[(t - 1 - j) & d.hist_mask] : -1;
-  apply_lpc(s.logits, d.MX, d.Q, a.w.lpc, d.LP, recent);
-  if (a.out_logits == nullptr) return;
-  const int N = out_width(d);
-  float* out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
-  for (int n = 0; n < N; ++n) out[n] = s.logits[n];
+  const int nh = d.hist_mask + 1;
+  const int64_t row = static_cast<int64_t>(b) * a.out_ld + a.out_col + step;
+  float* out = a.out_logits != nullptr ? a.out_logits + row * out_width(d) : nullptr;
+  apply_lpc_from_ring(s.logits, d.MX, d.Q, a.w.lpc, d.LP, a.qhist + static_cast<int64_t>(b) * nh,
+                      nh, t, out);
 }
 
 // One thread: q[t] is the forced index, or drawn with the uniform keyed (seed, stream, t);

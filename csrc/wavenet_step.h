@@ -301,19 +301,15 @@ PYSYNTH_HD bool head_needed(const StepArgs& a, int step) {
 // One thread, with a linear predictor: each mixture mean becomes the prediction from the
 // stream's last LP indices (its input history, the prime's included) plus the head's
 // correction (common.h apply_lpc, as the CPU engine), then the row goes to out_logits when
-// asked for. One thread because apply_lpc is the CPU engine's serial sum; it is 3 MX + LP
+// asked for. One thread because apply_lpc is the CPU engine's serial sum: 3 MX + LP
 // numbers, against the sampling rule's serial pass over the same row.
 PYSYNTH_HD void predict_means(const StepArgs& a, Scratch& s, int b, int64_t t, int step) {
   const Dims& d = a.dims;
   const int nh = history_len(d);
-  const int* qh = a.qhist + static_cast<int64_t>(b) * nh;
-  int32_t recent[kMaxLpcOrder];
-  for (int j = 0; j < d.LP; ++j) recent[j] = t - 1 - j >= 0 ? qh[(t - 1 - j) % nh] : -1;
-  apply_lpc(s.logits, d.MX, d.Q, a.w.lpc, d.LP, recent);
-  if (a.out_logits == nullptr) return;
-  const int N = out_width(d);
-  float* out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
-  for (int n = 0; n < N; ++n) out[n] = s.logits[n];
+  const int64_t row = static_cast<int64_t>(b) * a.out_ld + a.out_col + step;
+  float* out = a.out_logits != nullptr ? a.out_logits + row * out_width(d) : nullptr;
+  apply_lpc_from_ring(s.logits, d.MX, d.Q, a.w.lpc, d.LP, a.qhist + static_cast<int64_t>(b) * nh,
+                      nh, t, out);
 }
 
 // One thread: q[t] is the forced index, or sampled from the logits with the uniform keyed
