@@ -4,7 +4,8 @@
 # kernels' register use, tests/engine with the device present (both families' GPU tests:
 # test_cuda.py, test_cuda_samplernn.py), each bad-input test in its own process (a crash
 # then names its case), and the speed table (benchmarks/cuda_speed.py: WaveNet small/ibab,
-# SampleRNN prism and prism-lstm at B = 1, 32, 256 beside the CPU engine). Needs only what
+# SampleRNN prism and prism-lstm, and small/prism with a mol16 head and a 16-tap linear
+# predictor, at B = 1, 32, 256 beside the CPU engine). Needs only what
 # such a machine's image has (python3 with numpy, pybind11, scikit-build-core, pytest;
 # CUDA's nvcc; no TensorFlow, no soundfile); results go to $OUT (default ./device-out).
 # About 5 minutes on an H200 machine.

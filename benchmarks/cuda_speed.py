@@ -1,14 +1,15 @@
 """CUDA sampling speed against the CPU engine on the same machine, and their agreement.
 
 For each family with a CUDA kernel, random-weight programs of its presets (WaveNet: small,
-ibab; SampleRNN: prism, and prism with LSTM tiers): samples per second per stream-batch
+ibab; SampleRNN: prism, and prism with LSTM tiers; and small and prism with a 10-component
+mol16 head and a 16-tap linear predictor, "+lpc16"): samples per second per stream-batch
 (B streams x n samples / wall seconds) on the GPU and on the CPU engine (all cores of the
 machine it runs on), after a warm-up; then the share of samples on which the GPU and CPU
 engines agree for the same seed (they can differ only where float rounding moves a sample
 across a level boundary, after which the streams diverge). Each measurement runs about
 --seconds of wall time (n is sized from the warm-up), so slow cases cannot eat the run.
 
-    python benchmarks/cuda_speed.py [--out results.json] [--family samplernn]
+    python benchmarks/cuda_speed.py [--out results.json] [--family samplernn] [--preset small]
 
 Needs a GPU; exits with a message otherwise. Imports neither TensorFlow nor soundfile (the
 GPU machine has neither). Used by a session's device run (benchmarks/cuda_device_check.sh,
@@ -55,15 +56,22 @@ def families():
 
     from pysynth import _engine, _engine_cuda
 
-    out = [("wavenet", name, *wn_random(WN_PRESETS[name], seed=0), _engine.WaveNetEngine,
-            _engine_cuda.WaveNetEngine, (1, 32, 256, 1024), (1, 32))
-           for name in ("small", "ibab") if name in WN_PRESETS]
+    # the 16-bit head with the dataset's linear predictor (random stable coefficients), whose
+    # speed issue 14 asks beside the 8-bit preset's in the same run
+    lpc16 = {"output": "mol16", "mixtures": 10, "lpc_order": 16}
+    configs = {"small": WN_PRESETS["small"], "ibab": WN_PRESETS["ibab"],
+               "small+lpc16": {**WN_PRESETS["small"], **lpc16}}
+    out = [("wavenet", name, *wn_random(cfg, seed=0), _engine.WaveNetEngine,
+            _engine_cuda.WaveNetEngine, (1, 32, 256) if "+" in name else (1, 32, 256, 1024),
+            (1, 32))
+           for name, cfg in configs.items()]
     if hasattr(_engine_cuda, "SampleRNNEngine"):
         from pysynth_samplernn import PRESETS as SR_PRESETS
         from pysynth_samplernn import random_program as sr_random
 
         configs = {"prism": SR_PRESETS["prism"],
-                   "prism-lstm": {**SR_PRESETS["prism"], "rnn_type": "lstm"}}
+                   "prism-lstm": {**SR_PRESETS["prism"], "rnn_type": "lstm"},
+                   "prism+lpc16": {**SR_PRESETS["prism"], **lpc16}}
         out += [("samplernn", name, *sr_random(cfg, seed=0), _engine.SampleRNNEngine,
                  _engine_cuda.SampleRNNEngine, (1, 8, 32, 256), (1, 32, 256))
                 for name, cfg in configs.items()]
@@ -76,6 +84,7 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=4000, help="most samples per stream timed")
     ap.add_argument("--seconds", type=float, default=2.0, help="wall time per measurement")
     ap.add_argument("--family", choices=("wavenet", "samplernn"), help="only this family")
+    ap.add_argument("--preset", help="only this preset (e.g. small, prism+lpc16)")
     args = ap.parse_args()
     from pysynth import _engine_cuda
 
@@ -83,9 +92,9 @@ def main() -> int:
         print("no CUDA device", file=sys.stderr)
         return 1
     rows = []
-    print("family     preset      B     GPU samples/s   CPU samples/s   GPU/CPU", flush=True)
+    print("family     preset       B     GPU samples/s   CPU samples/s   GPU/CPU", flush=True)
     for family, preset, program, tensors, cpu_cls, gpu_cls, batches, cpu_batches in families():
-        if args.family and family != args.family:
+        if (args.family and family != args.family) or (args.preset and preset != args.preset):
             continue
         cpu = cpu_cls(json.dumps(program), tensors, 0)
         gpu = gpu_cls(json.dumps(program), tensors, device=0)
@@ -96,10 +105,10 @@ def main() -> int:
         # (and, at B = 1, a sweep of the blocks), to check and tune blocks_for.
         one_block = (gpu_cls(json.dumps(program), tensors, device=0, blocks_per_stream=1)
                      if hasattr(gpu, "blocks_for") else None)
-        if one_block is not None:
+        if one_block is not None and "+" not in preset:  # a head does not change the layouts
             for blocks in (4, 8, 32, 64):
                 wide = gpu_cls(json.dumps(program), tensors, device=0, blocks_per_stream=blocks)
-                print(f"{family:10} {preset:10}    1 {rate(wide, 1, args.n, args.seconds):15,.0f}"
+                print(f"{family:10} {preset:11}    1 {rate(wide, 1, args.n, args.seconds):15,.0f}"
                       f"   ({blocks} blocks per stream)", flush=True)
                 del wide
         for batch in batches:
@@ -122,7 +131,7 @@ def main() -> int:
                 blocks = f"   {row['gpu_blocks_per_stream']} blocks/stream"
             if "gpu_one_block_samples_per_s" in row:
                 blocks += f" (1 block: {row['gpu_one_block_samples_per_s']:,.0f})"
-            print(f"{family:10} {preset:10} {batch:4} {row['gpu_samples_per_s']:15,.0f} "
+            print(f"{family:10} {preset:11} {batch:4} {row['gpu_samples_per_s']:15,.0f} "
                   f"{cpu_txt} {ratio}   agree {same:.3f}{blocks}", flush=True)
     print(f"cpu threads: {os.cpu_count()}", flush=True)
     if args.out:

@@ -9,8 +9,12 @@
 
 #if defined(__CUDACC__)
 #define PYSYNTH_HD __host__ __device__ __forceinline__
+// A rarely taken path kept out of line in a kernel, so its locals do not raise the register
+// count (and so lower the occupancy) of every step (the kernels' linear predictor).
+#define PYSYNTH_HD_OUTLINE inline __host__ __device__ __noinline__
 #else
 #define PYSYNTH_HD inline
+#define PYSYNTH_HD_OUTLINE inline
 #endif
 
 namespace pysynth {
@@ -223,6 +227,19 @@ PYSYNTH_HD void apply_lpc(float* p, int K, int Q, const float* c, int P, const i
     const float ls = p[2 * K + k] > kLogScaleMin ? p[2 * K + k] : kLogScaleMin;
     p[K + k] = pred + expf(ls) * p[K + k];
   }
+}
+
+// apply_lpc at time t with the past read from a stream's ring of levels (level s at slot
+// s mod len, len >= P), as the CUDA kernels keep it; with out, the row is then copied there.
+// Out of line in a kernel (PYSYNTH_HD_OUTLINE, pointer and scalar arguments only), so that a
+// step without a predictor keeps its registers.
+PYSYNTH_HD_OUTLINE void apply_lpc_from_ring(float* p, int K, int Q, const float* c, int P,
+                                            const int32_t* ring, int len, int64_t t, float* out) {
+  int32_t recent[kMaxLpcOrder];
+  for (int j = 0; j < P; ++j) recent[j] = t - 1 - j >= 0 ? ring[(t - 1 - j) % len] : -1;
+  apply_lpc(p, K, Q, c, P, recent);
+  if (out != nullptr)
+    for (int n = 0; n < 3 * K; ++n) out[n] = p[n];
 }
 
 }  // namespace pysynth

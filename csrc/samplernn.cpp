@@ -413,12 +413,9 @@ void SampleRNNEngine::generate(int64_t n, const uint32_t* streams, int B, uint64
         const uint64_t t = static_cast<uint64_t>(g.t);
         const float u = uniform01(seed, streams[b0 + b], t);
         float* lg = &g.logits[size_t(b) * ld_q_];
-        if (LP > 0) {  // the linear predictor over the stream's past (its history ring)
-          int32_t recent[kMaxLpcOrder];
-          const int32_t* hq = &g.hist[size_t(b) * (hist_mask_ + 1)];
-          for (int j = 0; j < LP; ++j) recent[j] = g.t - 1 - j >= 0 ? hq[(g.t - 1 - j) & hist_mask_] : -1;
-          apply_lpc(lg, MX, Q, lpc_, LP, recent);
-        }
+        if (LP > 0)  // the linear predictor over the stream's past (its history ring)
+          apply_lpc_from_ring(lg, MX, Q, lpc_, LP, &g.hist[size_t(b) * (hist_mask_ + 1)],
+                              hist_mask_ + 1, g.t, nullptr);
         col[b] = MX > 0 ? sample_mixture(lg, MX, Q, rule, u, uniform_open01(seed, streams[b0 + b], t))
                         : sample_logits(lg, Q, rule, u);
         block[static_cast<size_t>(b0 + b) * len + s] = col[b];

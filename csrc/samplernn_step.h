@@ -48,7 +48,8 @@ struct Dims {
   int F0;             // bottom frame size (= the folded table's taps)
   int C, PF, PH;      // classes, position frames, position hop
   int MX;             // components of a mol16 output (0 = the softmax over the Q levels)
-  int hist_mask;      // the sample history ring holds hist_mask + 1 >= F_top samples
+  int LP;             // order of the linear predictor in a mol16 head's means (0 = none)
+  int hist_mask;      // the sample history ring holds hist_mask + 1 >= F_top >= LP samples
   bool lstm, skip;
 };
 
@@ -63,6 +64,7 @@ struct Weights {
   const float* hidden_b;     // M x (H)
   const float* out_w;        // (H, out_width)
   const float* out_b;        // (out_width)
+  const float* lpc;          // (LP) the linear predictor; nullptr when LP == 0
 };
 
 // Everything one launch needs: n steps (absolute times t0 .. t0+n-1) of B streams.
@@ -337,11 +339,12 @@ PYSYNTH_HD void phase_logits_partial(const StepArgs& a, Scratch& s, int tid, int
 }
 
 // logits (or mixture parameters) = out.bias + a @ out.weight, also written to out_logits
-// when asked for.
+// when asked for (with a linear predictor, phase_choose writes them once it has put the
+// prediction in the means).
 PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int tid, int nth) {
   const int N = out_width(a.dims), P = split_parts(N, a.dims.H, nth);
   float* out = nullptr;
-  if (a.out_logits != nullptr)
+  if (a.out_logits != nullptr && a.dims.LP == 0)
     out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
   for (int n = tid; n < N; n += nth) {
     const float v = a.w.out_b[n] + sum_parts(s.part, N, P, n);
@@ -361,12 +364,33 @@ PYSYNTH_HD int choose_level(const float* out, const Dims& d, SamplingRule rule, 
   return sample_logits(out, d.Q, rule, u);
 }
 
+// The sample level runs on sampled steps and on teacher-forced steps whose logits are read
+// (not on the prime's).
+PYSYNTH_HD bool head_needed(const StepArgs& a, int step) {
+  return step >= a.nforced || a.out_logits != nullptr;
+}
+
+// One thread, with a linear predictor: each mixture mean becomes the prediction from the
+// stream's last LP samples (read from its history ring, which holds F_top >= LP of them,
+// the prime's included) plus the head's correction (common.h apply_lpc, as the CPU engine),
+// then the row goes to out_logits when asked for. One thread because apply_lpc is the CPU
+// engine's serial sum: 3 MX + LP numbers, against the sampling rule's serial pass.
+PYSYNTH_HD void predict_means(const StepArgs& a, const Scratch& s, int b, int64_t t, int step) {
+  const Dims& d = a.dims;
+  const int nh = d.hist_mask + 1;
+  const int64_t row = static_cast<int64_t>(b) * a.out_ld + a.out_col + step;
+  float* out = a.out_logits != nullptr ? a.out_logits + row * out_width(d) : nullptr;
+  apply_lpc_from_ring(s.logits, d.MX, d.Q, a.w.lpc, d.LP, a.qhist + static_cast<int64_t>(b) * nh,
+                      nh, t, out);
+}
+
 // One thread: q[t] is the forced index, or drawn with the uniform keyed (seed, stream, t);
 // it is recorded and pushed into the sample history.
 PYSYNTH_HD void phase_choose(const StepArgs& a, const Scratch& s, int b, int64_t t, int step,
                              int tid) {
   if (tid != 0) return;
   const Dims& d = a.dims;
+  if (d.LP > 0 && head_needed(a, step)) predict_means(a, s, b, t, step);
   int q;
   if (step < a.nforced) {
     q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
@@ -385,7 +409,7 @@ PYSYNTH_HD bool phase_needed(const StepArgs& a, int phase, int step) {
   locate(a, phase, &i, &k);
   if (i >= 0) return (a.t0 + step) % a.w.tiers[i].F == 0;
   if (k == 2 * a.dims.M + 3) return true;  // the choice
-  return step >= a.nforced || a.out_logits != nullptr;
+  return head_needed(a, step);
 }
 
 // Runs phase `phase` of step `step` (absolute time t0 + step) of stream b as thread tid of nth.

@@ -28,10 +28,14 @@ namespace wavenet {
 
 // Sizes of the program (names as in docs/architecture.md).
 // PF: position frames (0 = no position input), PH: samples per position frame;
-// MX: components of a mol16 output (0 = the softmax over the Q levels).
+// MX: components of a mol16 output (0 = the softmax over the Q levels); LP: order of the
+// dataset's linear predictor in a mol16 head's means (0 = none).
 struct Dims {
-  int Q, K0, K, R, D, S, H, C, L, PF, PH, MX;
+  int Q, K0, K, R, D, S, H, C, L, PF, PH, MX, LP;
 };
+
+// Past indices each stream keeps (qhist): the input's K0 taps and the predictor's LP.
+PYSYNTH_HD int history_len(const Dims& d) { return max_i(d.K0, d.LP); }
 
 // Numbers per sample the head gives: Q logits, or 3 MX mixture parameters.
 PYSYNTH_HD int out_width(const Dims& d) { return d.MX > 0 ? 3 * d.MX : d.Q; }
@@ -53,6 +57,7 @@ struct Weights {
   const float* out1_b;       // (H)
   const float* out2_w;       // (H, out_width)
   const float* out2_b;       // (out_width)
+  const float* lpc;          // (LP) the linear predictor; nullptr when LP == 0
 };
 
 // Everything one launch needs: n steps (absolute times t0 .. t0+n-1) of B streams.
@@ -63,7 +68,7 @@ struct StepArgs {
   const int64_t* ring_offset;  // (L) offset, in floats, of layer l's ring in a stream's area
   int64_t ring_stride;         // floats of ring per stream
   float* rings;                // (B, ring_stride): h_l at the last (K-1)*d_l + 1 times
-  int* qhist;                  // (B, K0): q[s] at slot s mod K0
+  int* qhist;                  // (B, history_len): q[s] at slot s mod history_len
   const int* cond;             // (B) condition classes, or nullptr
   const uint32_t* stream_ids;  // (B) stream keys of the uniforms
   const int* forced;           // teacher-forced indices: step i of stream b at forced[b*ld+i]
@@ -130,13 +135,14 @@ PYSYNTH_HD Scratch carve_scratch(float* base, const Dims& d) {
 // 2x/(Q-1) - 1); also clears the skip sum of this step.
 PYSYNTH_HD void phase_input(const StepArgs& a, Scratch& s, int b, int64_t t, int tid, int nth) {
   const Dims& d = a.dims;
-  const int* qh = a.qhist + static_cast<int64_t>(b) * d.K0;
+  const int nh = history_len(d);
+  const int* qh = a.qhist + static_cast<int64_t>(b) * nh;
   for (int r = tid; r < d.R; r += nth) {
     float acc = a.w.input_bias[r];
     for (int j = 0; j < d.K0; ++j) {
       const int64_t src = t - 1 - (d.K0 - 1 - j);
       if (src < 0) continue;
-      const int x = qh[src % d.K0];
+      const int x = qh[src % nh];
       if (d.MX > 0)
         acc += (static_cast<float>(x) * (2.0f / static_cast<float>(d.Q - 1)) - 1.0f) *
                a.w.input_table[static_cast<int64_t>(j) * d.R + r];
@@ -262,7 +268,8 @@ PYSYNTH_HD void phase_out1(const StepArgs& a, Scratch& s, int tid, int nth) {
   for (int n = tid; n < d.H; n += nth) s.o1[n] = reluf(a.w.out1_b[n] + sum_parts(s.part, d.H, P, n));
 }
 
-// logits = o1 @ out2.weight + out2.bias, also written to out_logits when asked for.
+// logits = o1 @ out2.weight + out2.bias, also written to out_logits when asked for (with a
+// linear predictor, phase_choose writes them once it has put the prediction in the means).
 PYSYNTH_HD void phase_logits_partial(const StepArgs& a, Scratch& s, int tid, int nth) {
   const Dims& d = a.dims;
   const int N = out_width(d);
@@ -276,7 +283,7 @@ PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int
   const int N = out_width(d);
   const int P = split_parts(N, d.H, nth);
   float* out = nullptr;
-  if (a.out_logits != nullptr)
+  if (a.out_logits != nullptr && d.LP == 0)
     out = a.out_logits + (static_cast<int64_t>(b) * a.out_ld + a.out_col + step) * N;
   for (int n = tid; n < N; n += nth) {
     const float v = a.w.out2_b[n] + sum_parts(s.part, N, P, n);
@@ -285,11 +292,32 @@ PYSYNTH_HD void phase_logits(const StepArgs& a, Scratch& s, int b, int step, int
   }
 }
 
+// The head runs on sampled steps and on teacher-forced steps whose logits are read (not
+// on the prime's).
+PYSYNTH_HD bool head_needed(const StepArgs& a, int step) {
+  return step >= a.nforced || a.out_logits != nullptr;
+}
+
+// One thread, with a linear predictor: each mixture mean becomes the prediction from the
+// stream's last LP indices (its input history, the prime's included) plus the head's
+// correction (common.h apply_lpc, as the CPU engine), then the row goes to out_logits when
+// asked for. One thread because apply_lpc is the CPU engine's serial sum: 3 MX + LP
+// numbers, against the sampling rule's serial pass over the same row.
+PYSYNTH_HD void predict_means(const StepArgs& a, Scratch& s, int b, int64_t t, int step) {
+  const Dims& d = a.dims;
+  const int nh = history_len(d);
+  const int64_t row = static_cast<int64_t>(b) * a.out_ld + a.out_col + step;
+  float* out = a.out_logits != nullptr ? a.out_logits + row * out_width(d) : nullptr;
+  apply_lpc_from_ring(s.logits, d.MX, d.Q, a.w.lpc, d.LP, a.qhist + static_cast<int64_t>(b) * nh,
+                      nh, t, out);
+}
+
 // One thread: q[t] is the forced index, or sampled from the logits with the uniform keyed
 // (seed, stream, t); it is recorded and pushed into the input history.
 PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, int step, int tid) {
   if (tid != 0) return;
   const Dims& d = a.dims;
+  if (d.LP > 0 && head_needed(a, step)) predict_means(a, s, b, t, step);
   int q;
   if (step < a.nforced) {
     q = a.forced[static_cast<int64_t>(b) * a.forced_ld + step];
@@ -301,7 +329,8 @@ PYSYNTH_HD void phase_choose(const StepArgs& a, Scratch& s, int b, int64_t t, in
                  : sample_logits(s.logits, d.Q, a.rule, u);
   }
   a.out_q[static_cast<int64_t>(b) * a.out_ld + a.out_col + step] = q;
-  a.qhist[static_cast<int64_t>(b) * d.K0 + t % d.K0] = q;
+  const int nh = history_len(d);
+  a.qhist[static_cast<int64_t>(b) * nh + t % nh] = q;
 }
 
 // Phases of one step: input; per layer taps, conv partials, gate, res/skip partials,
@@ -314,7 +343,7 @@ PYSYNTH_HD int num_phases(const Dims& d) { return kPhasesPerLayer * d.L + 6; }
 // The answer is the same for every thread of a block, so skipping a barrier is safe.
 PYSYNTH_HD bool phase_needed(const StepArgs& a, int phase, int step) {
   const int head = kPhasesPerLayer * a.dims.L + 1;
-  if (phase >= head && phase < head + 4) return step >= a.nforced || a.out_logits != nullptr;
+  if (phase >= head && phase < head + 4) return head_needed(a, step);
   return true;
 }
 

@@ -35,10 +35,6 @@ PYBIND11_MODULE(_engine_cuda, m) {
       .def(py::init([](const std::string& program_json, const py::dict& tensors, int device,
                        bool emulate) {
              pysynth::WaveNetProgram p = pysynth::parse_wavenet_program(program_json);
-             if (p.lpc_order > 0)
-               throw py::value_error(
-                   "the CUDA kernels do not run models with a linear predictor (lpc_order) yet; "
-                   "use device='cpu'");
              auto t = pysynth::take_tensors(tensors, pysynth::wavenet_tensor_table(p));
              return W(std::make_unique<CudaWaveNetEngine>(std::move(p), t, device, emulate));
            }),
@@ -59,10 +55,6 @@ PYBIND11_MODULE(_engine_cuda, m) {
                throw py::value_error("blocks_per_stream must be in [0, 1024] (0 = automatic), got " +
                                      std::to_string(blocks_per_stream));
              pysynth::SampleRNNProgram p = pysynth::parse_samplernn_program(program_json);
-             if (p.lpc_order > 0)
-               throw py::value_error(
-                   "the CUDA kernels do not run models with a linear predictor (lpc_order) yet; "
-                   "use device='cpu'");
              auto t = pysynth::take_tensors(tensors, pysynth::samplernn_tensor_table(p));
              return S(std::make_unique<CudaSampleRNNEngine>(std::move(p), t, device, emulate,
                                                             blocks_per_stream));

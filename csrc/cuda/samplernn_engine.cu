@@ -113,10 +113,13 @@ CudaSampleRNNEngine::CudaSampleRNNEngine(SampleRNNProgram program,
   dims_.PF = p.position_frames;
   dims_.PH = p.position_hop;
   dims_.MX = p.mixtures;
+  dims_.LP = p.lpc_order;
   dims_.lstm = p.lstm;
   dims_.skip = p.skip_connections;
   int cap = 1;
-  while (cap < p.frame_sizes.back()) cap *= 2;
+  // The ring feeds the top tier's frame and the linear predictor's past (lpc_order is at
+  // most the top frame size; the max keeps the engine safe without the binding's check).
+  while (cap < std::max(p.frame_sizes.back(), p.lpc_order)) cap *= 2;
   dims_.hist_mask = cap - 1;
   max_r_ = max_ratio(p);
   threads_ = samplernn::block_threads(dims_, max_r_);
@@ -203,6 +206,7 @@ void CudaSampleRNNEngine::load_weights(const std::map<std::string, std::vector<f
   for (int k = 0; k < p.mlp_layers; ++k) put({"sample.hidden." + std::to_string(k) + ".bias"});
   const size_t out_w = put({"sample.output.weight"});
   const size_t out_b = put({"sample.output.bias"});
+  const size_t lpc = p.lpc_order > 0 ? put({"lpc.weight"}) : none;
 
   weights_ = std::make_unique<Buffer>(sizeof(float) * host.size(), emulate_);
   weights_->upload(host.data(), sizeof(float) * host.size());
@@ -231,6 +235,7 @@ void CudaSampleRNNEngine::load_weights(const std::map<std::string, std::vector<f
   w_.hidden_b = p.mlp_layers > 0 ? at(hidden_b) : nullptr;
   w_.out_w = at(out_w);
   w_.out_b = at(out_b);
+  w_.lpc = at(lpc);
 }
 
 void CudaSampleRNNEngine::activate() const {

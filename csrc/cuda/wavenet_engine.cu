@@ -31,7 +31,7 @@ struct CudaWaveNetEngine::State {
   State(const CudaWaveNetEngine& e, int B_, int W_, const int32_t* cond_ids,
         const uint32_t* streams, bool want_logits)
       : rings(sizeof(float) * static_cast<size_t>(B_) * e.ring_stride_, e.emulate_),
-        qhist(sizeof(int32_t) * static_cast<size_t>(B_) * e.dims_.K0, e.emulate_),
+        qhist(sizeof(int32_t) * static_cast<size_t>(B_) * wavenet::history_len(e.dims_), e.emulate_),
         cond(cond_ids ? sizeof(int32_t) * static_cast<size_t>(B_) : 0, e.emulate_),
         ids(sizeof(uint32_t) * static_cast<size_t>(B_), e.emulate_),
         out_q(sizeof(int32_t) * static_cast<size_t>(B_) * W_, e.emulate_),
@@ -82,6 +82,7 @@ CudaWaveNetEngine::CudaWaveNetEngine(WaveNetProgram program,
   dims_.PF = p.position_frames;
   dims_.PH = p.position_hop;
   dims_.MX = p.mixtures;
+  dims_.LP = p.lpc_order;
   check_shared_memory(wavenet_shared_bytes(dims_), device_, emulate_);
   std::vector<int64_t> offs;
   for (int d : p.dilations) {
@@ -110,7 +111,7 @@ void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<flo
       {"res.bias", &w_.res_b},          {"skip.weight", &w_.skip_w},
       {"skip.bias", &w_.skip_b},        {"out1.weight", &w_.out1_w},
       {"out1.bias", &w_.out1_b},        {"out2.weight", &w_.out2_w},
-      {"out2.bias", &w_.out2_b},
+      {"out2.bias", &w_.out2_b},        {"lpc.weight", &w_.lpc},
   };
   auto kind_of = [](const std::string& name) {
     if (name.rfind("layers.", 0) != 0) return name;
@@ -132,7 +133,7 @@ void CudaWaveNetEngine::load_weights(const std::map<std::string, std::vector<flo
   weights_ = std::make_unique<Buffer>(sizeof(float) * total, emulate_);
   const float* base = weights_->as<float>();
   size_t off = 0;
-  // no cond.table or pos.table: nullptr; input.table and input.weight share a slot (a
+  // no cond.table, pos.table or lpc.weight: nullptr; input.table and input.weight share a slot (a
   // program has one of them), so a kind without tensors never clears a slot
   for (const auto& kind : kinds) *kind.second = nullptr;
   for (size_t k = 0; k < kinds.size(); ++k) {

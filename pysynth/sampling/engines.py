@@ -12,7 +12,6 @@ from typing import Any
 from ..checks import check_choice, check_int
 from ..errors import ModelFileError, ParameterError, PysynthError
 from ..modelfile import ModelFile, load_model
-from ..prediction import lpc_of
 
 #: program family -> class name in pysynth._engine / pysynth._engine_cuda
 ENGINE_CLASSES = {"wavenet": "WaveNetEngine", "samplernn": "SampleRNNEngine"}
@@ -84,11 +83,7 @@ def make_engine(model: str | os.PathLike | ModelFile, *, device: str = "auto", t
         raise ParameterError(f"weights={weights!r} is a CPU engine option; use device='cpu'")
     cls_name = ENGINE_CLASSES.get(mf.family)
     program_json = json.dumps(mf.program)
-    if lpc_of(mf.program) and device == "cuda":
-        raise ParameterError(
-            "device='cuda': the CUDA kernels do not run models with a linear predictor "
-            "(lpc_order) yet; use device='cpu' (or 'auto')")
-    if device == "cuda" or (device == "auto" and weights == "float32" and not lpc_of(mf.program)):
+    if device == "cuda" or (device == "auto" and weights == "float32"):
         try:
             cuda = _cuda_module()
         except ParameterError:

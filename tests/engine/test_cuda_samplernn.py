@@ -318,13 +318,17 @@ def test_bad_call_arguments_are_rejected():
 
 
 # ---- the front end: pysynth.sample / score_clips(device="cuda") ----------------------------
-@pytest.mark.parametrize("output", ["softmax", "mol16"])
+@pytest.mark.parametrize("output", ["softmax", "mol16", "mol16+lpc"])
 def test_front_end_uses_or_refuses_the_gpu(tmp_path, output):
+    """device="auto" gives the CPU's clips without a device (any head, the linear predictor's
+    too), device="cuda" the CPU's clips and bits on one, and a clear error without."""
     from pysynth import sampling
     from pysynth.errors import ParameterError
     from pysynth.modelfile import save_model
 
     config = CONFIGS["3tier-gru-skip"] if output == "softmax" else MOL16_CONFIGS["3tier-lstm-skip"]
+    if output == "mol16+lpc":
+        config = {**config, "lpc_order": 4}
     program, tensors = random_program(config, seed=4)
     path = save_model(tmp_path / "tiny.pysynth", program, tensors)
     kwargs = {"n": 2, "seconds": 64 / program["sample_rate"], "seed": 9}

@@ -1,6 +1,7 @@
 """The 16-bit mixture output (``output = "mol16"``) in the compiled engines of both families
-and in the CUDA WaveNet kernel's host emulation, against the numpy reference (the CUDA SampleRNN
-kernel's mol16 tests are in test_cuda_samplernn.py).
+and in the CUDA kernels' host emulation (WaveNet's, and both kernels with the linear
+predictor), against the numpy reference (the CUDA SampleRNN kernel's plain mol16 tests are in
+test_cuda_samplernn.py).
 
 The guarantees of the 8-bit path, restated for a sampler whose last step rounds a real
 number to one of 65,536 levels: teacher-forced parameters and NLL equal the reference's at
@@ -162,37 +163,71 @@ def test_bad_output_keys_are_rejected(change, match):
         _engine.WaveNetEngine(json.dumps({**program, **change}), tensors, 1)
 
 
-# ---- the CUDA WaveNet kernel's phase code: emulated on the host, on the GPU when present --
+# ---- the CUDA kernels' phase code: emulated on the host, on the GPU when present ----------
+# WaveNet's mol16 head alone and with the linear predictor, SampleRNN's with it (its plain
+# mol16 head is tested in test_cuda_samplernn.py) in both launch layouts: one persistent block
+# per stream, and "-wide", each stream spread over 3 blocks with one launch per phase.
 needs_cuda = pytest.mark.skipif(cuda is None, reason="pysynth._engine_cuda not built (no nvcc)")
 HAS_DEVICE = cuda is not None and cuda.device_available()
+_NO_DEVICE = pytest.mark.skipif(not HAS_DEVICE, reason="no CUDA device")
+CUDA_CASES = [pytest.param(case, backend, id=f"{case}-{backend}",
+                           marks=[needs_cuda] + ([_NO_DEVICE] if backend.startswith("gpu") else []))
+              for case, backends in [("wavenet", ["emulate", "gpu"]),
+                                     ("wavenet+lpc", ["emulate", "gpu"]),
+                                     ("samplernn+lpc", ["emulate", "emulate-wide", "gpu",
+                                                        "gpu-wide"])]
+              for backend in backends]
 
 
-@needs_cuda
-@pytest.mark.parametrize("backend", [
-    "emulate", pytest.param("gpu", marks=pytest.mark.skipif(not HAS_DEVICE,
-                                                            reason="no CUDA device"))])
-def test_cuda_kernel_matches_reference_and_cpu_engine(backend):
-    program, tensors, ref, cpu = _model("wavenet", seed=6)
-    eng = (cuda.WaveNetEngine(json.dumps(program), tensors, emulate=True) if backend == "emulate"
-           else cuda.WaveNetEngine(json.dumps(program), tensors, device=0))
-    q = np.random.default_rng(7).integers(0, Q, (2, 50)).astype(np.int32)
-    cond = _cond(program, 2)
+def _cuda_engine(case, backend, program, tensors):
+    kw = {"emulate": True} if backend.startswith("emulate") else {"device": 0}
+    if case.startswith("samplernn"):
+        blocks = 3 if backend.endswith("-wide") else 1
+        eng = cuda.SampleRNNEngine(json.dumps(program), tensors, blocks_per_stream=blocks, **kw)
+        assert eng.blocks_for(3) == blocks
+        return eng
+    return cuda.WaveNetEngine(json.dumps(program), tensors, **kw)
+
+
+@pytest.mark.parametrize(("case", "backend"), CUDA_CASES)
+def test_cuda_kernel_parameters_and_nll_match_reference(case, backend):
+    """The kernel's parameters (the predictor's means included) and NLL are the float64
+    reference's, the open end bins too."""
+    program, tensors, ref, _ = _model(case, seed=6)
+    eng = _cuda_engine(case, backend, program, tensors)
+    q = np.random.default_rng(7).integers(0, Q, (3, 50)).astype(np.int32)
+    q[0, :5] = [0, Q - 1, 0, Q - 1, Q // 2]
+    cond = _cond(program, 3)
     want = ref.logits(q, cond)
     np.testing.assert_allclose(eng.logits(q, cond=cond), want, rtol=1e-4,
                                atol=1e-4 * np.abs(want).max())
     np.testing.assert_allclose(eng.nll(q, cond=cond), reference_nll(want, q, "mol16", Q),
                                rtol=1e-4)
-    streams = np.array([2, 3], dtype=np.int32)
-    out = eng.generate(60, streams=streams, seed=8, temperature=0.9, prime=q[:, :7], cond=cond,
-                       chunk=25)
-    full = np.concatenate([q[:, :7], out], axis=1)
+
+
+@pytest.mark.parametrize(("case", "backend"), CUDA_CASES)
+@pytest.mark.parametrize(("temperature", "min_p"), [(1.0, 0.0), (0.1, 0.1)])
+def test_cuda_kernel_generates_as_the_cpu_engine(case, backend, temperature, min_p):
+    """After a prime, each sample is exactly the compiled rule on the kernel's own
+    teacher-forced parameters with the uniforms of (seed, stream, t), and the CPU engine's
+    samples for the same seed are the same. The CPU engine sums its products in another
+    order, so a value within float rounding of a level's edge may land on the neighbouring
+    level: at most one level apart, and nearly all equal."""
+    program, tensors, _, cpu = _model(case, seed=8)
+    eng = _cuda_engine(case, backend, program, tensors)
+    streams = np.array([2, 9, 4], dtype=np.int32)
+    cond = _cond(program, 3)
+    prime = np.random.default_rng(9).integers(0, Q, (3, 7)).astype(np.int32)
+    kw = {"streams": streams, "seed": 8, "temperature": temperature, "min_p": min_p,
+          "prime": prime, "cond": cond}
+    out = eng.generate(60, chunk=25, **kw)
+    assert len(np.unique(out)) > 20  # really sampled, not stuck
+    full = np.concatenate([prime, out], axis=1)
     params = eng.logits(full, cond=cond)
     u = cuda.uniforms(8, streams, 0, full.shape[1], pairs=True)
-    want_q = np.stack([cuda.sample_mixture(params[:, t], 0.9, u[:, t])
-                       for t in range(7, 67)], axis=1)
-    np.testing.assert_array_equal(out, want_q)
-    # the CPU engine sums its products in another order: the same level or a neighbour
-    cpu_out = cpu.generate(60, streams=streams, seed=8, temperature=0.9, prime=q[:, :7],
-                           cond=cond)
-    assert np.abs(cpu_out.astype(np.int64) - out).max() <= 1
-
+    want = np.stack([cuda.sample_mixture(params[:, t], temperature, u[:, t], min_p)
+                     for t in range(7, 67)], axis=1)
+    np.testing.assert_array_equal(out, want)
+    diff = np.abs(cpu.generate(60, **kw).astype(np.int64) - out)
+    assert diff.max() <= 1
+    assert (diff == 0).mean() > 0.98
