@@ -74,7 +74,7 @@ class SampleRNN(Architecture):
     config_added = {"conditioning_classes": 0, "position_frames": 0}  # noqa: RUF012
 
     def describe(self, config: SampleRNNConfig) -> dict[str, Any]:
-        return {
+        info = {
             "tiers": len(config.frame_sizes) + 1,
             "frame_sizes": list(config.frame_sizes),
             "exported_parameters": self.exported_parameters(config),
@@ -83,6 +83,9 @@ class SampleRNN(Architecture):
             "position_ms": round(
                 1000.0 * config.positions * config.position_hop / config.sample_rate, 2),
         }
+        if config.lpc_order:  # fitted from the training clips (pysynth.prediction)
+            info["linear_predictor_taps"] = config.lpc_order
+        return info
 
     def conditioning_classes(self, config: SampleRNNConfig) -> int:
         return int(config.conditioning_classes)

@@ -90,6 +90,8 @@ class WaveNet(Architecture):
         if config.position_frames > 0:
             info["position_ms"] = round(
                 1000.0 * config.position_frames * config.position_hop / config.sample_rate, 2)
+        if config.lpc_order:  # fitted from the training clips (pysynth.prediction)
+            info["linear_predictor_taps"] = config.lpc_order
         if config.conditioning_classes >= 0 and config.position_frames >= 0:
             info["exported_parameters"] = self.exported_parameters(config)
         return info
