@@ -75,14 +75,18 @@ def test_the_users_keys_win_over_the_pick(monkeypatch, tones, tiny, tmp_path, ca
     assert "learning_rate=0.002" not in err
 
 
-def test_samplernn_minutes_trains_with_preemphasis_and_exports_it(tones, tmp_path):
-    # the --minutes pick measured best on drums includes pre-emphasis 0.85; the model file
-    # carries it, so sampling de-emphasizes (docs/benchmarks.md, "Pre-emphasis")
+@pytest.mark.parametrize("arch", ["samplernn", "wavenet"])
+def test_minutes_trains_with_preemphasis_and_exports_it(tones, tmp_path, arch):
+    # the --minutes pick measured best on drums includes pre-emphasis 0.85 for both
+    # families; the model file carries it, so sampling de-emphasizes (docs/benchmarks.md,
+    # "Pre-emphasis" and "Pre-emphasis for WaveNet")
     import pysynth
 
-    over = {"dim": 16, "embed_dim": 8, "frame_sizes": [4, 16], "seq_len": 64, "batch_size": 2,
-            "sample_every": 0, "steps_per_epoch": 2, "tensorboard": False}
-    train(tones, arch="samplernn", run=tmp_path / "run", overrides=over, minutes=0.001,
+    over = ({"dim": 16, "embed_dim": 8, "frame_sizes": [4, 16], "seq_len": 64}
+            if arch == "samplernn" else {"dilations": [1, 2, 4], "seq_len": 64,
+                                         "residual_channels": 8, "dilation_channels": 8})
+    over |= {"batch_size": 2, "sample_every": 0, "steps_per_epoch": 2, "tensorboard": False}
+    train(tones, arch=arch, run=tmp_path / "run", overrides=over, minutes=0.001,
           seed=1, verbose=0)
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["model"]["preemphasis"] == 0.85
