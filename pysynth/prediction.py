@@ -127,13 +127,16 @@ def lpc_changes(config, dataset) -> dict:
     (a resumed run keeps its coefficients); nothing otherwise."""
     if not config.lpc_order or len(config.lpc) == config.lpc_order:
         return {}
-    from .audio import dequantize
-    from .training.data import quantized_clips
+    from .audio import dequantize, quantize
+    from .emphasis import preemphasize
 
-    seqs, _ = quantized_clips(dataset, "train", levels=config.levels,
-                              quantization=config.quantization, preemphasis=config.preemphasis)
-    values = (dequantize(q, config.levels, config.quantization) for q in seqs)
-    return {"lpc": [float(c) for c in fit_lpc(values, config.lpc_order)]}
+    def seen():  # one clip at a time: fit_lpc stops reading after FIT_SAMPLES
+        for clip in dataset.clips("train"):
+            y = preemphasize(dataset.load(clip), config.preemphasis)
+            q = quantize(y, config.levels, config.quantization)
+            yield dequantize(q, config.levels, config.quantization)
+
+    return {"lpc": [float(c) for c in fit_lpc(seen(), config.lpc_order)]}
 
 
 def random_lpc(order: int, rng: np.random.Generator) -> np.ndarray:
