@@ -118,7 +118,7 @@ class WaveNet(Architecture):
         windows and a 64-wide skip path and head make more steps in the time than the
         default's 2048 and 128, at a higher rate that the budget schedule decays; the
         position input did not help at this budget, so it is off; pre-emphasis 0.85, as
-        SampleRNN's, took the noise scale from 1.20 to 0.77 (docs/benchmarks.md)."""
+        SampleRNN's, took the noise scale from 1.20-1.27 to 0.77-1.00 (docs/benchmarks.md)."""
         return dict(BUDGET)
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
