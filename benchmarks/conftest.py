@@ -75,6 +75,36 @@ def engine_rate(engine, batch: int, n: int, *, warmup: int = 32, repeats: int = 
     return batch * n / best
 
 
+def add_predictor(program: dict, tensors: dict, order: int, rng) -> None:
+    """Give a mol16 program a random stable linear predictor of ``order`` taps (in place):
+    what the 16-bit speed benchmarks time beside the plain mixture."""
+    from pysynth.prediction import random_lpc
+
+    program["lpc_order"] = order
+    tensors["lpc.weight"] = random_lpc(order, rng).astype(np.float32)
+
+
+def compare_outputs(benchmark, bench_report, engines: dict, rate, *, batch: int, n: int,
+                    rounds: int, label: str) -> None:
+    """The 16-bit output's speed against the 8-bit one: ``engines`` holds ``"mulaw8"``,
+    ``"mol16"`` and ``"mol16+lpc16"``; ``rate(engine, batch, n)`` is rounded ``rounds``
+    times, alternating, so that load on the shared machine hits all alike; the best of
+    each goes to the benchmark's extra info and one report line."""
+    rates = {k: [] for k in engines}
+    for _ in range(rounds):
+        for name, engine in engines.items():
+            rates[name].append(rate(engine, batch, n))
+    benchmark.pedantic(engines["mol16"].generate, args=(n,),
+                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
+                       rounds=1, iterations=1)
+    r8, r16, rl = max(rates["mulaw8"]), max(rates["mol16"]), max(rates["mol16+lpc16"])
+    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8,
+                                lpc16_samples_per_s=rl, lpc16_ratio=rl / r8)
+    bench_report.append(
+        f"{label} B={batch:<3d} mol16 vs 8-bit softmax: {r16:8.0f} vs {r8:8.0f} samples/s "
+        f"({r16 / r8:.2f}x, target >= 0.7x); with lpc_order 16: {rl:8.0f} ({rl / r8:.2f}x)")
+
+
 def compare_with_tf_cached(benchmark, engine, tfgen, *, batch: int, n: int, engine_n: int,
                            warmup: int = 32) -> tuple[float, float, float, float]:
     """Time a cached-state TF generator against the engine on the same uniforms.

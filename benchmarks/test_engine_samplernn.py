@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import compare_with_tf_cached, engine_rate
+from conftest import add_predictor, compare_outputs, compare_with_tf_cached, engine_rate
 
 from pysynth import _engine
 
@@ -132,11 +132,8 @@ def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1,
     ten["sample.output.weight"] = (rng.standard_normal((h, 3 * mixtures))
                                    / np.sqrt(h)).astype(np.float32)
     ten["sample.output.bias"] = np.zeros(3 * mixtures, np.float32)
-    if lpc_order:  # the dataset's linear predictor in the means (random stable coefficients)
-        from pysynth.prediction import random_lpc
-
-        prog["lpc_order"] = lpc_order
-        ten["lpc.weight"] = random_lpc(lpc_order, rng).astype(np.float32)
+    if lpc_order:  # the dataset's linear predictor in the means
+        add_predictor(prog, ten, lpc_order, rng)
     return prog, ten
 
 
@@ -148,20 +145,8 @@ def test_mol16_output_speed(benchmark, prism, bench_report, batch):
     engines = {"mulaw8": engine, "mol16": _engine.SampleRNNEngine(json.dumps(prog16), ten16, 0),
                "mol16+lpc16": _engine.SampleRNNEngine(json.dumps(lpc16[0]), lpc16[1], 0)}
     n = max(64, 1024 // batch)
-    rates = {k: [] for k in engines}
-    for _ in range(4):  # alternate, so that load on the shared machine hits both alike
-        for name, eng in engines.items():
-            rates[name].append(_engine_rate(eng, batch, n))
-    benchmark.pedantic(engines["mol16"].generate, args=(n,),
-                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
-                       rounds=1, iterations=1)
-    r8, r16, rl = max(rates["mulaw8"]), max(rates["mol16"]), max(rates["mol16+lpc16"])
-    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8,
-                                lpc16_samples_per_s=rl, lpc16_ratio=rl / r8)
-    bench_report.append(
-        f"samplernn {PRESET} B={batch:<3d} mol16 vs 8-bit softmax: {r16:7.0f} vs {r8:7.0f} "
-        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x); with lpc_order 16: {rl:8.0f} ({rl / r8:.2f}x)"
-    )
+    compare_outputs(benchmark, bench_report, engines, _engine_rate, batch=batch, n=n,
+                    rounds=4, label=f"samplernn {PRESET}")
 
 
 def test_engine_vs_naive_keras(benchmark, prism, bench_report):

@@ -33,7 +33,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import compare_with_tf_cached, engine_rate
+from conftest import add_predictor, compare_outputs, compare_with_tf_cached, engine_rate
 
 from pysynth import _engine
 
@@ -131,11 +131,8 @@ def mol16_twin(program: dict, tensors: dict, mixtures: int = 10, seed: int = 1,
     ten["input.weight"] = (rng.standard_normal((k0, r)) / np.sqrt(k0)).astype(np.float32)
     ten["out2.weight"] = (rng.standard_normal((h, 3 * mixtures)) / np.sqrt(h)).astype(np.float32)
     ten["out2.bias"] = np.zeros(3 * mixtures, np.float32)
-    if lpc_order:  # the dataset's linear predictor in the means (random stable coefficients)
-        from pysynth.prediction import random_lpc
-
-        prog["lpc_order"] = lpc_order
-        ten["lpc.weight"] = random_lpc(lpc_order, rng).astype(np.float32)
+    if lpc_order:  # the dataset's linear predictor in the means
+        add_predictor(prog, ten, lpc_order, rng)
     return prog, ten
 
 
@@ -151,20 +148,9 @@ def test_mol16_output_speed(benchmark, bench_report, preset, batch):
                "mol16": _engine.WaveNetEngine(json.dumps(prog16), ten16, 0),
                "mol16+lpc16": _engine.WaveNetEngine(json.dumps(lpc16[0]), lpc16[1], 0)}
     n = max(256, 8192 // batch) if preset == "small" else max(128, 4096 // batch)
-    rates = {k: [] for k in engines}
-    for _ in range(6):  # alternate, so that load on the shared machine hits both alike
-        for name, engine in engines.items():
-            rates[name].append(engine_rate(engine, batch, n, repeats=1))
-    benchmark.pedantic(engines["mol16"].generate, args=(n,),
-                       kwargs={"streams": np.arange(batch, dtype=np.int32), "seed": 0},
-                       rounds=1, iterations=1)
-    r8, r16, rl = max(rates["mulaw8"]), max(rates["mol16"]), max(rates["mol16+lpc16"])
-    benchmark.extra_info.update(samples_per_s=r16, mulaw8_samples_per_s=r8, ratio=r16 / r8,
-                                lpc16_samples_per_s=rl, lpc16_ratio=rl / r8)
-    bench_report.append(
-        f"engine {preset:5s} B={batch:<3d} mol16 vs 8-bit softmax: {r16:8.0f} vs {r8:8.0f} "
-        f"samples/s ({r16 / r8:.2f}x, target >= 0.7x); with lpc_order 16: {rl:8.0f} ({rl / r8:.2f}x)"
-    )
+    compare_outputs(benchmark, bench_report, engines,
+                    lambda e, b, m: engine_rate(e, b, m, repeats=1), batch=batch, n=n,
+                    rounds=6, label=f"engine {preset:5s}")
 
 
 def test_engine_vs_naive_keras(benchmark, ibab, bench_report):

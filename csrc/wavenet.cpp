@@ -116,6 +116,9 @@ class StreamGroup {
   // clock of the position input.
   int64_t t() const { return t_; }
   const float* logits(int m) const { return logits_.data() + static_cast<size_t>(m) * Qp_; }
+  // The same row, for the linear predictor to rewrite its means in place (the head
+  // recomputes every row at the next step).
+  float* logits(int m) { return logits_.data() + static_cast<size_t>(m) * Qp_; }
 
   // Advance one sample: q_prev[m] = q[t-1] of stream m (ignored at t = 0). With `with_head`,
   // computes the logits of q[t]; without, only the layer states (prime samples).
@@ -297,7 +300,6 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
   Groups& groups = st.groups;
   const auto& ranges = st.ranges;
   auto& prev = st.prev;
-  std::vector<std::vector<float>> rows(groups.size(), std::vector<float>(W));
   const int64_t slice = steps_per_poll(B);
   CrewChooser chooser = crews_.take(B);
   for (int64_t t0 = 0; t0 < T; t0 += slice) {
@@ -312,14 +314,11 @@ void WaveNetEngine::score(const int32_t* q, int B, int64_t T, const int32_t* con
         [&](int g, int64_t t) {
           const auto [b0, b1] = ranges[g];
           for (int b = b0; b < b1; ++b) {
-            const float* lg = groups[g]->logits(b - b0);
+            float* lg = groups[g]->logits(b - b0);
             if (LP > 0) {  // the linear predictor over the known past
               int32_t recent[kMaxLpcOrder];
               for (int j = 0; j < LP; ++j) recent[j] = t - 1 - j >= 0 ? q[b * T + t - 1 - j] : -1;
-              float* row = rows[g].data();
-              std::memcpy(row, lg, sizeof(float) * W);
-              apply_lpc(row, K, Q, w_.lpc.data(), LP, recent);
-              lg = row;
+              apply_lpc(lg, K, Q, w_.lpc.data(), LP, recent);
             }
             if (logits)
               std::memcpy(logits + (static_cast<size_t>(b) * T + t) * W, lg, sizeof(float) * W);
@@ -340,7 +339,7 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
   if (B <= 0 || n <= 0) return;
   if (chunk <= 0) chunk = n;
   chunk = std::min(chunk, n);
-  const int Q = prog_.levels, K = prog_.mixtures, LP = prog_.lpc_order, W = prog_.width();
+  const int Q = prog_.levels, K = prog_.mixtures, LP = prog_.lpc_order;
   const int team = team_size(B);
   Streams st = make_streams(prog_, w_, B, num_threads_, team, cond);
   Groups& groups = st.groups;
@@ -367,12 +366,12 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
       prev[g][b - ranges[g].first] = prime[b * P + P - 1];
   std::vector<int32_t> block(static_cast<size_t>(B) * chunk);
   std::vector<std::vector<float>> scratch(groups.size(), std::vector<float>(Q));
-  // The linear predictor's past: per stream the last LP levels, most recent first (-1:
-  // before the clip), starting from the prime's end.
-  std::vector<int32_t> recent(static_cast<size_t>(B) * (LP > 0 ? LP : 0), -1);
-  std::vector<std::vector<float>> rows(groups.size(), std::vector<float>(W));
-  for (int b = 0; b < B && LP > 0; ++b)
-    for (int j = 0; j < LP && j < P; ++j) recent[static_cast<size_t>(b) * LP + j] = prime[b * P + P - 1 - j];
+  // The linear predictor's past: per stream a ring of the last LP levels (level t at slot
+  // t mod LP), as the SampleRNN engine and the CUDA kernels keep it; the prime's end first.
+  std::vector<int32_t> ring(static_cast<size_t>(B) * LP);
+  for (int b = 0; b < B; ++b)
+    for (int64_t t = std::max<int64_t>(0, P - LP); t < P; ++t)
+      ring[static_cast<size_t>(b) * LP + t % LP] = prime[b * P + t];
   for (int64_t c0 = 0; c0 < n; c0 += chunk) {
     const int64_t cn = std::min(chunk, n - c0);
     for (int64_t s0 = 0; s0 < cn; s0 += slice) {
@@ -386,23 +385,15 @@ void WaveNetEngine::generate(int64_t n, const uint32_t* streams, int B, uint64_t
             float* tmp = scratch[g].data();
             for (int b = b0; b < b1; ++b) {
               const float u = uniform01(seed, streams[b], t);
-              const float* lg = groups[g]->logits(b - b0);
-              int32_t* past = LP > 0 ? &recent[static_cast<size_t>(b) * LP] : nullptr;
-              if (LP > 0) {
-                float* row = rows[g].data();
-                std::memcpy(row, lg, sizeof(float) * W);
-                apply_lpc(row, K, Q, w_.lpc.data(), LP, past);
-                lg = row;
-              }
+              float* lg = groups[g]->logits(b - b0);
+              int32_t* past = ring.data() + static_cast<size_t>(b) * LP;
+              if (LP > 0) apply_lpc_from_ring(lg, K, Q, w_.lpc.data(), LP, past, LP, t, nullptr);
               const int32_t qt =
                   K > 0 ? sample_mixture(lg, K, Q, rule, u, uniform_open01(seed, streams[b], t))
                         : sample_logits_scratch(lg, Q, rule, u, tmp);
               block[static_cast<size_t>(b) * cn + s] = qt;
               prev[g][b - b0] = qt;
-              if (LP > 0) {
-                std::memmove(past + 1, past, sizeof(int32_t) * (LP - 1));
-                past[0] = qt;
-              }
+              if (LP > 0) past[t % LP] = qt;
             }
           });
       if (poll) poll();

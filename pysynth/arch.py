@@ -197,31 +197,15 @@ class ReferenceModel:
                     if lpc_of(program) else None)
 
     # -- the linear predictor (pysynth.prediction), shared by every family ----------------
-    def start_recent(self, batch: int) -> np.ndarray | None:
-        """The previous-levels memory of ``batch`` streams a stepping model with a predictor
-        keeps (``(B, P)``, most recent first, -1 = before the clip); None without one."""
-        return None if self.lpc is None else np.full((batch, self.lpc.size), -1, np.int64)
-
-    def step_predicted(self, params: np.ndarray, recent: np.ndarray | None,
-                       prev: np.ndarray) -> np.ndarray:
-        """Push ``prev`` (the levels just fed, -1 = none) into ``recent`` (in place, from
-        :meth:`start_recent`) and return one step's ``params (B, W)`` with the predictor
-        applied, as float32."""
-        if recent is None:
-            return np.asarray(params, dtype=np.float32)
-        recent[:, 1:] = recent[:, :-1].copy()
-        recent[:, 0] = prev
-        return self.recent_predicted(params, recent)
-
     def recent_predicted(self, params: np.ndarray, recent: np.ndarray) -> np.ndarray:
         """One step's ``params (B, W)`` with the predictor applied to the previous levels
         ``recent (B, >= P)`` (most recent first, -1 = before the clip), as float32."""
         if self.lpc is None:
             return np.asarray(params, dtype=np.float32)
+        from .audio import level_values
         from .prediction import apply_lpc
 
-        r = np.asarray(recent)[:, :self.lpc.size]
-        hist = np.where(r >= 0, 2.0 * r / (self.levels - 1) - 1.0, 0.0)
+        hist = level_values(np.asarray(recent)[:, :self.lpc.size], self.levels)
         return apply_lpc(params, self.lpc, hist).astype(np.float32)
 
     def sequence_predicted(self, params: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -231,6 +231,13 @@ def linear_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
     return (2.0 * np.asarray(q, dtype=np.float64) / (levels - 1) - 1.0).astype(np.float32)
 
 
+def level_values(q: np.ndarray, levels: int) -> np.ndarray:
+    """The values ``2 q / (levels-1) - 1`` (float64) of linear levels ``q`` as a model reads
+    its past, 0 where ``q`` is negative ("nothing", before the clip)."""
+    q = np.asarray(q)
+    return np.where(q >= 0, 2.0 * q / (levels - 1) - 1.0, 0.0)
+
+
 def quantize(x: np.ndarray, levels: int = 256, kind: str = "mu-law") -> np.ndarray:
     """Quantize audio with ``kind`` in {"mu-law", "linear"} to int32 indices."""
     encode, _ = _CODECS[check_choice(kind, "quantization", QUANTIZATIONS)]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .audio import level_values
 from .checks import check_int
 from .errors import ParameterError
 
@@ -127,16 +128,14 @@ def lpc_changes(config, dataset) -> dict:
     (a resumed run keeps its coefficients); nothing otherwise."""
     if not config.lpc_order or len(config.lpc) == config.lpc_order:
         return {}
-    from .audio import dequantize, quantize
-    from .emphasis import preemphasize
+    from .audio import dequantize
+    from .training.data import iter_quantized
 
-    def seen():  # one clip at a time: fit_lpc stops reading after FIT_SAMPLES
-        for clip in dataset.clips("train"):
-            y = preemphasize(dataset.load(clip), config.preemphasis)
-            q = quantize(y, config.levels, config.quantization)
-            yield dequantize(q, config.levels, config.quantization)
-
-    return {"lpc": [float(c) for c in fit_lpc(seen(), config.lpc_order)]}
+    # one clip at a time: fit_lpc stops reading after FIT_SAMPLES
+    clips = iter_quantized(dataset, "train", levels=config.levels,
+                           quantization=config.quantization, preemphasis=config.preemphasis)
+    values = (dequantize(q, config.levels, config.quantization) for _, q in clips)
+    return {"lpc": [float(c) for c in fit_lpc(values, config.lpc_order)]}
 
 
 def random_lpc(order: int, rng: np.random.Generator) -> np.ndarray:
@@ -213,7 +212,7 @@ def history_values(q: np.ndarray, order: int, levels: int) -> np.ndarray:
     sequences ``q (..., T)``: ``[..., t, j] = 2 q[t-1-j] / (levels-1) - 1``, 0 before the
     sequence starts and where ``q`` is negative ("nothing")."""
     q = np.asarray(q)
-    v = np.where(q >= 0, 2.0 * q / (levels - 1) - 1.0, 0.0)
+    v = level_values(q, levels)
     pad = np.concatenate([np.zeros((*q.shape[:-1], order)), v], axis=-1)
     t = q.shape[-1]
     return np.stack([pad[..., order - 1 - j: order - 1 - j + t] for j in range(order)], axis=-1)

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import DatasetError
 
-__all__ = ["epoch_rows", "noisy_inputs", "quantized_clips", "window_dataset"]
+__all__ = ["epoch_rows", "iter_quantized", "noisy_inputs", "quantized_clips", "window_dataset"]
 
 
 def quantized_clips(
@@ -23,15 +23,10 @@ def quantized_clips(
     ``class_ids[i]`` is the index of clip ``i``'s label in ``labels`` (0 when ``labels``
     is None). Empty clips are skipped.
     """
-    from ..audio import quantize
-    from ..emphasis import preemphasize
-
     seqs, ids = [], []
-    for clip in ds.clips(split):
-        y = ds.load(clip)
-        if y.size == 0:
-            continue
-        seqs.append(quantize(preemphasize(y, preemphasis), levels, quantization).astype(np.int32))
+    for clip, q in iter_quantized(ds, split, levels=levels, quantization=quantization,
+                                  preemphasis=preemphasis):
+        seqs.append(q)
         if labels:
             label = clip.label or ""
             if label not in labels:
@@ -42,6 +37,18 @@ def quantized_clips(
         else:
             ids.append(0)
     return seqs, np.asarray(ids, dtype=np.int32)
+
+
+def iter_quantized(ds, split: str, *, levels: int, quantization: str, preemphasis: float = 0.0):
+    """``(clip, q)`` for each non-empty clip of one split, loaded one at a time: its int32
+    level indices as a model sees them (through the pre-emphasis, then quantized)."""
+    from ..audio import quantize
+    from ..emphasis import preemphasize
+
+    for clip in ds.clips(split):
+        y = ds.load(clip)
+        if y.size:
+            yield clip, quantize(preemphasize(y, preemphasis), levels, quantization).astype(np.int32)
 
 
 def epoch_rows(plan, epochs: tuple[int, int] | None, spec):

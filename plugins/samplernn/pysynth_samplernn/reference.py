@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from pysynth.arch import ReferenceModel, check_cond, position_frame
+from pysynth.audio import level_values
 from pysynth.errors import ParameterError
 from pysynth.prediction import random_lpc
 
@@ -127,12 +128,6 @@ class SampleRNNReference(ReferenceModel):
         self.position_hop = int(program.get("position_hop", 1))
 
     # -- pieces ---------------------------------------------------------------------------
-    def _unit(self, q: np.ndarray) -> np.ndarray:
-        """index_to_unit, zero for positions before the clip (marked -1)."""
-        q = np.asarray(q)
-        v = 2.0 * q / (self.levels - 1) - 1.0
-        return np.where(q >= 0, v, 0.0)
-
     def _initial_rnn(self, batch: int):
         t = self.tensors
         states = []
@@ -152,7 +147,7 @@ class SampleRNNReference(ReferenceModel):
         in place, returns ``(B, r_i, H)``."""
         t = self.tensors
         p = f"tiers.{i}."
-        x = self._unit(frame_q) @ t[p + "input.weight"] + t[p + "input.bias"]
+        x = level_values(frame_q, self.levels) @ t[p + "input.weight"] + t[p + "input.bias"]
         if cond_up is not None:
             x = x + cond_up
         if cond is not None:
@@ -182,7 +177,7 @@ class SampleRNNReference(ReferenceModel):
         t = self.tensors
         a = t["sample.bias"] + cond
         if self.mixtures:  # a mol16 model: the samples' values times sample.weight
-            a = a + self._unit(window) @ t["sample.weight"]
+            a = a + level_values(window, self.levels) @ t["sample.weight"]
         else:
             table = t["sample.table"]
             for j in range(self.frame_sizes[0]):

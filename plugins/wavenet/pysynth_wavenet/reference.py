@@ -38,14 +38,14 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class WaveNetState:
-    """Generation state of ``B`` streams: the time, the last ``K0`` inputs and one ring
-    buffer per layer holding ``h_l`` at the last ``(K-1) d_l + 1`` times (zeros before 0)."""
+    """Generation state of ``B`` streams: the time, the last inputs (``K0``, or the linear
+    predictor's ``P`` if more) and one ring buffer per layer holding ``h_l`` at the last
+    ``(K-1) d_l + 1`` times (zeros before 0)."""
 
     t: int  # samples since the clip's start (the position input's clock)
-    inputs: np.ndarray  # (B, K0) int; x[t-(K0-1-j)] at column j, -1 = no input
+    inputs: np.ndarray  # (B, max(K0, P)) int: the last inputs, oldest first, -1 = no input
     queues: list[np.ndarray]  # per layer (B, (K-1) d + 1, R) float64
     cond_bias: list[np.ndarray] | None  # per layer (B, 2D)
-    recent: np.ndarray | None = None  # (B, P) last levels for the linear predictor, or None
 
 
 class WaveNetReference(ReferenceModel):
@@ -146,9 +146,9 @@ class WaveNetReference(ReferenceModel):
         cond = self._check_cond(batch, cond)
         queues = [np.zeros((batch, (self.k - 1) * d + 1, self.r)) for d in self.dilations]
         cond_bias = None if cond is None else [lay["cond"][cond] for lay in self._layers]
-        inputs = np.full((batch, self.k0), -1, dtype=np.int64)
-        return WaveNetState(t=0, inputs=inputs, queues=queues, cond_bias=cond_bias,
-                            recent=self.start_recent(batch))
+        width = max(self.k0, 0 if self.lpc is None else self.lpc.size)
+        inputs = np.full((batch, width), -1, dtype=np.int64)
+        return WaveNetState(t=0, inputs=inputs, queues=queues, cond_bias=cond_bias)
 
     def step(self, state: WaveNetState, q_prev: np.ndarray | None) -> np.ndarray:
         b = state.inputs.shape[0]
@@ -163,8 +163,9 @@ class WaveNetReference(ReferenceModel):
         state.inputs[:, :-1] = state.inputs[:, 1:]
         state.inputs[:, -1] = prev
         h = np.broadcast_to(self._w["input.bias"], (b, self.r)).copy()
+        taps = state.inputs[:, -self.k0:]  # x[t-(K0-1-j)] at column j
         for j in range(self.k0):
-            x = state.inputs[:, j]
+            x = taps[:, j]
             ok = x >= 0
             h[ok] += self._input_rows(j, x[ok])
         t = state.t
@@ -184,7 +185,7 @@ class WaveNetReference(ReferenceModel):
             skips = skips + a @ lay["skip"] + lay["skip_b"]
             h = h + a @ lay["res"] + lay["res_b"]
         state.t += 1
-        return self.step_predicted(self._head(skips), state.recent, prev)
+        return self.recent_predicted(self._head(skips), state.inputs[:, ::-1])
 
     # -- whole sequences -----------------------------------------------------------------
     def logits(self, q: np.ndarray, cond: np.ndarray | None = None) -> np.ndarray:
