@@ -188,6 +188,37 @@ def _check_levels(levels: int) -> None:
     check_int(levels, "levels", lo=2, hi=65536)
 
 
+#: Audio closer to 0 than this share of the silence level's own centre (8.6e-5 for 256
+#: mu-law levels, 1.5e-5 for 65536 linear ones) quantizes to that level: far under a level
+#: step and a 16-bit file's step, so only float round-off around an exact 0 is moved.
+SILENCE = 0.01
+
+
+def _silence_in(x: np.ndarray, q: np.ndarray, levels: int, centre: float) -> np.ndarray:
+    """``q`` with ``levels // 2`` where ``|x| < SILENCE * centre``: 0 decodes to exactly 0
+    and sits on the boundary between two levels, so without this a round trip through
+    filters (a de-emphasis and the pre-emphasis that undoes it) turned silence into either
+    level."""
+    if levels % 2 == 0:
+        q = np.where(np.abs(x) < SILENCE * centre, levels // 2, q)
+    return q
+
+
+def _exact_silence(q: np.ndarray, x: np.ndarray, levels: int) -> np.ndarray:
+    """``x`` with 0 where ``q`` is the level silence quantizes to.
+
+    With an even number of levels no level's centre is 0: silence (an exact 0, the tail of
+    most one-shots) quantizes to ``levels // 2``, whose centre is a small positive value
+    (8.6e-5 for 256 mu-law levels). Decoded as that centre, every stretch of silence a model
+    generates became a DC offset, which the de-emphasis filter (DC gain 12.3 at 0.85) lifted
+    to -60 dBFS: a generated clip never fell silent where its data does. Decoding that one
+    level as 0 keeps ``encode(decode(q)) == q`` for every level (0 encodes to it).
+    """
+    if levels % 2 == 0:
+        x = np.where(q == levels // 2, 0.0, x)
+    return x
+
+
 def mu_law_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
     """Mu-law compand and quantize audio in [-1, 1] to integer indices in [0, levels).
 
@@ -204,17 +235,23 @@ def mu_law_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
     x = np.clip(np.asarray(x, dtype=np.float64), -1.0, 1.0)
     f = np.sign(x) * np.log1p(mu * np.abs(x)) / np.log1p(mu)
     q = np.floor((f + 1.0) / 2.0 * mu + 0.5)
-    return np.clip(q, 0, levels - 1).astype(np.int32)
+    centre = np.expm1(np.log1p(mu) / mu) / mu  # what level levels // 2 used to decode to
+    return _silence_in(x, np.clip(q, 0, levels - 1), levels, centre).astype(np.int32)
 
 
 def mu_law_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
-    """Inverse of :func:`mu_law_encode`: indices to float32 audio in [-1, 1]."""
+    """Inverse of :func:`mu_law_encode`: indices to float32 audio in [-1, 1], the level of
+    silence (``levels // 2``) as exactly 0.
+
+    >>> mu_law_decode(np.array([0, 128, 255])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
     _check_levels(levels)
     mu = float(levels - 1)
     q = np.asarray(q)
     f = 2.0 * q.astype(np.float64) / mu - 1.0
     x = np.sign(f) * np.expm1(np.abs(f) * np.log1p(mu)) / mu
-    return x.astype(np.float32)
+    return _exact_silence(q, x, levels).astype(np.float32)
 
 
 def linear_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
@@ -222,13 +259,16 @@ def linear_encode(x: np.ndarray, levels: int = 256) -> np.ndarray:
     _check_levels(levels)
     x = np.clip(np.asarray(x, dtype=np.float64), -1.0, 1.0)
     q = np.floor((x + 1.0) / 2.0 * (levels - 1) + 0.5)
-    return np.clip(q, 0, levels - 1).astype(np.int32)
+    return _silence_in(x, np.clip(q, 0, levels - 1), levels, 1.0 / (levels - 1)).astype(np.int32)
 
 
 def linear_decode(q: np.ndarray, levels: int = 256) -> np.ndarray:
-    """Inverse of :func:`linear_encode`: ``2 q / (levels-1) - 1`` as float32."""
+    """Inverse of :func:`linear_encode`: ``2 q / (levels-1) - 1`` as float32, the level of
+    silence (``levels // 2``) as exactly 0."""
     _check_levels(levels)
-    return (2.0 * np.asarray(q, dtype=np.float64) / (levels - 1) - 1.0).astype(np.float32)
+    q = np.asarray(q)
+    x = 2.0 * q.astype(np.float64) / (levels - 1) - 1.0
+    return _exact_silence(q, x, levels).astype(np.float32)
 
 
 def level_values(q: np.ndarray, levels: int) -> np.ndarray:

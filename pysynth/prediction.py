@@ -128,13 +128,14 @@ def lpc_changes(config, dataset) -> dict:
     (a resumed run keeps its coefficients); nothing otherwise."""
     if not config.lpc_order or len(config.lpc) == config.lpc_order:
         return {}
-    from .audio import dequantize
+    from .audio import level_values
     from .training.data import iter_quantized
 
     # one clip at a time: fit_lpc stops reading after FIT_SAMPLES
     clips = iter_quantized(dataset, "train", levels=config.levels,
                            quantization=config.quantization, preemphasis=config.preemphasis)
-    values = (dequantize(q, config.levels, config.quantization) for _, q in clips)
+    # the values the predictor runs on (mol16 levels are linear)
+    values = (level_values(q, config.levels) for _, q in clips)
     return {"lpc": [float(c) for c in fit_lpc(values, config.lpc_order)]}
 
 

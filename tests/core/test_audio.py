@@ -188,3 +188,30 @@ def test_writing_onto_a_folder_is_a_clear_error(tmp_path):
     with pytest.raises(ParameterError, match="is a folder"):
         files.atomic_write_bytes(tmp_path / "taken", b"x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]  # no temporaries left
+
+
+@pytest.mark.parametrize(("levels", "kind"), [(256, "mu-law"), (65536, "linear"), (1024, "mu-law")])
+def test_silence_is_a_level_that_decodes_to_exact_zero(levels, kind):
+    from pysynth.emphasis import deemphasize, preemphasize
+
+    # silence (the tail of a one-shot) quantizes to the middle level, which decodes to 0:
+    # no DC offset for a de-emphasis filter (DC gain 12.3 at 0.85) to lift to -60 dBFS
+    q = audio.quantize(np.zeros(50), levels, kind)
+    assert (q == levels // 2).all()
+    assert (audio.dequantize(q, levels, kind) == 0).all()
+    # a decaying tone that ends in silence, as generated: after de-emphasis the tail is exact 0
+    t = np.arange(400) / 8000
+    x = np.where(t < 0.02, 0.5 * np.exp(-t / 0.005) * np.sin(2 * np.pi * 300 * t), 0.0)
+    q = audio.quantize(preemphasize(x, 0.85), levels, kind)
+    y, _ = deemphasize(audio.dequantize(q, levels, kind), 0.85)
+    assert q[-200:].tolist() == [levels // 2] * 200
+    # the filters' float round-off around 0 does not move silence to a neighbouring level
+    again = audio.quantize(preemphasize(y, 0.85), levels, kind)
+    np.testing.assert_array_equal(again[200:], q[200:])
+    assert np.abs(y[-100:]).max() < 1e-3 * np.abs(y).max()
+    # the levels next to silence still decode to their own values, and every level round-trips
+    mid = levels // 2
+    below, above = audio.dequantize(np.array([mid - 1, mid + 1]), levels, kind)
+    assert below < 0 < above
+    idx = np.arange(levels)
+    np.testing.assert_array_equal(audio.quantize(audio.dequantize(idx, levels, kind), levels, kind), idx)
