@@ -26,20 +26,35 @@ TINY = {
 # -- the TBPTT data plan (numpy) ----------------------------------------------------------
 
 
-def test_plan_groups_clips_into_consecutive_chunks():
+def test_plan_streams_each_row_through_consecutive_chunks_of_its_clips():
     lengths = [300, 520, 260, 700, 40]  # the last is shorter than seq_len: never used
     clips, starts, resets = plan(lengths, seq_len=128, batch_size=2, steps=12,
                                  rng=np.random.default_rng(0))
-    assert clips.shape == (12, 2)
+    assert clips.shape == starts.shape == resets.shape == (12, 2)
     assert 4 not in clips
-    assert resets[0] == 1
+    assert (resets[0] == 1).all()
     for k in range(12):
-        if resets[k]:
-            assert starts[k] == 0
-        else:  # same clips as the chunk before, next subsequence
-            assert (clips[k] == clips[k - 1]).all()
-            assert starts[k] == starts[k - 1] + 128
-        assert starts[k] + 128 <= min(lengths[i] for i in clips[k])
+        for r in range(2):
+            if resets[k, r]:
+                assert starts[k, r] == 0
+                # the row's previous clip was read to its last whole chunk
+                if k:
+                    assert starts[k - 1, r] + 128 == lengths[clips[k - 1, r]] // 128 * 128
+            else:  # same clip as the row's chunk before, next subsequence
+                assert clips[k, r] == clips[k - 1, r]
+                assert starts[k, r] == starts[k - 1, r] + 128
+            assert starts[k, r] + 128 <= lengths[clips[k, r]]
+
+
+def test_plan_reads_a_clip_only_up_to_where_it_sounds():
+    lengths = [1024, 1024, 1024]
+    sounding = [200, 1024, 0]  # clip 0 ends after 200 samples (2 chunks), clip 2 is silent
+    clips, starts, resets = plan(lengths, seq_len=128, batch_size=1, steps=30,
+                                 rng=np.random.default_rng(1), sounding=sounding)
+    per_clip = {c: starts[clips[:, 0] == c, 0].max() // 128 + 1 for c in range(3)}
+    assert per_clip == {0: 2, 1: 8, 2: 1}
+    # each clip's chunks follow each other from 0 with a reset at its first
+    assert (resets[:, 0] == (starts[:, 0] == 0)).all()
 
 
 def test_plan_is_keyed_by_its_generator_and_uses_every_clip():
@@ -72,11 +87,11 @@ def test_dataset_chunks_hold_the_right_samples():
     x, y, w = batches[7 + 3]  # epoch 1, chunk 3
     assert (w == 1).all()
     for row, cid in enumerate(ids[3]):
-        pos = starts[3] + np.arange(-8, 16)
+        pos = starts[3, row] + np.arange(-8, 16)
         want = np.where(pos >= 0, np.asarray(clips[cid])[np.maximum(pos, 0)], -1)
         np.testing.assert_array_equal(x["q"][row], want)
     np.testing.assert_array_equal(y, x["q"][:, 8:])
-    assert (x["reset"] == resets[3]).all()
+    np.testing.assert_array_equal(x["reset"], resets[3])
     assert (batches[7][0]["reset"] == 1).all()  # each epoch starts from a reset
     with pytest.raises(ParameterError, match="batch_size"):
         dataset(None, config, clips=clips, batch_size=4, steps=1)

@@ -120,3 +120,27 @@ def test_samplernn_input_noise_keeps_the_before_the_clip_marker():
             assert (q[:, :16] == -1).all()
         else:
             assert q.min() >= 0
+
+
+def test_sounding_lengths_stop_after_the_last_sound_plus_the_silence_kept():
+    from pysynth.training.data import sounding_lengths
+
+    mid = 128
+    clips = [np.r_[np.full(10, 40), np.full(90, mid)],  # sound then silence
+             np.full(50, 7),  # no closing silence: whole
+             np.full(30, mid)]  # all silence
+    assert sounding_lengths(clips, 256, keep=20).tolist() == [30, 50, 20]
+    assert sounding_lengths(clips, 256, keep=1000).tolist() == [100, 50, 30]
+
+
+@pytest.mark.keras
+def test_windows_are_drawn_where_the_clips_sound():
+    from pysynth.training import window_dataset
+
+    # sample i of the clip holds i + 1; it sounds (as its caller says) for its first 80
+    seq = np.arange(1, 401, dtype=np.int32)
+    ds = window_dataset([seq], np.zeros(1, np.int32), context=8, window=16, batch_size=8,
+                        steps=20, seed=0, sounding=np.array([80]))
+    last = [int(row[wr > 0].max()) for x, _, w in ds for row, wr in zip(x.numpy(), w.numpy())]
+    assert 70 < max(last) <= 80  # windows reach the end of the sound, none goes past it
+    assert min(last) >= 16

@@ -1,19 +1,21 @@
 """SampleRNN training data: consecutive subsequences of clips for truncated BPTT.
 
-The shared loop (:func:`pysynth.training.train`) counts an epoch as ``steps`` batches. For
-epoch ``e`` a numpy Generator keyed by ``(seed, e)`` deals the clips, in permutations,
-into *groups* of ``batch_size`` clips; a group is cropped to its shortest clip (a multiple
-of ``seq_len``) and yields its chunks in order: chunk ``k`` holds the ``F_top`` samples
+The shared loop (:func:`pysynth.training.train`) counts an epoch as ``steps`` batches. Each
+of the ``batch_size`` rows of a batch is a stream of clips: for epoch ``e`` a numpy
+Generator keyed by ``(seed, e)`` deals the clips, in permutations, to the rows as they need
+one, and a row reads its clip chunk by chunk: chunk ``k`` holds the ``F_top`` samples
 before it (``-1`` before the clip start) and its ``seq_len`` samples, with ``reset = 1``
-on chunk 0 only. The model (see :mod:`.model`) carries its RNN state from one chunk to
-the next and restarts from the learned initial state on ``reset``. Groups follow each
-other until the epoch has ``steps`` chunks (its last group is cut short). A conditioned
-model gets each row's clip class (``cond``), a model with position input each chunk's
-start in its clip (``start``); the rows of a group keep their clips, so both hold for the
-whole group.
+on the clip's first chunk. The model (see :mod:`.model`) carries each row's RNN state from
+one chunk to the next and restarts that row from the learned initial state on its
+``reset``. A row reads a clip up to the chunk that holds ``SILENCE_KEPT_MS`` of the
+digital silence after its last sound (:func:`pysynth.training.data.sounding_lengths`), then
+takes the next clip: a one-shot padded with silence to the clip length costs only its
+sound. A conditioned model gets each row's clip class (``cond``), a model with position
+input each row's chunk start in its clip (``start``).
 
-Every epoch starts with a reset and depends on ``(seed, e)`` alone, so a run resumed at
-an epoch boundary sees exactly the data, and state, of an uninterrupted one.
+Every epoch starts every row on a new clip, with a reset, and depends on ``(seed, e)``
+alone, so a run resumed at an epoch boundary sees exactly the data, and state, of an
+uninterrupted one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 from pysynth.audio import quantize
 from pysynth.checks import check_int
 from pysynth.errors import DatasetError, ParameterError
-from pysynth.training.data import epoch_rows, noisy_inputs
+from pysynth.training.data import SILENCE_KEPT_MS, epoch_rows, noisy_inputs, sounding_lengths
 
 from .config import SampleRNNConfig, make_config
 
@@ -50,36 +52,44 @@ def usable_lengths(lengths: Sequence[int], seq_len: int) -> np.ndarray:
 
 def plan(
     lengths: Sequence[int], *, seq_len: int, batch_size: int, steps: int,
-    rng: np.random.Generator,
+    rng: np.random.Generator, sounding: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which clips and where, for ``steps`` consecutive chunks.
+
+    ``sounding`` (per clip; default: ``lengths``) is how much of each clip to read: a row
+    reads ``ceil(sounding / seq_len)`` chunks of it (at least 1, at most as many whole
+    chunks as the clip has).
 
     Returns
     -------
     clips : int64 array (steps, batch_size)
         Clip indices (into ``lengths``) of each chunk's rows.
-    starts : int64 array (steps,)
-        Position in the clips of each chunk's first target sample (a multiple of seq_len).
-    resets : float32 array (steps,)
-        1 where a chunk starts a new group of clips.
+    starts : int64 array (steps, batch_size)
+        Position in its clip of each row's first target sample (a multiple of seq_len).
+    resets : float32 array (steps, batch_size)
+        1 where a row starts a new clip.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     usable = usable_lengths(lengths, seq_len)
+    read = lengths if sounding is None else np.minimum(np.asarray(sounding, np.int64), lengths)
+    n_chunks = np.clip(-(-read // seq_len), 1, lengths // seq_len)
     clips = np.empty((steps, batch_size), dtype=np.int64)
-    starts = np.empty(steps, dtype=np.int64)
-    resets = np.zeros(steps, dtype=np.float32)
+    starts = np.zeros((steps, batch_size), dtype=np.int64)
+    resets = np.zeros((steps, batch_size), dtype=np.float32)
     deck: list[int] = []
-    k = 0
-    while k < steps:
-        while len(deck) < batch_size:
-            deck.extend(int(i) for i in rng.permutation(usable))
-        group, deck = deck[:batch_size], deck[batch_size:]
-        n_chunks = int(lengths[group].min()) // seq_len
-        resets[k] = 1.0
-        for c in range(min(n_chunks, steps - k)):
-            clips[k] = group
-            starts[k] = c * seq_len
-            k += 1
+    current = np.zeros(batch_size, dtype=np.int64)
+    left = np.zeros(batch_size, dtype=np.int64)  # chunks the row has still to read
+    for k in range(steps):
+        for r in range(batch_size):
+            if left[r] == 0:
+                if not deck:
+                    deck.extend(int(i) for i in rng.permutation(usable))
+                current[r] = deck.pop(0)
+                left[r] = n_chunks[current[r]]
+                resets[k, r] = 1.0
+            clips[k, r] = current[r]
+            starts[k, r] = (n_chunks[current[r]] - left[r]) * seq_len
+            left[r] -= 1
     return clips, starts, resets
 
 
@@ -165,11 +175,14 @@ def dataset(
     lengths = np.array([len(c) for c in seqs], dtype=np.int64)
     usable_lengths(lengths, config.seq_len)  # refuse now: epochs are planned later, as read
     s, top = config.seq_len, config.top_frame_size
+    keep = int(round(SILENCE_KEPT_MS * config.sample_rate / 1000))
+    sounding = sounding_lengths(seqs, config.levels, keep)
 
     def epoch_plan(e: int | None):
         rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
                else np.random.default_rng([seed, e]))
-        clips_, starts_, resets_ = plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng)
+        clips_, starts_, resets_ = plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng,
+                                        sounding=sounding)
         chunk = (e or 0) * steps + np.arange(len(starts_))  # seeds of the input noise
         return clips_, starts_, resets_, chunk
 
@@ -182,18 +195,18 @@ def dataset(
     noise = config.input_noise if split == "train" else 0
 
     def make(c, start, reset, chunk):
-        p = start + pos  # (top + s,) positions in the clips
-        q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0)[None, :])
-        q = tf.where(p[None, :] >= 0, q, -tf.ones_like(q))
-        x = {"q": noisy_inputs(q, config.levels, noise, seed, chunk), "reset": tf.fill([b], reset)}
+        p = start[:, None] + pos[None, :]  # (B, top + s) positions in the clips
+        q = tf.gather(flat_t, tf.gather(off_t, c)[:, None] + tf.maximum(p, 0))
+        q = tf.where(p >= 0, q, -tf.ones_like(q))
+        x = {"q": noisy_inputs(q, config.levels, noise, seed, chunk), "reset": reset}
         if conditioned:
             x["cond"] = tf.gather(class_t, c)
         if config.positions:
-            x["start"] = tf.fill([b], tf.cast(start, tf.int32))
+            x["start"] = tf.cast(start, tf.int32)
         return x, q[:, top:], tf.ones([b, s], tf.float32)  # every target is scored
 
-    spec = (tf.TensorSpec([None, b], tf.int64), tf.TensorSpec([None], tf.int64),
-            tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.int64))
+    spec = (tf.TensorSpec([None, b], tf.int64), tf.TensorSpec([None, b], tf.int64),
+            tf.TensorSpec([None, b], tf.float32), tf.TensorSpec([None], tf.int64))
     data = epoch_rows(epoch_plan, epochs, spec)  # epochs planned as they are read
     data = data.map(make, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.prefetch(tf.data.AUTOTUNE)
