@@ -73,10 +73,18 @@ def run(args) -> int:
     cond = None
     if args.cond is not None:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
+    min_p = args.min_p
+    if min_p is None:  # the recommended rule of a model source (a folder generates nothing)
+        from pathlib import Path
+
+        from pysynth.sampling.defaults import min_p_for
+
+        source = Path(args.source)
+        min_p = min_p_for(pysynth.load_model(source).program) if source.is_file() else 0.0
     result = pysynth.pick(
         args.source, args.reference, args.out, k=args.k, n=args.n, model=args.model,
         training=args.training, seconds=args.seconds, temperature=args.temperature,
-        min_p=args.min_p, seed=args.seed, cond=cond, max_noise=args.max_noise, skip_likely=args.skip_likely,
+        min_p=min_p, seed=args.seed, cond=cond, max_noise=args.max_noise, skip_likely=args.skip_likely,
         drop_unlikely=args.drop_unlikely, diversity=args.diversity, pool=args.pool,
         page=not args.no_page, device=args.device, threads=args.threads, prefix=args.prefix,
         progress=not args.quiet,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..sampling.defaults import MIN_P, TEMPERATURE
+from ..sampling.defaults import MIN_P_BY_FAMILY, TEMPERATURE, min_p_for
 from ..words import count
 
 
@@ -14,11 +14,17 @@ def add_rule_arguments(p) -> None:
     p.add_argument("--temperature", type=float, default=TEMPERATURE,
                    help=f"softmax temperature: 1 samples the model as trained, lower is more "
                    f"conservative, 0 = argmax (default {TEMPERATURE:g})")
-    p.add_argument("--min-p", type=float, default=MIN_P, metavar="P",
+    rules = ", ".join(f"{p:g} for {f}" for f, p in MIN_P_BY_FAMILY.items())
+    p.add_argument("--min-p", type=float, default=None, metavar="P",
                    help="draw only among the levels at least P times as likely as the most "
                    "likely one, which cuts the runaway noise of a briefly trained model; 0 "
-                   f"samples the whole distribution (default {MIN_P:g}: the least noisy rule "
-                   "that silences no clips, measured in docs/benchmarks.md)")
+                   f"samples the whole distribution (default: the model family's rule measured "
+                   f"in docs/benchmarks.md: {rules})")
+
+
+def rule_min_p(min_p: float | None, model) -> float:
+    """``--min-p`` as given, or the recommended one for ``model`` (a loaded model file)."""
+    return min_p_for(model.program) if min_p is None else min_p
 
 
 def add_parser(sub):
@@ -67,7 +73,8 @@ def run(args) -> int:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
     report = sample_to_files(
         model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
-        min_p=args.min_p, seed=args.seed, prime=args.prime, cond=cond, device=args.device,
+        min_p=rule_min_p(args.min_p, model), seed=args.seed, prime=args.prime, cond=cond,
+        device=args.device,
         threads=args.threads, progress=not args.quiet, prefix=args.prefix,
         candidates=args.candidates, weights=args.weights,
     )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..checks import check_number
-from ..sampling.defaults import MIN_P, TEMPERATURE
+from ..sampling.defaults import TEMPERATURE, min_p_for
 from ..words import count
 from .output import Reporter, prepare_out, write_broken_inputs
 from .placement import describe, placement
@@ -58,7 +58,7 @@ def settings(*, quick: bool, minutes: float) -> DemoSettings:
         )
     return DemoSettings(
         per_instrument=10, clip_seconds=1.0, copies=2, reducer="tsne", train_minutes=minutes,
-        # two one-shots per instrument, sampled with pysynth sample's rule (min-p): choosing
+        # two one-shots per instrument, sampled with pysynth sample's rule for the family: choosing
         # among candidates by likelihood picked quiet, tonal clips on top of min-p
         # (docs/benchmarks.md, "Sampling rule")
         steps_per_epoch=40, n_samples=12, sample_seconds=1.0, candidates=1,
@@ -154,7 +154,7 @@ def demo(
             t0 = time.perf_counter()
             y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed,
                                cond=cond, candidates=s.candidates, temperature=TEMPERATURE,
-                               min_p=MIN_P)
+                               min_p=min_p_for(loaded[arch].program))
             wall = time.perf_counter() - t0
             # the instrument in the name, as `pysynth sample` names a conditioned model's
             # clips, so `pysynth evaluate generated/` and the map's page read it too

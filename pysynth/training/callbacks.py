@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from ..files import write_json
+from ..sampling.defaults import min_p_for
 from .run import checkpoint_name, read_run_config, save_checkpoint, write_history, write_state
 from .samples import QUALITY_CLIPS, generate_samples, sample_quality, write_samples
 from .validation import validation_nll
@@ -248,9 +249,11 @@ class WriteSamples(keras.callbacks.Callback):
             return
         program, tensors = self.arch.export(self.model, self.config)
         count = self.tcfg.sample_count
+        min_p = self.tcfg.sample_min_p
         audio, cond = generate_samples(
             program, tensors, n=max(count, QUALITY_CLIPS), seconds=self.tcfg.sample_seconds,
-            temperature=self.tcfg.sample_temperature, min_p=self.tcfg.sample_min_p,
+            temperature=self.tcfg.sample_temperature,
+            min_p=min_p_for(program) if min_p is None else min_p,
             seed=self.seed + done,
             classes=self.classes)
         folder = self.run / "samples" / f"epoch-{done:03d}"

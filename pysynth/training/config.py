@@ -18,7 +18,7 @@ from ..arch import check_config_keys, current_names, get_architecture
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import read_json_or_yaml
-from ..sampling.defaults import MIN_P, TEMPERATURE
+from ..sampling.defaults import TEMPERATURE
 
 LR_SCHEDULES = ("constant", "exponential", "cosine", "budget")
 
@@ -68,7 +68,7 @@ class TrainConfig:
         Write audio samples every this many epochs (0: never).
     sample_count, sample_seconds, sample_temperature, sample_min_p : int, float, float, float
         How many samples, how long, with which sampling rule (default: ``pysynth sample``'s,
-        :mod:`pysynth.sampling.defaults`).
+        :mod:`pysynth.sampling.defaults`; ``sample_min_p`` None: the model family's).
     tensorboard : bool
         Write TensorBoard logs to RUN/logs.
     max_minutes : float
@@ -91,7 +91,7 @@ class TrainConfig:
     sample_count: int = 2
     sample_seconds: float = 1.0
     sample_temperature: float = TEMPERATURE
-    sample_min_p: float = MIN_P
+    sample_min_p: float | None = None
     tensorboard: bool = True
     max_minutes: float = 0.0
 
@@ -115,8 +115,9 @@ class TrainConfig:
                                            lo_open=True, owner="train")
         for name in ("sample_temperature", "max_minutes"):
             setattr(self, name, check_number(getattr(self, name), name, lo=0.0, owner="train"))
-        self.sample_min_p = check_number(self.sample_min_p, "sample_min_p", lo=0.0, hi=1.0,
-                                         owner="train")
+        if self.sample_min_p is not None:
+            self.sample_min_p = check_number(self.sample_min_p, "sample_min_p", lo=0.0, hi=1.0,
+                                             owner="train")
         self.tensorboard = check_bool(self.tensorboard, "tensorboard", owner="train")
         if self.lr_schedule == "budget" and not self.max_minutes:
             raise ParameterError("train lr_schedule 'budget' needs a time budget: set "

@@ -13,7 +13,7 @@ import pysynth
 from pysynth import _engine, cli
 from pysynth.modelfile import save_model
 from pysynth.sampling import learned_little
-from pysynth.sampling.defaults import MIN_P, TEMPERATURE
+from pysynth.sampling.defaults import MIN_P, TEMPERATURE, min_p_for
 
 
 def test_cli_sample_and_score(model_path, tmp_path, capsys):
@@ -70,7 +70,7 @@ def test_cli_sample_with_prime_and_cond(cond_model_path, tmp_path, sine):
     # the model names no classes: the class id is the last token
     assert [f.name for f in files] == ["x-seed0-000-2.wav", "x-seed0-001-1.wav"]
     want = pysynth.sample(cond_model_path, n=2, seconds=0.02, prime=prime, cond=[2, 1],
-                          temperature=TEMPERATURE, min_p=MIN_P)
+                          temperature=TEMPERATURE, min_p=0.0)  # WaveNet's rule: untruncated
     for f, row in zip(files, want):
         np.testing.assert_allclose(sf.read(f, dtype="float32")[0], row, atol=1.0 / 32767 + 1e-6)
 
@@ -190,3 +190,22 @@ def test_cli_weights_checked(model_path, tmp_path, capsys):
         cli.main(["sample", str(model_path), "-o", str(tmp_path / "g"), "--weights", "int4"])
     assert exc.value.code != 0
     assert "--weights: invalid choice: 'int4'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("family", ["wavenet", "samplernn"])
+def test_cli_default_min_p_is_the_model_familys(model_path, labelled_model, tmp_path,
+                                                monkeypatch, family):
+    from pysynth.sampling import defaults
+
+    path = model_path if family == "wavenet" else labelled_model
+    assert min_p_for(pysynth.load_model(path).program) == {"wavenet": 0.0, "samplernn": MIN_P}[family]
+    # a rule strong enough to change random-weight samples shows the default is looked up
+    monkeypatch.setitem(defaults.MIN_P_BY_FAMILY, family, 0.5)
+    outs = {}
+    for name, extra in (("default", []), ("half", ["--min-p", "0.5"]), ("none", ["--min-p", "0"])):
+        out = tmp_path / name
+        assert cli.main(["sample", str(path), "-o", str(out), "-n", "2", "--seconds", "0.02",
+                         "-q", *extra]) == 0
+        outs[name] = [sf.read(f)[0] for f in sorted(out.glob("*.wav"))]
+    assert all(np.array_equal(a, b) for a, b in zip(outs["default"], outs["half"]))
+    assert not all(np.array_equal(a, b) for a, b in zip(outs["default"], outs["none"]))
