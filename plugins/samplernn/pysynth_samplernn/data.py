@@ -175,7 +175,7 @@ def dataset(
     lengths = np.array([len(c) for c in seqs], dtype=np.int64)
     usable_lengths(lengths, config.seq_len)  # refuse now: epochs are planned later, as read
     s, top = config.seq_len, config.top_frame_size
-    keep = int(round(SILENCE_KEPT_MS * config.sample_rate / 1000))
+    keep = round(SILENCE_KEPT_MS * config.sample_rate / 1000)
     sounding = sounding_lengths(seqs, config.levels, keep)
 
     def epoch_plan(e: int | None):

@@ -39,7 +39,7 @@ def dataset(
         ds, split, levels=config.levels, quantization=config.quantization,
         labels=labels if conditioned else None, preemphasis=config.preemphasis,
     )
-    keep = max(int(round(SILENCE_KEPT_MS * config.sample_rate / 1000)), config.receptive_field)
+    keep = max(round(SILENCE_KEPT_MS * config.sample_rate / 1000), config.receptive_field)
     return window_dataset(
         seqs, ids, context=config.receptive_field, window=config.seq_len,
         batch_size=batch_size, steps=steps, seed=seed, epochs=epochs, conditioned=conditioned,
