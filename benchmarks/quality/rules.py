@@ -3,7 +3,8 @@
 
     python benchmarks/quality/rules.py MODEL.pysynth /tmp/corpus/drums OUT 1,0,1 1,0.02,1 0.95,0,1
 
-Each rule is ``T,MIN_P,K``. Sampled audio does not depend on what else runs on the machine,
+Each rule is ``T,MIN_P,K``. Clips are levelled as ``pysynth sample`` levels them (each
+clip's peak at the data's; ``--level off``: as generated). Sampled audio does not depend on what else runs on the machine,
 so these figures are reproducible anywhere (the model file is the only input).
 """
 
@@ -17,7 +18,9 @@ from pathlib import Path
 import numpy as np
 
 import pysynth
+from pysynth.modelfile import load_model
 from pysynth.sampling import sample_to_files
+from pysynth.sampling.level import data_peak_db
 
 SEEDS = (0, 1, 2)
 
@@ -29,8 +32,15 @@ def main() -> None:
     ap.add_argument("out", help="folder for the generated clips (one subfolder per rule and seed)")
     ap.add_argument("rules", nargs="+", help="T,MIN_P,K")
     ap.add_argument("-n", type=int, default=48)
+    ap.add_argument("--level", choices=("data", "off"), default="data",
+                    help="as pysynth sample: each clip's peak at the data's (default), or off")
+    ap.add_argument("--peak-db", type=float,
+                    help="the data's peak for a model file exported before peak_db was kept")
     args = ap.parse_args()
     warnings.filterwarnings("ignore")  # the class-cycling note, once per call
+    peak_db = None
+    if args.level == "data":
+        peak_db = args.peak_db if args.peak_db is not None else data_peak_db(load_model(args.model))
     for rule in args.rules:
         t, min_p, k = (float(x) for x in rule.split(","))
         figures: dict[str, list[float]] = {"noise scale": [], "class ratio": [], "silent": [],
@@ -39,7 +49,7 @@ def main() -> None:
             out = Path(args.out) / f"T{t:g}-minp{min_p:g}-K{int(k)}-seed{seed}"
             shutil.rmtree(out, ignore_errors=True)
             sample_to_files(args.model, out, n=args.n, seconds=1.0, temperature=t, min_p=min_p,
-                            seed=seed, candidates=int(k))
+                            seed=seed, candidates=int(k), peak_db=peak_db)
             r = pysynth.evaluate(out, args.reference)
             for key, value in (("noise scale", r.noise_scale), ("class ratio", r.class_ratio),
                                ("silent", r.silent_share), ("noise index", r.noise_index)):

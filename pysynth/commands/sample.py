@@ -46,6 +46,9 @@ def add_parser(sub):
                    "the order generated, the clips the model scores no worse than 90%% of "
                    "its real validation clips (older model files: the likely ones, the "
                    "most likely 10%% skipped; default 1: keep every clip)")
+    p.add_argument("--level", choices=("data", "off"), default="data",
+                   help="data (default): scale each clip so its peak is the training clips' "
+                   "typical peak, as curation levels real one-shots; off: as generated")
     p.add_argument("--prime", metavar="FILE", help="audio file the clips continue")
     p.add_argument("--cond", nargs="+", metavar="CLASS",
                    help="class of a conditioned model, a label or an id (one, or one per "
@@ -63,6 +66,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..sampling import learned_little, load, sample_to_files
+    from ..sampling.level import data_peak_db
 
     model = load(args.model)  # read and verified once, for the warning and the sampling
     warning = learned_little(model)
@@ -77,6 +81,7 @@ def run(args) -> int:
         device=args.device,
         threads=args.threads, progress=not args.quiet, prefix=args.prefix,
         candidates=args.candidates, weights=args.weights,
+        peak_db=data_peak_db(model) if args.level == "data" else None,
     )
     if report.kept_nll is not None:
         kept, every = report.kept_nll, report.candidate_nll

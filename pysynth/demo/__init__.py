@@ -18,6 +18,7 @@ import numpy as np
 
 from ..checks import check_number
 from ..sampling.defaults import TEMPERATURE, min_p_for
+from ..sampling.level import data_peak_db, to_peak
 from ..words import count
 from .output import Reporter, prepare_out, write_broken_inputs
 from .placement import describe, placement
@@ -155,6 +156,7 @@ def demo(
             y = pysynth.sample(loaded[arch], n=s.n_samples, seconds=s.sample_seconds, seed=seed,
                                cond=cond, candidates=s.candidates, temperature=TEMPERATURE,
                                min_p=min_p_for(loaded[arch].program))
+            y = to_peak(y, data_peak_db(loaded[arch]))  # as pysynth sample levels its clips
             wall = time.perf_counter() - t0
             # the instrument in the name, as `pysynth sample` names a conditioned model's
             # clips, so `pysynth evaluate generated/` and the map's page read it too

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import AudioFileError, ParameterError
 from ..modelfile import ModelFile
 from .names import clip_name
+from .level import to_peak
 from .plan import make_plan
 
 __all__ = ["SampleReport", "sample", "sample_to_files"]
@@ -193,6 +194,7 @@ def sample_to_files(
     prefix: str | None = None,
     candidates: int = 1,
     weights: str = "float32",
+    peak_db: float | None = None,
 ) -> SampleReport:
     """Generate like :func:`sample` but stream the clips to WAV files as they grow.
 
@@ -206,6 +208,10 @@ def sample_to_files(
     With ``candidates`` > 1 (see :func:`sample`) every candidate is generated in memory,
     the likely ones are kept and written (each atomically); memory then grows with
     ``candidates * n * seconds``.
+
+    With ``peak_db`` each finished clip is scaled so its peak is that many dBFS
+    (:func:`pysynth.sampling.level.to_peak`; ``pysynth sample`` passes the data's level,
+    :func:`pysynth.sampling.level.data_peak_db`), before it gets its final name.
     """
     import soundfile as sf
 
@@ -213,7 +219,7 @@ def sample_to_files(
         return _likely_to_files(model, out_dir, n=n, seconds=seconds, temperature=temperature,
                                 min_p=min_p, seed=seed, prime=prime, cond=cond, device=device,
                                 progress=progress, threads=threads, prefix=prefix,
-                                candidates=candidates, weights=weights)
+                                candidates=candidates, weights=weights, peak_db=peak_db)
 
     plan = make_plan(model, n=n, seconds=seconds, temperature=temperature, seed=seed, prime=prime,
                      cond=cond, device=device, threads=threads, min_p=min_p, weights=weights)
@@ -247,6 +253,10 @@ def sample_to_files(
         plan.run_with_progress(on_block, progress=progress)
         for f in files:
             f.close()
+        if peak_db is not None:  # a clip's peak is known only once it is complete
+            for tmp in temps:
+                y, rate = sf.read(str(tmp), dtype="float32")
+                sf.write(str(tmp), to_peak(y, peak_db), rate, subtype="PCM_16", format="WAV")
         for tmp, final in zip(temps, finals):
             os.replace(tmp, final)
     except BaseException:
@@ -260,7 +270,7 @@ def sample_to_files(
                         wall_seconds=wall)
 
 
-def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleReport:
+def _likely_to_files(model, out_dir, *, n, prefix, candidates, peak_db, **kw) -> SampleReport:
     """:func:`sample_to_files` with candidates: generate, choose, then write."""
     from ..audio import save
     from .choose import sample_likely
@@ -270,6 +280,7 @@ def _likely_to_files(model, out_dir, *, n, prefix, candidates, **kw) -> SampleRe
     mf = load(model)
     start = time.perf_counter()
     audio, nll, chosen, cond, bound = sample_likely(mf, n=n, candidates=candidates, **kw)
+    audio = to_peak(audio, peak_db)
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ParameterError(f"output {out_dir} exists and is not a folder")

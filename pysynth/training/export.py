@@ -41,7 +41,9 @@ def export(
     -------
     Path
         The model file; its metadata holds ``arch``, ``epoch``, ``val_nll_bits``,
-        ``labels`` (class names of the conditioning ids), ``run`` and ``dataset``.
+        ``labels`` (class names of the conditioning ids), ``run``, ``dataset``,
+        ``validation_clip_nll`` and ``peak_db`` (the validation clips' median peak, the
+        level ``pysynth sample`` brings its clips to).
     """
     from .. import __version__
     from ..modelfile import save_model
@@ -70,7 +72,7 @@ def export(
         "run": str(run.resolve()), "dataset": rc.get("dataset"), "seed": rc.get("seed"),
         "config": rc["model"], "pysynth_version": __version__,
     }
-    metadata["validation_clip_nll"] = _validation_clip_nll(rc, program, tensors)
+    metadata["validation_clip_nll"], metadata["peak_db"] = _validation_facts(rc, program, tensors)
     return save_model(output, program, tensors, metadata)
 
 
@@ -79,15 +81,17 @@ def export(
 TYPICAL_SECONDS = 60.0
 
 
-def _validation_clip_nll(rc: dict, program: dict, tensors: dict) -> list[float]:
-    """Per-clip NLL of the run's dataset's validation clips under the exported model, or
-    ``[]`` with a warning when the dataset cannot be read any more."""
+def _validation_facts(rc: dict, program: dict, tensors: dict) -> tuple[list[float], float | None]:
+    """Per-clip NLL of the run's dataset's validation clips under the exported model and
+    their typical peak in dBFS (:func:`pysynth.sampling.level.peak_db_of`), or ``([], None)``
+    with a warning when the dataset cannot be read any more."""
     import warnings
 
     from ..dataset import Dataset
     from ..errors import PysynthError
     from ..modelfile import ModelFile
     from ..sampling import score
+    from ..sampling.level import peak_db_of
     from .validation import load_validation
 
     try:
@@ -97,9 +101,9 @@ def _validation_clip_nll(rc: dict, program: dict, tensors: dict) -> list[float]:
     except (PysynthError, OSError, KeyError, TypeError) as err:
         warnings.warn(f"the model file will not know what its validation clips score "
                       f"(--candidates then ranks by likelihood alone): {err}", stacklevel=3)
-        return []
+        return [], None
     if clips is None:
-        return []
+        return [], None
     nll = score(ModelFile(program=program, tensors=tensors, metadata={}), clips.audio,
                 cond=clips.class_ids, per_clip=True)
-    return [round(float(x), 4) for x in nll]
+    return [round(float(x), 4) for x in nll], peak_db_of(clips.audio)

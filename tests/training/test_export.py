@@ -33,6 +33,11 @@ def test_export_then_sample_without_tensorflow(wavenet_run, tones, tmp_path):
     want = score(model_path, [ds.load(c) for c in val],
                  cond=[meta["labels"].index(c.label) for c in val], per_clip=True)
     assert meta["validation_clip_nll"] == pytest.approx(want, abs=1e-4)
+    # the level pysynth sample brings its clips to: the validation clips' median peak
+    import numpy as np
+
+    peaks = [20 * np.log10(np.abs(ds.load(c)).max()) for c in val]
+    assert meta["peak_db"] == pytest.approx(np.median(peaks), abs=0.01)
     last = export(run, tmp_path / "last.pysynth", checkpoint="last")
     assert load_model(last).metadata["epoch"] == 2
     with pytest.raises(ParameterError, match="epoch 7"):
@@ -80,6 +85,7 @@ def test_export_of_a_run_whose_dataset_is_gone_warns_and_still_writes(wavenet_ru
     with pytest.warns(UserWarning, match="validation clips score"):
         path = export(run, tmp_path / "m.pysynth")
     assert load_model(path).metadata["validation_clip_nll"] == []
+    assert load_model(path).metadata["peak_db"] is None
 
 
 @pytest.mark.keras
