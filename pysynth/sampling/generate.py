@@ -15,8 +15,8 @@ import numpy as np
 
 from ..errors import AudioFileError, ParameterError
 from ..modelfile import ModelFile
-from .names import clip_name
 from .level import to_peak
+from .names import clip_name
 from .plan import make_plan
 
 __all__ = ["SampleReport", "sample", "sample_to_files"]
