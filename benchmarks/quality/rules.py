@@ -4,8 +4,9 @@
     python benchmarks/quality/rules.py MODEL.pysynth /tmp/corpus/drums OUT 1,0,1 1,0.02,1 0.95,0,1
 
 Each rule is ``T,MIN_P,K``. Clips are levelled as ``pysynth sample`` levels them (each
-clip's peak at the data's; ``--level off``: as generated). Sampled audio does not depend on what else runs on the machine,
-so these figures are reproducible anywhere (the model file is the only input).
+clip's peak at the data's; ``--level off``: as generated). Sampled audio does not depend on
+what else runs on the machine, so these figures are reproducible anywhere (the model file
+is the only input).
 """
 
 from __future__ import annotations
