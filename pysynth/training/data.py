@@ -138,6 +138,7 @@ def window_dataset(
     input_noise: int = 0,
     levels: int = 256,
     sounding: np.ndarray | None = None,
+    from_start: float = 0.0,
 ):
     """A ``tf.data.Dataset`` of random training windows, deterministic for a seed.
 
@@ -147,7 +148,8 @@ def window_dataset(
     sample 0 (so the model's "nothing before 0" is the truth and every target counts).
     Clips are drawn in proportion to their length, start positions uniformly; with
     ``sounding`` (per clip, :func:`sounding_lengths`) only windows whose targets end within
-    it are drawn, in proportion to it (their context may still reach past it).
+    it are drawn, in proportion to it (their context may still reach past it). A share
+    ``from_start`` of the windows (drawn per window) begins at its clip's first sample.
 
     Yields ``(inputs, targets, weights)`` batches: ``inputs`` is ``q (B, L)`` int32, or a
     dict ``{"q": q}`` with ``"cond": (B,)`` when ``conditioned`` and ``"pos": (B, L)`` when
@@ -175,6 +177,8 @@ def window_dataset(
     def draw(rng: np.random.Generator, count: int):
         clip = rng.choice(len(seqs), size=count, p=p)
         a = (rng.random(count) * n_windows[clip]).astype(np.int64)  # first target position
+        if from_start > 0:  # this share of the windows begins at its clip's first sample
+            a = np.where(rng.random(count) < from_start, 0, a)
         s0 = np.maximum(a - context, 0)  # segment start in the clip
         return clip, s0, a
 

@@ -57,6 +57,19 @@ def test_plan_reads_a_clip_only_up_to_where_it_sounds():
     assert (resets[:, 0] == (starts[:, 0] == 0)).all()
 
 
+def test_plan_reads_a_share_of_clips_only_to_their_first_chunk():
+    lengths = [2048] * 6  # 16 chunks each
+    for share, want in ((1.0, 1.0), (0.0, 1 / 16)):
+        _, starts, resets = plan(lengths, seq_len=128, batch_size=3, steps=64,
+                                 rng=np.random.default_rng(2), start_share=share)
+        assert resets.mean() == pytest.approx(want, abs=0.02)  # one reset per clip taken
+        assert (starts[resets == 1] == 0).all()
+    _, starts, resets = plan(lengths, seq_len=128, batch_size=3, steps=400,
+                             rng=np.random.default_rng(2), start_share=0.5)
+    # half the clips give 1 chunk, half 16: a clip start every 8.5 chunks
+    assert resets.mean() == pytest.approx(1 / 8.5, rel=0.2)
+
+
 def test_plan_is_keyed_by_its_generator_and_uses_every_clip():
     lengths = [256] * 5
     a = plan(lengths, seq_len=128, batch_size=2, steps=10, rng=np.random.default_rng([1, 0]))

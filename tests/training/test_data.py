@@ -144,3 +144,43 @@ def test_windows_are_drawn_where_the_clips_sound():
     last = [int(row[wr > 0].max()) for x, _, w in ds for row, wr in zip(x.numpy(), w.numpy())]
     assert 70 < max(last) <= 80  # windows reach the end of the sound, none goes past it
     assert min(last) >= 16
+
+
+@pytest.mark.keras
+def test_a_share_of_windows_starts_at_the_clip_start():
+    from pysynth.training import window_dataset
+
+    seqs = [np.arange(1, 2001, dtype=np.int32), np.arange(5001, 7001, dtype=np.int32)]
+
+    def firsts(share):
+        ds = window_dataset(seqs, np.zeros(2, np.int32), context=8, window=16, batch_size=50,
+                            steps=8, seed=0, from_start=share)
+        return np.array([row[0] for x, _, _ in ds for row in x.numpy()])
+
+    at_start = np.isin(firsts(1 / 3), [1, 5001]).mean()
+    assert 0.25 < at_start < 0.42  # 400 windows, a third of them drawn to start at sample 0
+    assert np.isin(firsts(0.0), [1, 5001]).mean() < 0.05  # random windows rarely do
+    assert np.isin(firsts(1.0), [1, 5001]).all()
+
+
+@pytest.mark.keras
+def test_wavenet_start_share_reaches_its_training_windows(tones):
+    from pysynth_wavenet import make_config
+    from pysynth_wavenet.data import dataset
+
+    from pysynth.dataset import Dataset
+    from pysynth.errors import ParameterError
+
+    ds = Dataset.open(tones)
+    base = {"dilations": [1, 2, 4], "seq_len": 64, "sample_rate": ds.sample_rate,
+            "conditioning_classes": 0, "position_frames": 0}
+
+    def first_scored(share):  # is each window's first sample a scored target (a clip start)?
+        cfg = make_config({**base, "start_share": share})
+        data = dataset(ds, cfg, split="train", batch_size=8, steps=4, seed=0)
+        return np.concatenate([w.numpy()[:, 0] for _, _, w in data])
+
+    assert (first_scored(1.0) == 1).all()
+    assert first_scored(0.0).mean() < 0.2
+    with pytest.raises(ParameterError, match="start_share"):
+        make_config({**base, "start_share": 1.5})

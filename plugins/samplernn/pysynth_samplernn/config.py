@@ -16,7 +16,7 @@ import numpy as np
 from pysynth.arch import check_tensors
 from pysynth.arch import make_config as _make_config
 from pysynth.audio import QUANTIZATIONS
-from pysynth.checks import check_bool, check_choice, check_int, is_int
+from pysynth.checks import check_bool, check_choice, check_int, check_number, is_int
 from pysynth.emphasis import check_preemphasis
 from pysynth.errors import ModelFileError, ParameterError
 from pysynth.mixture import check_config_output, output_program_keys, output_width
@@ -85,6 +85,11 @@ class SampleRNNConfig:
         Training only: every input sample (not the target) moves by a random integer in
         ``[-input_noise, input_noise]`` levels (0: off; as WaveNet's, see
         :func:`pysynth.training.noisy_inputs`). Not part of the exported program.
+    start_share : float
+        Training only: this share of the clips a batch row takes it reads only up to their
+        first chunk, then takes the next clip (0, default: every clip to where its sound
+        ends). A one-shot's kind is decided in its first milliseconds, and a row that reads
+        whole clips spends one chunk in twenty on them. Not part of the exported program.
     conditioning_classes : int
         ``C``: number of classes of the global condition (0 = unconditioned): a learned row
         per class is added to every frame tier's RNN input, so one model makes each kind of
@@ -133,6 +138,7 @@ class SampleRNNConfig:
     sizes_rate: int = 0
     batch_size: int = 8
     input_noise: int = 0
+    start_share: float = 0.0
     conditioning_classes: int = -1
     position_frames: int = -1
     position_hop: int = 256
@@ -210,6 +216,8 @@ class SampleRNNConfig:
         need_int("sample_rate", 1)
         need_int("seq_len", 1)
         need_int("input_noise", 0, 64)
+        self.start_share = check_number(self.start_share, "start_share", lo=0.0, hi=1.0,
+                                        owner="samplernn")
         if self.seq_len % self.top_frame_size:
             raise ParameterError(
                 f"samplernn seq_len must be a multiple of the top frame size "

@@ -10,8 +10,10 @@ one chunk to the next and restarts that row from the learned initial state on it
 ``reset``. A row reads a clip up to the chunk that holds ``SILENCE_KEPT_MS`` of the
 digital silence after its last sound (:func:`pysynth.training.data.sounding_lengths`), then
 takes the next clip: a one-shot padded with silence to the clip length costs only its
-sound. A conditioned model gets each row's clip class (``cond``), a model with position
-input each row's chunk start in its clip (``start``).
+sound. With ``start_share`` > 0 a row reads that share of its clips only to their first
+chunk, so that more of training is spent on attacks. A conditioned model gets each row's
+clip class (``cond``), a model with position input each row's chunk start in its clip
+(``start``).
 
 Every epoch starts every row on a new clip, with a reset, and depends on ``(seed, e)``
 alone, so a run resumed at an epoch boundary sees exactly the data, and state, of an
@@ -52,13 +54,14 @@ def usable_lengths(lengths: Sequence[int], seq_len: int) -> np.ndarray:
 
 def plan(
     lengths: Sequence[int], *, seq_len: int, batch_size: int, steps: int,
-    rng: np.random.Generator, sounding: Sequence[int] | None = None,
+    rng: np.random.Generator, sounding: Sequence[int] | None = None, start_share: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which clips and where, for ``steps`` consecutive chunks.
 
     ``sounding`` (per clip; default: ``lengths``) is how much of each clip to read: a row
     reads ``ceil(sounding / seq_len)`` chunks of it (at least 1, at most as many whole
-    chunks as the clip has).
+    chunks as the clip has), or, for a share ``start_share`` of the clips it takes (drawn
+    per clip), only the first chunk.
 
     Returns
     -------
@@ -79,6 +82,7 @@ def plan(
     deck: list[int] = []
     current = np.zeros(batch_size, dtype=np.int64)
     left = np.zeros(batch_size, dtype=np.int64)  # chunks the row has still to read
+    done = np.zeros(batch_size, dtype=np.int64)  # chunks the row has read of its clip
     for k in range(steps):
         for r in range(batch_size):
             if left[r] == 0:
@@ -86,10 +90,14 @@ def plan(
                     deck.extend(int(i) for i in rng.permutation(usable))
                 current[r] = deck.pop(0)
                 left[r] = n_chunks[current[r]]
+                if start_share > 0 and rng.random() < start_share:
+                    left[r] = 1
+                done[r] = 0
                 resets[k, r] = 1.0
             clips[k, r] = current[r]
-            starts[k, r] = (n_chunks[current[r]] - left[r]) * seq_len
+            starts[k, r] = done[r] * seq_len
             left[r] -= 1
+            done[r] += 1
     return clips, starts, resets
 
 
@@ -182,7 +190,8 @@ def dataset(
         rng = (np.random.default_rng([seed, 0x5EED, 1]) if e is None
                else np.random.default_rng([seed, e]))
         clips_, starts_, resets_ = plan(lengths, seq_len=s, batch_size=b, steps=steps, rng=rng,
-                                        sounding=sounding)
+                                        sounding=sounding,
+                                        start_share=config.start_share if split == "train" else 0.0)
         chunk = (e or 0) * steps + np.arange(len(starts_))  # seeds of the input noise
         return clips_, starts_, resets_, chunk
 

@@ -67,7 +67,7 @@ __all__ = [
 #: ``pysynth train --minutes``'s settings (see :meth:`WaveNet.for_budget`)
 BUDGET: dict[str, Any] = {"seq_len": 1024, "skip_channels": 64, "output_channels": 64,
                           "learning_rate": 0.003, "position_frames": 0, "input_noise": 0,
-                          "preemphasis": 0.85, "sizes_rate": 16000}
+                          "preemphasis": 0.85, "start_share": 0.33, "sizes_rate": 16000}
 
 
 class WaveNet(Architecture):
@@ -118,7 +118,11 @@ class WaveNet(Architecture):
         windows and a 64-wide skip path and head make more steps in the time than the
         default's 2048 and 128, at a higher rate that the budget schedule decays; the
         position input did not help at this budget, so it is off; pre-emphasis 0.85, as
-        SampleRNN's, took the noise scale from 1.20-1.27 to 0.77-1.00 (docs/benchmarks.md)."""
+        SampleRNN's, took the noise scale from 1.20-1.27 to 0.77-1.00 (docs/benchmarks.md);
+        a third of the windows starting at a clip's start (``start_share``) took it from
+        0.52-0.59 to 0.48-0.51 and the class score from 0.49-0.58 to 0.63-0.68 of the real
+        clips', and gave hi-hats and cymbals their own spectrum instead of a kick's low
+        body (docs/benchmarks.md, "Silence, sounding windows and WaveNet's rule")."""
         return dict(BUDGET)
 
     def prepare(self, config: WaveNetConfig, dataset) -> WaveNetConfig:
