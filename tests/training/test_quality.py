@@ -57,11 +57,15 @@ def test_written_samples_are_the_first_of_the_evaluated_clips(wavenet_run):
     run, _ = wavenet_run
     mf = export(run, run.parent / "q.pysynth", checkpoint=2)
     cfg = json.loads((run / "config.json").read_text())
-    # with the run's sampling rule (pysynth sample's by default: min-p)
-    assert cfg["train"]["sample_min_p"] > 0
+    # with the run's sampling rule (pysynth sample's by default: the model family's min-p)
+    from pysynth.modelfile import load_model
+    from pysynth.sampling.defaults import min_p_for
+
+    assert cfg["train"]["sample_min_p"] is None
+    min_p = min_p_for(load_model(mf).program)
     two = sample(mf, n=2, seconds=cfg["train"]["sample_seconds"], seed=3 + 2,
                  cond=np.array([0, 1]), temperature=cfg["train"]["sample_temperature"],
-                 min_p=cfg["train"]["sample_min_p"])
+                 min_p=min_p)
     for i in range(2):
         y, _ = load(run / "samples" / "epoch-002" / f"sample-{i:02d}.wav")
         np.testing.assert_allclose(y, two[i], atol=1 / 32768)
