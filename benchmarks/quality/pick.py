@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pysynth.sampling.defaults import MIN_P, TEMPERATURE
+from pysynth.sampling.defaults import TEMPERATURE, min_p_for
 
 
 def figures(report) -> dict:
@@ -39,7 +39,8 @@ def main(argv=None) -> int:
     ap.add_argument("-k", type=int, default=32)
     ap.add_argument("--random", type=int, default=5, help="random sets of K to compare with")
     ap.add_argument("--temperature", type=float, default=TEMPERATURE)
-    ap.add_argument("--min-p", type=float, default=MIN_P)
+    ap.add_argument("--min-p", type=float, default=None,
+                    help="default: the model family's rule, as pysynth sample")
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--diversity", default="clusters")
@@ -48,11 +49,13 @@ def main(argv=None) -> int:
     import pysynth
     from pysynth.sampling import sample_to_files
 
+    min_p = (min_p_for(pysynth.load_model(args.model).program) if args.min_p is None
+             else args.min_p)
     every = args.out / "all"
     if not (every.is_dir() and len(list(every.glob("*.wav"))) == args.n):
         t = time.perf_counter()
         sample_to_files(args.model, every, n=args.n, seconds=args.seconds,
-                        temperature=args.temperature, min_p=args.min_p, seed=args.seed,
+                        temperature=args.temperature, min_p=min_p, seed=args.seed,
                         progress=True)
         gen_s = time.perf_counter() - t
     else:
@@ -80,7 +83,7 @@ def main(argv=None) -> int:
     report = {
         "command": shlex.join([sys.executable, *sys.argv]),
         "model": str(args.model), "data": str(args.data), "n": args.n, "k": args.k,
-        "temperature": args.temperature, "min_p": args.min_p,
+        "temperature": args.temperature, "min_p": min_p,
         "generate_seconds": gen_s, "pick_seconds": pick_s,
         "dropped": dict(result.dropped()), **rows,
     }
