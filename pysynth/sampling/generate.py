@@ -59,7 +59,8 @@ def sample(
         Draw only among the levels at least ``min_p`` times as likely as the most likely
         one ("min-p" truncation, in [0, 1]): cuts the long tail of unlikely values that
         turns a half-trained model's decays into runaway noise. 0 (default) samples the
-        whole distribution; ``pysynth sample`` uses :data:`pysynth.sampling.MIN_P`.
+        whole distribution; ``pysynth sample`` uses the model family's rule
+        (:func:`pysynth.sampling.defaults.min_p_for`).
     seed : int
         Seed (>= 0) of the counter-based random numbers.
     prime : audio array, (n, samples) array, audio file path, or None
