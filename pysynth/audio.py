@@ -188,6 +188,16 @@ def _check_levels(levels: int) -> None:
     check_int(levels, "levels", lo=2, hi=65536)
 
 
+def silence_level(levels: int) -> int:
+    """The level an exact 0 quantizes to, and which decodes to exactly 0 (``levels // 2``,
+    for mu-law and linear levels alike): the digital silence that pads one-shots.
+
+    >>> silence_level(256), int(quantize(np.zeros(1), 256)[0])
+    (128, 128)
+    """
+    return levels // 2
+
+
 #: Audio closer to 0 than this share of the silence level's own centre (8.6e-5 for 256
 #: mu-law levels, 1.5e-5 for 65536 linear ones) quantizes to that level: far under a level
 #: step and a 16-bit file's step, so only float round-off around an exact 0 is moved.
@@ -195,12 +205,12 @@ SILENCE = 0.01
 
 
 def _silence_in(x: np.ndarray, q: np.ndarray, levels: int, centre: float) -> np.ndarray:
-    """``q`` with ``levels // 2`` where ``|x| < SILENCE * centre``: 0 decodes to exactly 0
+    """``q`` with the silence level where ``|x| < SILENCE * centre``: 0 decodes to exactly 0
     and sits on the boundary between two levels, so without this a round trip through
     filters (a de-emphasis and the pre-emphasis that undoes it) turned silence into either
     level."""
     if levels % 2 == 0:
-        q = np.where(np.abs(x) < SILENCE * centre, levels // 2, q)
+        q = np.where(np.abs(x) < SILENCE * centre, silence_level(levels), q)
     return q
 
 
@@ -215,7 +225,7 @@ def _exact_silence(q: np.ndarray, x: np.ndarray, levels: int) -> np.ndarray:
     level as 0 keeps ``encode(decode(q)) == q`` for every level (0 encodes to it).
     """
     if levels % 2 == 0:
-        x = np.where(q == levels // 2, 0.0, x)
+        x = np.where(q == silence_level(levels), 0.0, x)
     return x
 
 

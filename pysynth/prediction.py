@@ -128,7 +128,6 @@ def lpc_changes(config, dataset) -> dict:
     (a resumed run keeps its coefficients); nothing otherwise."""
     if not config.lpc_order or len(config.lpc) == config.lpc_order:
         return {}
-    from .audio import level_values
     from .training.data import iter_quantized
 
     # one clip at a time: fit_lpc stops reading after FIT_SAMPLES

@@ -49,8 +49,7 @@ def main(argv=None) -> int:
     import pysynth
     from pysynth.sampling import sample_to_files
 
-    min_p = (min_p_for(pysynth.load_model(args.model).program) if args.min_p is None
-             else args.min_p)
+    min_p = min_p_for(pysynth.load_model(args.model).program, args.min_p)
     every = args.out / "all"
     if not (every.is_dir() and len(list(every.glob("*.wav"))) == args.n):
         t = time.perf_counter()

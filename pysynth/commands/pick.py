@@ -59,9 +59,12 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    from pathlib import Path
+
     import pysynth
     from pysynth.errors import ParameterError
     from pysynth.picking import copy_marked
+    from pysynth.sampling.defaults import min_p_for
     from pysynth.words import count
 
     if args.marks:
@@ -73,14 +76,8 @@ def run(args) -> int:
     cond = None
     if args.cond is not None:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
-    min_p = args.min_p
-    if min_p is None:  # the recommended rule of a model source (a folder generates nothing)
-        from pathlib import Path
-
-        from pysynth.sampling.defaults import min_p_for
-
-        source = Path(args.source)
-        min_p = min_p_for(pysynth.load_model(source).program) if source.is_file() else 0.0
+    source = Path(args.source)  # a model file samples by its rule; a folder generates nothing
+    min_p = min_p_for(pysynth.load_model(source).program, args.min_p) if source.is_file() else 0.0
     result = pysynth.pick(
         args.source, args.reference, args.out, k=args.k, n=args.n, model=args.model,
         training=args.training, seconds=args.seconds, temperature=args.temperature,

@@ -22,11 +22,6 @@ def add_rule_arguments(p) -> None:
                    f"in docs/benchmarks.md: {rules})")
 
 
-def rule_min_p(min_p: float | None, model) -> float:
-    """``--min-p`` as given, or the recommended one for ``model`` (a loaded model file)."""
-    return min_p_for(model.program) if min_p is None else min_p
-
-
 def add_parser(sub):
     p = sub.add_parser(
         "sample",
@@ -77,7 +72,7 @@ def run(args) -> int:
         cond = args.cond[0] if len(args.cond) == 1 else args.cond
     report = sample_to_files(
         model, args.out, n=args.n, seconds=args.seconds, temperature=args.temperature,
-        min_p=rule_min_p(args.min_p, model), seed=args.seed, prime=args.prime, cond=cond,
+        min_p=min_p_for(model.program, args.min_p), seed=args.seed, prime=args.prime, cond=cond,
         device=args.device,
         threads=args.threads, progress=not args.quiet, prefix=args.prefix,
         candidates=args.candidates, weights=args.weights,

@@ -28,15 +28,20 @@ TEMPERATURE = 1.0
 #: draw only among levels at least this fraction as likely as the most likely one
 MIN_P = 0.02
 #: the measured min-p of each model family (others: MIN_P)
-MIN_P_BY_FAMILY: Mapping[str, float] = {"samplernn": 0.02, "wavenet": 0.0}
+MIN_P_BY_FAMILY: Mapping[str, float] = {"samplernn": MIN_P, "wavenet": 0.0}
 
 __all__ = ["MIN_P", "MIN_P_BY_FAMILY", "TEMPERATURE", "min_p_for"]
 
 
-def min_p_for(program: Mapping[str, Any]) -> float:
-    """The recommended min-p for a model, from its program's ``family``.
+def min_p_for(program: Mapping[str, Any], given: float | None = None) -> float:
+    """``given`` when it is set (a user's ``--min-p``), else the recommended min-p for a
+    model, from its program's ``family``.
 
     >>> min_p_for({"family": "wavenet"}), min_p_for({"family": "samplernn"})
     (0.0, 0.02)
+    >>> min_p_for({"family": "wavenet"}, 0.1)
+    0.1
     """
+    if given is not None:
+        return given
     return float(MIN_P_BY_FAMILY.get(str(program.get("family", "")), MIN_P))

@@ -249,11 +249,10 @@ class WriteSamples(keras.callbacks.Callback):
             return
         program, tensors = self.arch.export(self.model, self.config)
         count = self.tcfg.sample_count
-        min_p = self.tcfg.sample_min_p
         audio, cond = generate_samples(
             program, tensors, n=max(count, QUALITY_CLIPS), seconds=self.tcfg.sample_seconds,
             temperature=self.tcfg.sample_temperature,
-            min_p=min_p_for(program) if min_p is None else min_p,
+            min_p=min_p_for(program, self.tcfg.sample_min_p),
             seed=self.seed + done,
             classes=self.classes)
         folder = self.run / "samples" / f"epoch-{done:03d}"

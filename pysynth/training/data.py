@@ -18,12 +18,12 @@ SILENCE_KEPT_MS = 100.0
 
 
 def sounding_lengths(seqs: list[np.ndarray], levels: int, keep: int) -> np.ndarray:
-    """Each clip's length up to and including its last sample that is not silence (level
-    ``levels // 2``, what an exact 0 quantizes to), plus ``keep`` samples of the silence
-    after it, at most the clip's length.
+    """Each clip's length up to and including its last sample that is not silence
+    (:func:`pysynth.audio.silence_level`), plus ``keep`` samples of the silence after it, at
+    most the clip's length.
 
     Curated one-shots are padded with digital silence to the clip length: in the drum
-    corpus of docs/benchmarks.md that is 45 % of all samples. Predicting more silence after
+    corpus of docs/benchmarks.md that is a third of the training samples. Predicting more silence after
     silence is learnt in the first minutes; the rest of the time spent on it is taken from
     the sounds. Training windows and chunks therefore stop ``keep`` samples after the last
     sound (enough to learn the ending and that silence then goes on). A clip without
@@ -32,7 +32,9 @@ def sounding_lengths(seqs: list[np.ndarray], levels: int, keep: int) -> np.ndarr
     >>> sounding_lengths([np.array([5, 128, 9, 128, 128, 128, 128])], 256, keep=2).tolist()
     [5]
     """
-    mid = levels // 2
+    from ..audio import silence_level
+
+    mid = silence_level(levels)
     out = np.empty(len(seqs), dtype=np.int64)
     for i, q in enumerate(seqs):
         q = np.asarray(q)
