@@ -91,6 +91,6 @@ def test_minutes_trains_with_preemphasis_and_exports_it(tones, tmp_path, arch):
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["model"]["preemphasis"] == 0.85
     # and more training on clip starts, where a one-shot's attack and class are decided
-    assert config["model"]["start_share"] == (0.33 if arch == "wavenet" else 0.75)
+    assert config["model"]["start_share"] == (0.5 if arch == "wavenet" else 0.75)
     model = pysynth.export(tmp_path / "run", tmp_path / "m.pysynth")
     assert pysynth.load_model(model).program["preemphasis"] == 0.85
