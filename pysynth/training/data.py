@@ -23,8 +23,8 @@ def sounding_lengths(seqs: list[np.ndarray], levels: int, keep: int) -> np.ndarr
     most the clip's length.
 
     Curated one-shots are padded with digital silence to the clip length: in the drum
-    corpus of docs/benchmarks.md that is a third of the training samples. Predicting more silence after
-    silence is learnt in the first minutes; the rest of the time spent on it is taken from
+    corpus of docs/benchmarks.md that is a third of the training samples. Predicting more
+    silence after silence is learnt in the first minutes; the rest of the time spent on it is taken from
     the sounds. Training windows and chunks therefore stop ``keep`` samples after the last
     sound (enough to learn the ending and that silence then goes on). A clip without
     closing silence keeps its whole length.
@@ -140,7 +140,7 @@ def window_dataset(
     input_noise: int = 0,
     levels: int = 256,
     sounding: np.ndarray | None = None,
-    from_start: float = 0.0,
+    start_share: float = 0.0,
 ):
     """A ``tf.data.Dataset`` of random training windows, deterministic for a seed.
 
@@ -151,7 +151,7 @@ def window_dataset(
     Clips are drawn in proportion to their length, start positions uniformly; with
     ``sounding`` (per clip, :func:`sounding_lengths`) only windows whose targets end within
     it are drawn, in proportion to it (their context may still reach past it). A share
-    ``from_start`` of the windows (drawn per window) begins at its clip's first sample.
+    ``start_share`` of the windows (drawn per window) begins at its clip's first sample.
 
     Yields ``(inputs, targets, weights)`` batches: ``inputs`` is ``q (B, L)`` int32, or a
     dict ``{"q": q}`` with ``"cond": (B,)`` when ``conditioned`` and ``"pos": (B, L)`` when
@@ -179,8 +179,8 @@ def window_dataset(
     def draw(rng: np.random.Generator, count: int):
         clip = rng.choice(len(seqs), size=count, p=p)
         a = (rng.random(count) * n_windows[clip]).astype(np.int64)  # first target position
-        if from_start > 0:  # this share of the windows begins at its clip's first sample
-            a = np.where(rng.random(count) < from_start, 0, a)
+        if start_share > 0:  # this share of the windows begins at its clip's first sample
+            a = np.where(rng.random(count) < start_share, 0, a)
         s0 = np.maximum(a - context, 0)  # segment start in the clip
         return clip, s0, a
 

@@ -154,7 +154,7 @@ def test_a_share_of_windows_starts_at_the_clip_start():
 
     def firsts(share):
         ds = window_dataset(seqs, np.zeros(2, np.int32), context=8, window=16, batch_size=50,
-                            steps=8, seed=0, from_start=share)
+                            steps=8, seed=0, start_share=share)
         return np.array([row[0] for x, _, _ in ds for row in x.numpy()])
 
     at_start = np.isin(firsts(1 / 3), [1, 5001]).mean()

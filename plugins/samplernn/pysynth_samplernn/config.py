@@ -86,7 +86,7 @@ class SampleRNNConfig:
         ``[-input_noise, input_noise]`` levels (0: off; as WaveNet's, see
         :func:`pysynth.training.noisy_inputs`). Not part of the exported program.
     start_share : float
-        Training only: this share of the clips a batch row takes it reads only up to their
+        Training only: a batch row reads this share of the clips it takes only up to their
         first chunk, then takes the next clip (0, default: every clip to where its sound
         ends). A one-shot's kind is decided in its first milliseconds, and a row that reads
         whole clips spends one chunk in twenty on them. Not part of the exported program.

@@ -47,5 +47,5 @@ def dataset(
                    if config.position_frames > 0 else None),
         input_noise=config.input_noise if split == "train" else 0, levels=config.levels,
         sounding=sounding_lengths(seqs, config.levels, keep),
-        from_start=config.start_share if split == "train" else 0.0,
+        start_share=config.start_share if split == "train" else 0.0,
     )
