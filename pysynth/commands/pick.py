@@ -47,6 +47,9 @@ def add_parser(sub):
                    help="how the K are spread: the most typical of each of K clusters "
                    "(default), farthest-point, or just the K most typical")
     p.add_argument("--pool", type=int, help="clips held for the final choice (default 4 K)")
+    p.add_argument("--level", choices=("data", "off"), default="data",
+                   help="data (default): scale each generated clip so its peak is the training "
+                   "clips' typical peak, as `pysynth sample` does; off: as generated")
     p.add_argument("--no-page", action="store_true", help="do not write audition.html")
     p.add_argument("--marks", metavar="FILE", help="copy the clips marked keep in FILE (exported "
                    "from audition.html) out of MODEL_OR_FOLDER into OUT, and do nothing else")
@@ -84,7 +87,7 @@ def run(args) -> int:
         min_p=min_p, seed=args.seed, cond=cond, max_noise=args.max_noise, skip_likely=args.skip_likely,
         drop_unlikely=args.drop_unlikely, diversity=args.diversity, pool=args.pool,
         page=not args.no_page, device=args.device, threads=args.threads, prefix=args.prefix,
-        progress=not args.quiet,
+        level=args.level, progress=not args.quiet,
     )
     print(f"kept {len(result.kept)} of {count(len(result.rows), 'clip')} in {args.out} "
           f"(dropped: {result.dropped_summary()})")

@@ -15,6 +15,9 @@ import numpy as np
 from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
 
+#: ``pysynth.pick``'s ``level`` choices: generated clips at the data's peak, or as made
+LEVELS = ("data", "off")
+
 
 @dataclass
 class Batch:
@@ -36,9 +39,11 @@ class Batch:
 
 
 def generated(model, *, n: int, seconds: float, temperature: float, seed: int, cond,
-              min_p: float = 0.0,
-              batch: int, device: str, threads: int, prefix: str | None) -> Iterator[Batch]:
-    """Generate ``n`` clips ``batch`` at a time and score each under the model.
+              min_p: float = 0.0, batch: int, device: str, threads: int, prefix: str | None,
+              level: bool = False) -> Iterator[Batch]:
+    """Generate ``n`` clips ``batch`` at a time and score each under the model; with
+    ``level`` each clip's peak is then scaled to the training data's
+    (:func:`pysynth.sampling.level.to_peak`; the score is the model's, of the clip as made).
 
     Clip ``i`` is stream ``i`` of the seed (``pysynth sample -n N`` with the same arguments
     makes the same clips); a conditioned model without ``cond`` gives clip ``i`` class
@@ -46,12 +51,14 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
     """
     from ..sampling.engines import load
     from ..sampling.generate import sample_scored
+    from ..sampling.level import data_peak_db, to_peak
     from ..sampling.names import clip_name
     from ..sampling.plan import class_names, cond_ids
 
     mf = load(model)
     classes = cond_ids(cond, mf, n, cycle=True)
     names = class_names(mf)
+    peak_db = data_peak_db(mf) if level else None
     if prefix is None:
         prefix = mf.path.stem if mf.path is not None else "sample"
     for first in range(0, n, batch):
@@ -60,6 +67,7 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
         audio, nll = sample_scored(mf, n=count, seconds=seconds, temperature=temperature,
                                    min_p=min_p, seed=seed, cond=c, device=device,
                                    threads=threads, first_stream=first)
+        audio = to_peak(audio, peak_db)
         yield Batch(
             first=first,
             names=[clip_name(prefix, seed, first + i, classes, names) for i in range(count)],

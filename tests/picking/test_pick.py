@@ -134,6 +134,28 @@ def test_generated_in_batches_equals_sample_and_is_scored_like_score(random_mode
     assert sum(x.startswith("ranked below") for x in reasons) == n - k
 
 
+def test_generated_clips_are_levelled_to_the_data_peak_unless_level_off(random_model,
+                                                                        reference, tmp_path):
+    """The random model's clips peak near -20 dBFS; with the data's peak recorded as -6 dBFS
+    (as ``pysynth export`` records it) every kept clip peaks at -6 dBFS, as ``pysynth
+    sample``'s do, and ``level="off"`` keeps them as generated."""
+    model = pysynth.load_model(random_model)
+    levelled = save_model(tmp_path / "levelled.pysynth", model.program, model.tensors,
+                          {"peak_db": -6.0})
+    every = pysynth.sample(levelled, n=4, seconds=0.1, seed=1)
+    kw = dict(n=4, k=4, seconds=0.1, seed=1, pool=4, max_noise=0, skip_likely=0.0,
+              drop_unlikely=0.0, page=False)
+    for level, want in (("data", np.full(4, 10 ** (-6 / 20))), ("off", np.abs(every).max(1))):
+        r = pysynth.pick(levelled, reference, tmp_path / level, level=level, **kw)
+        peaks = {int(p.stem.rsplit("-", 1)[1]): np.abs(pysynth.audio.load(p)[0]).max()
+                 for p in r.kept}
+        assert sorted(peaks) == [0, 1, 2, 3]
+        assert [peaks[i] for i in range(4)] == pytest.approx(want, abs=2e-4)  # 16-bit WAVs
+    assert np.abs(every).max() < 0.3  # so "data" really moved them
+    with pytest.raises(ParameterError, match="level"):
+        pysynth.pick(levelled, reference, tmp_path / "bad", level="loud", **kw)
+
+
 def test_too_few_clips_passing_warns_and_keeps_what_passed(known_clips, reference, tmp_path):
     with pytest.warns(UserWarning, match="only 4 clips passed every check, fewer than k=6"):
         r = pysynth.pick(known_clips, reference, tmp_path / "out", k=6, page=False)
