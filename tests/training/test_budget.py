@@ -94,3 +94,20 @@ def test_minutes_trains_with_preemphasis_and_exports_it(tones, tmp_path, arch):
     assert config["model"]["start_share"] == (0.5 if arch == "wavenet" else 0.75)
     model = pysynth.export(tmp_path / "run", tmp_path / "m.pysynth")
     assert pysynth.load_model(model).program["preemphasis"] == 0.85
+
+
+def test_the_wavenet_pick_is_one_stack_as_deep_in_time_as_the_preset():
+    # one stack of dilations 1..256 (9 layers) covers the "small" preset's 32 ms as its two
+    # stacks of 1..128 (16 layers) do, at 1.65x the steps per minute (docs/benchmarks.md,
+    # "Seventh session")
+    import dataclasses
+
+    from pysynth.arch import get_architecture
+
+    arch = get_architecture("wavenet")
+    names = {f.name for f in dataclasses.fields(arch.config_class)}
+    pick = arch.make_config({k: v for k, v in arch.for_budget(10).items() if k in names})
+    preset = arch.make_config({})
+    assert pick.dilations == [1 << i for i in range(9)]
+    assert len(pick.dilations) < len(preset.dilations)
+    assert pick.receptive_field >= preset.receptive_field == 512
