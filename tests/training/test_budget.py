@@ -111,3 +111,17 @@ def test_the_wavenet_pick_is_one_stack_as_deep_in_time_as_the_preset():
     assert pick.dilations == [1 << i for i in range(9)]
     assert len(pick.dilations) < len(preset.dilations)
     assert pick.receptive_field >= preset.receptive_field == 512
+
+
+def test_the_samplernn_pick_has_two_tiers():
+    # one frame tier of 16 samples under the sample-level MLP (the paper's "2-tier" model)
+    # instead of the default three tiers (docs/benchmarks.md, "Seventh session")
+    import dataclasses
+
+    from pysynth.arch import get_architecture
+
+    arch = get_architecture("samplernn")
+    names = {f.name for f in dataclasses.fields(arch.config_class)}
+    pick = arch.make_config({k: v for k, v in arch.for_budget(10).items() if k in names})
+    assert pick.frame_sizes == [16]
+    assert pick.tiers == 1 < arch.make_config({}).tiers  # frame tiers, the MLP not counted
