@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from ..sampling.level import LEVELS
 from .sample import add_rule_arguments
 
 
@@ -47,7 +48,7 @@ def add_parser(sub):
                    help="how the K are spread: the most typical of each of K clusters "
                    "(default), farthest-point, or just the K most typical")
     p.add_argument("--pool", type=int, help="clips held for the final choice (default 4 K)")
-    p.add_argument("--level", choices=("data", "off"), default="data",
+    p.add_argument("--level", choices=LEVELS, default="data",
                    help="data (default): scale each generated clip so its peak is the training "
                    "clips' typical peak, as `pysynth sample` does; off: as generated")
     p.add_argument("--no-page", action="store_true", help="do not write audition.html")

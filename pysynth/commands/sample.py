@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..sampling.defaults import MIN_P_BY_FAMILY, TEMPERATURE, min_p_for
+from ..sampling.level import LEVELS
 from ..words import count
 
 
@@ -41,7 +42,7 @@ def add_parser(sub):
                    "the order generated, the clips the model scores no worse than 90%% of "
                    "its real validation clips (older model files: the likely ones, the "
                    "most likely 10%% skipped; default 1: keep every clip)")
-    p.add_argument("--level", choices=("data", "off"), default="data",
+    p.add_argument("--level", choices=LEVELS, default="data",
                    help="data (default): scale each clip so its peak is the training clips' "
                    "typical peak, as curation levels real one-shots; off: as generated")
     p.add_argument("--prime", metavar="FILE", help="audio file the clips continue")

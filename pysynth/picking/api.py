@@ -12,13 +12,14 @@ import numpy as np
 from ..checks import check_bool, check_choice, check_int, check_number
 from ..errors import ParameterError
 from ..files import audio_files
+from ..sampling.level import LEVELS
 from ..words import count
 from ..workers import progress_bar
 from .diversity import METHODS, class_quotas, spread
 from .measures import Measurer
 from .output import PickResult, write_outputs
 from .pool import Pool
-from .sources import LEVELS, folder_files, from_folder, generated
+from .sources import folder_files, from_folder, generated
 
 #: Shares of the clips dropped from each end of the likelihood ranking: the most likely
 #: (silence, a loop, one repeated tone) and the least likely (runaway noise).

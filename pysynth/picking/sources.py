@@ -15,9 +15,6 @@ import numpy as np
 from ..errors import ParameterError
 from ..files import AUDIO_EXTENSIONS, audio_files
 
-#: ``pysynth.pick``'s ``level`` choices: generated clips at the data's peak, or as made
-LEVELS = ("data", "off")
-
 
 @dataclass
 class Batch:

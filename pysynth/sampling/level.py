@@ -17,7 +17,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_GAIN_DB", "QUIET_DB", "data_peak_db", "peak_db_of", "to_peak"]
+__all__ = ["LEVELS", "MAX_GAIN_DB", "QUIET_DB", "data_peak_db", "peak_db_of", "to_peak"]
+
+#: the ``level`` choices of the commands that generate (sample, pick): ``"data"`` puts each
+#: generated clip's peak at the data's (:func:`to_peak`), ``"off"`` keeps it as generated
+LEVELS = ("data", "off")
 
 #: the largest boost given to a clip: a clip this much quieter than the data stays quieter
 MAX_GAIN_DB = 20.0

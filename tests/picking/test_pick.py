@@ -143,8 +143,8 @@ def test_generated_clips_are_levelled_to_the_data_peak_unless_level_off(random_m
     levelled = save_model(tmp_path / "levelled.pysynth", model.program, model.tensors,
                           {"peak_db": -6.0})
     every = pysynth.sample(levelled, n=4, seconds=0.1, seed=1)
-    kw = dict(n=4, k=4, seconds=0.1, seed=1, pool=4, max_noise=0, skip_likely=0.0,
-              drop_unlikely=0.0, page=False)
+    kw = {"n": 4, "k": 4, "seconds": 0.1, "seed": 1, "pool": 4, "max_noise": 0,
+          "skip_likely": 0.0, "drop_unlikely": 0.0, "page": False}
     for level, want in (("data", np.full(4, 10 ** (-6 / 20))), ("off", np.abs(every).max(1))):
         r = pysynth.pick(levelled, reference, tmp_path / level, level=level, **kw)
         peaks = {int(p.stem.rsplit("-", 1)[1]): np.abs(pysynth.audio.load(p)[0]).max()
