@@ -12,7 +12,8 @@ the predictions themselves must be sharper (docs/benchmarks.md, seventh session)
 
 The model's numpy reference (the oracle the engine is tested against) computes the
 teacher-forced logits, so this is slow for large models: about a minute per 48 clips for
-the ``--minutes`` WaveNet on two cores.
+the ``--minutes`` WaveNet on two cores. Softmax (8-bit) models only: a ``mol16`` model's
+reference returns mixture parameters, not one logit per level.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import warnings
 import numpy as np
 
 import pysynth
-from pysynth.audio import level_table, quantize
+from pysynth.audio import level_table
 from pysynth.dataset import Dataset
-from pysynth.emphasis import deemphasize, preemphasize
+from pysynth.emphasis import deemphasize
 from pysynth.sampling.engines import load, reference_model
 from pysynth.sampling.level import data_peak_db, to_peak
-from pysynth.sampling.plan import quantization
+from pysynth.sampling.plan import encode, preemphasis, quantization
 from pysynth.sampling.reference import sample_index
 
 
@@ -43,10 +44,13 @@ def main() -> None:
     warnings.filterwarnings("ignore")
 
     mf = load(args.model)
+    if mf.program.get("output", "softmax") != "softmax":
+        raise SystemExit(f"{args.model}: a {mf.program['output']} output; this diagnostic "
+                         "draws from softmax (8-bit) models only")
     ref = reference_model(mf)
-    levels, kind = quantization(mf)
-    table = level_table(levels, kind)
-    coef = float(mf.program.get("preemphasis", 0.0) or 0.0)
+    table = level_table(*quantization(mf))
+    coef = preemphasis(mf)
+    peak_db = data_peak_db(mf)
     labels = mf.metadata.get("labels") or []
     conditioned = bool(mf.program.get("conditioning_classes"))
     ds = Dataset.open(args.reference)
@@ -55,13 +59,13 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     made: dict[tuple[float, float], list[np.ndarray]] = {r: [] for r in rules}
     for clip in clips:
-        q = quantize(preemphasize(ds.load(clip), coef), levels, kind).astype(np.int32)
+        q = encode(mf, ds.load(clip))  # the model's indices, as in training
         cond = np.array([labels.index(clip.label)], np.int32) if conditioned else None
         logits = ref.logits(q[None], cond)[0]
         for t, min_p in rules:
             drawn = sample_index(logits, t, rng.random(len(logits)), min_p)
             audio, _ = deemphasize(table[drawn], coef)
-            made[(t, min_p)].append(to_peak(audio, data_peak_db(mf)))
+            made[(t, min_p)].append(to_peak(audio, peak_db))
     real = pysynth.evaluate([ds.load(c) for c in clips], args.reference, seed=args.seed)
     print(f"{len(clips)} held-out clips as they are: noise scale {real.noise_scale:.3f}")
     for (t, min_p), ys in made.items():

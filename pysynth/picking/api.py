@@ -174,7 +174,7 @@ def pick(
             seconds = _clip_seconds(measurer)
         batches = generated(source, n=total, seconds=seconds, temperature=temperature,
                             min_p=min_p, seed=seed, cond=cond, batch=batch, device=device,
-                            threads=threads, prefix=prefix, level=level == "data")
+                            threads=threads, prefix=prefix, level=level)
 
     rows, held, rate = _stream(batches, measurer, total, pool_size, max_noise, progress)
     likelihood_band(rows, skip_likely, drop_unlikely)

@@ -37,9 +37,9 @@ class Batch:
 
 def generated(model, *, n: int, seconds: float, temperature: float, seed: int, cond,
               min_p: float = 0.0, batch: int, device: str, threads: int, prefix: str | None,
-              level: bool = False) -> Iterator[Batch]:
+              level: str = "off") -> Iterator[Batch]:
     """Generate ``n`` clips ``batch`` at a time and score each under the model; with
-    ``level`` each clip's peak is then scaled to the training data's
+    ``level="data"`` each clip's peak is then scaled to the training data's
     (:func:`pysynth.sampling.level.to_peak`; the score is the model's, of the clip as made).
 
     Clip ``i`` is stream ``i`` of the seed (``pysynth sample -n N`` with the same arguments
@@ -55,7 +55,7 @@ def generated(model, *, n: int, seconds: float, temperature: float, seed: int, c
     mf = load(model)
     classes = cond_ids(cond, mf, n, cycle=True)
     names = class_names(mf)
-    peak_db = data_peak_db(mf) if level else None
+    peak_db = data_peak_db(mf) if level == "data" else None
     if prefix is None:
         prefix = mf.path.stem if mf.path is not None else "sample"
     for first in range(0, n, batch):

@@ -100,14 +100,10 @@ def test_the_wavenet_pick_is_one_stack_as_deep_in_time_as_the_preset():
     # one stack of dilations 1..256 (9 layers) covers the "small" preset's 32 ms as its two
     # stacks of 1..128 (16 layers) do, at 1.65x the steps per minute (docs/benchmarks.md,
     # "Seventh session")
-    import dataclasses
-
     from pysynth.arch import get_architecture
 
-    arch = get_architecture("wavenet")
-    names = {f.name for f in dataclasses.fields(arch.config_class)}
-    pick = arch.make_config({k: v for k, v in arch.for_budget(10).items() if k in names})
-    preset = arch.make_config({})
+    pick, _ = resolve_config("wavenet", overrides=get_architecture("wavenet").for_budget(10))
+    preset, _ = resolve_config("wavenet")
     assert pick.dilations == [1 << i for i in range(9)]
     assert len(pick.dilations) < len(preset.dilations)
     assert pick.receptive_field >= preset.receptive_field == 512
@@ -116,12 +112,9 @@ def test_the_wavenet_pick_is_one_stack_as_deep_in_time_as_the_preset():
 def test_the_samplernn_pick_has_two_tiers():
     # one frame tier of 16 samples under the sample-level MLP (the paper's "2-tier" model)
     # instead of the default three tiers (docs/benchmarks.md, "Seventh session")
-    import dataclasses
-
     from pysynth.arch import get_architecture
 
-    arch = get_architecture("samplernn")
-    names = {f.name for f in dataclasses.fields(arch.config_class)}
-    pick = arch.make_config({k: v for k, v in arch.for_budget(10).items() if k in names})
+    pick, _ = resolve_config("samplernn",
+                             overrides=get_architecture("samplernn").for_budget(10))
     assert pick.frame_sizes == [16]
-    assert pick.tiers == 1 < arch.make_config({}).tiers  # frame tiers, the MLP not counted
+    assert pick.tiers == 1 < resolve_config("samplernn")[0].tiers  # frame tiers, not the MLP
