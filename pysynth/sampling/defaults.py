@@ -13,7 +13,10 @@ clips x 3 seeds:
 * **WaveNet: no truncation.** Its clips are too clean and dark rather than noisy (noise
   index 0.03-0.1, the data's 1), and every truncation made that worse: on three trainings
   with pre-emphasis, T = 1 scored 0.60, 0.78 and 0.67 against 0.63, 0.85 and 0.75 with
-  min-p 0.02.
+  min-p 0.02. The one-stack WaveNet of the ``--minutes`` pick leans noisy instead (noise
+  index about 2); on its three trainings min-p 0.01 lowers the noise scale a little
+  (0.435 -> 0.412 on average) and the class score more (0.79 -> 0.72 of the real clips'),
+  so its rule stays untruncated (docs/benchmarks.md, "Eighth session").
 
 A family without a measured rule (a third-party architecture) gets SampleRNN's.
 """
