@@ -45,6 +45,8 @@ def main() -> None:
     for rule in args.rules:
         split_ms, t2 = (float(x) for x in rule.split(","))
         head = round(split_ms * sr / 1000)
+        if not 0 < head < sr:
+            raise SystemExit(f"{rule}: the split must lie inside the 1-s clip (0 < ms < 1000)")
         rows = []
         for seed in SEEDS:
             attack = pysynth.sample(mf, n=N, seconds=head / sr, temperature=TEMPERATURE,
