@@ -20,7 +20,6 @@ from .augmenters.base import Augmenter, check_range, uniform
 from .clip import PEAK_LIMIT, augment_audio, clip_rng
 from .recipe import (
     DEFAULT_RECIPE,
-    ONE_SHOT_RECIPE,
     AugmenterLike,
     build_augmenter,
     load_recipe,
@@ -28,7 +27,6 @@ from .recipe import (
 
 __all__ = [
     "DEFAULT_RECIPE",
-    "ONE_SHOT_RECIPE",
     "PEAK_LIMIT",
     "Augmenter",
     "AugmenterLike",

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from ..augmentation import ONE_SHOT_RECIPE
 from ..checks import check_number
 from ..sampling.defaults import TEMPERATURE, min_p_for
 from ..sampling.level import data_peak_db, to_peak
@@ -125,10 +124,7 @@ def demo(
     summary["curate"] = _plain_summary(cur)
 
     with rep.step(f"augmenting the train split ({count(s.copies, 'copy', 'copies')} per clip)"):
-        # the mix for one-shots that a model will learn to generate: no rolled starts, no
-        # added noise floor (pysynth.augmentation.ONE_SHOT_RECIPE says why)
-        aug = pysynth.augment(out / "dataset", out / "dataset-aug", copies=s.copies, seed=seed,
-                              recipe=ONE_SHOT_RECIPE)
+        aug = pysynth.augment(out / "dataset", out / "dataset-aug", copies=s.copies, seed=seed)
     summary["augment"] = _plain_summary(aug)
 
     with rep.step(f"mapping the dataset ({s.reducer})"):
