@@ -16,9 +16,10 @@ from ..files import read_json_or_yaml
 #: each mild enough to keep the character of the sound. Not ``time_shift`` or ``noise``:
 #: pysynth's datasets train models that *generate* sounds, and a rolled copy of a one-shot
 #: starts mid-sound with its attack up to 0.25 s in, while added noise becomes a floor the
-#: model reproduces. Both stay available to recipes. Without them the demo's SampleRNN went
-#: from 0.41 to 0.22 on the noise scale and its WaveNet from 0.44 to 0.32 (docs/benchmarks.md,
-#: eighth session).
+#: model reproduces. Both stay available to recipes. On the demo, two runs without them
+#: spread as widely as runs with them did (docs/benchmarks.md, eighth session): the change
+#: rests on what the models were learning (a WaveNet's first sample off from the clips'),
+#: not on a measured gain.
 DEFAULT_RECIPE: dict[str, Any] = {
     "name": "some_of",
     "n": [1, 3],
