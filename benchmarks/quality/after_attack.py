@@ -21,6 +21,7 @@ import pysynth
 from pysynth.modelfile import load_model
 from pysynth.sampling.defaults import TEMPERATURE, min_p_for
 from pysynth.sampling.level import data_peak_db, to_peak
+from pysynth.sampling.plan import class_names, cond_ids
 
 SEEDS = (0, 1, 2)
 N = 48
@@ -37,10 +38,8 @@ def main() -> None:
     mf = load_model(args.model)
     sr = int(mf.program["sample_rate"])
     min_p = min_p_for(mf.program)
-    classes = int(mf.program.get("conditioning_classes", 0) or 0)
-    labels = mf.metadata.get("labels") or []
-    cond = np.arange(N) % classes if classes else None  # as pysynth sample cycles them
-    names = [labels[c] for c in cond] if classes else None
+    cond = cond_ids(None, mf, N, cycle=True)  # clip i gets class i % C, as pysynth sample
+    names = None if cond is None else [class_names(mf)[c] for c in cond]
     peak_db = data_peak_db(mf)
     for rule in args.rules:
         split_ms, t2 = (float(x) for x in rule.split(","))

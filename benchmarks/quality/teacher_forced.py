@@ -29,7 +29,7 @@ from pysynth.dataset import Dataset
 from pysynth.emphasis import deemphasize
 from pysynth.sampling.engines import load, reference_model
 from pysynth.sampling.level import data_peak_db, to_peak
-from pysynth.sampling.plan import encode, preemphasis, quantization
+from pysynth.sampling.plan import cond_ids, encode, preemphasis, quantization
 from pysynth.sampling.reference import sample_index
 
 
@@ -51,7 +51,6 @@ def main() -> None:
     table = level_table(*quantization(mf))
     coef = preemphasis(mf)
     peak_db = data_peak_db(mf)
-    labels = mf.metadata.get("labels") or []
     conditioned = bool(mf.program.get("conditioning_classes"))
     ds = Dataset.open(args.reference)
     clips = [*ds.clips("validation"), *ds.clips("test")][: args.n]
@@ -60,7 +59,7 @@ def main() -> None:
     made: dict[tuple[float, float], list[np.ndarray]] = {r: [] for r in rules}
     for clip in clips:
         q = encode(mf, ds.load(clip))  # the model's indices, as in training
-        cond = np.array([labels.index(clip.label)], np.int32) if conditioned else None
+        cond = cond_ids(clip.label if conditioned else None, mf, 1)  # the label's class id
         logits = ref.logits(q[None], cond)[0]
         for t, min_p in rules:
             drawn = sample_index(logits, t, rng.random(len(logits)), min_p)

@@ -18,12 +18,7 @@ from __future__ import annotations
 from .api import augment
 from .augmenters.base import Augmenter, check_range, uniform
 from .clip import PEAK_LIMIT, augment_audio, clip_rng
-from .recipe import (
-    DEFAULT_RECIPE,
-    AugmenterLike,
-    build_augmenter,
-    load_recipe,
-)
+from .recipe import DEFAULT_RECIPE, AugmenterLike, build_augmenter, load_recipe
 
 __all__ = [
     "DEFAULT_RECIPE",

@@ -279,7 +279,6 @@ def _one_shot_faults(recipe, copies: int = 40) -> tuple[int, int]:
     return late, loud_tail
 
 
-
 def test_the_default_recipe_keeps_a_one_shots_attack_first_and_its_tail_silent():
     """Augmented sets train generators: no copy of a one-shot starts mid-sound or gains a
     noise floor, where a mix with a circular time shift and added noise (the default before
