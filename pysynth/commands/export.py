@@ -1,4 +1,4 @@
-"""`pysynth export RUN -o MODEL`: a run's best (or last) checkpoint as a model file."""
+"""`pysynth export RUN -o MODEL`: a run's checkpoint as a model file."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import argparse
 
 
 def _checkpoint(text: str):
-    if text in ("best", "last"):
+    from ..training.export import CHECKPOINTS
+
+    if text in CHECKPOINTS:
         return text
     try:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected 'best', 'last' or an epoch number, got {text!r}") from None
+            f"expected 'auto', 'best', 'last' or an epoch number, got {text!r}") from None
 
 
 #: The CLI imports TensorFlow with its start-up log lines filtered (pysynth.quiet).
@@ -29,8 +31,10 @@ def add_parser(sub):
     )
     p.add_argument("run", metavar="RUN", help="a run folder made by `pysynth train`")
     p.add_argument("-o", "--out", required=True, metavar="MODEL", help="model file to write")
-    p.add_argument("--checkpoint", type=_checkpoint, default="best",
-                   help="'best' (lowest validation NLL, default), 'last' or an epoch number")
+    p.add_argument("--checkpoint", type=_checkpoint, default="auto",
+                   help="'auto' (default: the last epoch of a run trained with --minutes or "
+                   "a cosine schedule, whose learning rate ran down to its end; the best "
+                   "otherwise), 'best' (lowest validation NLL), 'last' or an epoch number")
     return p
 
 
@@ -42,5 +46,19 @@ def run(args) -> int:
     meta = load_model(path).metadata
     nll = meta.get("val_nll_bits")
     print(f"wrote {path} ({meta.get('arch')}, epoch {meta.get('epoch')}, validation "
-          f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample)")
+          f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample; {_why(args)})")
     return 0
+
+
+def _why(args) -> str:
+    """Why this checkpoint, and where the lowest validation NLL was when that differs."""
+    from ..training.export import chosen_epoch
+    from ..training.run import read_run_config, read_state
+
+    state = read_state(args.run)
+    epoch, why = chosen_epoch(state, read_run_config(args.run).get("train", {}),
+                              args.checkpoint)
+    best = state.get("best_epoch")
+    if best and best != epoch:
+        why += f"; --checkpoint best takes epoch {best} ({state['best_val_nll_bits']:.3f} bits)"
+    return why

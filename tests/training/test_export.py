@@ -12,6 +12,40 @@ import pytest
 from pysynth.errors import ParameterError
 
 
+def _state(best, last, validated=True):
+    key = "val_nll_bits" if validated else "nll_bits"
+    return {"epoch": last, "best_epoch": best, "best_val_nll_bits": 2.2,
+            "history": [{"epoch": e, key: 2.2} for e in range(1, last + 1)]}
+
+
+@pytest.mark.parametrize("schedule", ["budget", "cosine"])
+def test_a_run_down_schedule_exports_its_last_epoch_by_default(schedule):
+    """A run whose learning rate ran down to its end (`pysynth train --minutes`, cosine)
+    exports its last epoch even where an earlier one had the lowest validation NLL: that
+    one was taken at a high rate (SampleRNN, 30 minutes on drums: epoch 99 of 407 had the
+    lowest NLL and scored 0.54 on the noise scale, the last 0.29)."""
+    from pysynth.training.export import chosen_epoch
+
+    train = {"lr_schedule": schedule}
+    epoch, why = chosen_epoch(_state(99, 407), train)
+    assert epoch == 407
+    assert schedule in why
+    assert chosen_epoch(_state(99, 407), train, "best") == (99, "the lowest validation NLL")
+    assert chosen_epoch(_state(99, 407), train, "last")[0] == 407
+    assert chosen_epoch(_state(99, 407), train, 200)[0] == 200
+
+
+def test_other_schedules_export_the_lowest_nll_by_default():
+    from pysynth.training.export import chosen_epoch
+
+    for train in ({"lr_schedule": "constant"}, {"lr_schedule": "exponential"}, {}):
+        assert chosen_epoch(_state(3, 7), train) == (3, "the lowest validation NLL")
+    assert chosen_epoch(_state(3, 7, validated=False), {}) == (3, "the lowest training NLL")
+    assert chosen_epoch(_state(None, 7), {}) == (7, "the last epoch (no epoch was scored)")
+    with pytest.raises(ParameterError, match="'auto', 'best', 'last'"):
+        chosen_epoch(_state(3, 7), {}, "first")
+
+
 @pytest.mark.keras
 def test_export_then_sample_without_tensorflow(wavenet_run, tones, tmp_path):
     from pysynth.modelfile import load_model
@@ -42,7 +76,7 @@ def test_export_then_sample_without_tensorflow(wavenet_run, tones, tmp_path):
     assert load_model(last).metadata["epoch"] == 2
     with pytest.raises(ParameterError, match="epoch 7"):
         export(run, tmp_path / "x.pysynth", checkpoint=7)
-    with pytest.raises(ParameterError, match="'best', 'last' or an epoch"):
+    with pytest.raises(ParameterError, match="'auto', 'best', 'last' or an epoch"):
         export(run, tmp_path / "x.pysynth", checkpoint="first")
     code = f"""
 import sys
@@ -106,7 +140,14 @@ def test_cli_train_and_export(tones, tiny, tmp_path, capsys):
     assert main(["train", str(tones), "-o", str(run), "--resume", "--epochs", "2", "-q"]) == 0
     lrs = [row["learning_rate"] for row in read_state(run)["history"]]
     assert lrs == pytest.approx([0.005, 0.0025])  # halved after each epoch of 5 steps
+    capsys.readouterr()
     assert main(["export", str(run), "-o", str(tmp_path / "m.pysynth")]) == 0
+    # an exponential schedule does not run down: the lowest validation NLL, and it says so
+    best = read_state(run)["best_epoch"]
+    out = capsys.readouterr().out
+    assert f"epoch {best}," in out
+    assert "the lowest validation NLL" in out
+    assert load_model(tmp_path / "m.pysynth").metadata["epoch"] == best
     assert load_model(tmp_path / "m.pysynth").program["dilations"] == [1, 2, 4, 8]
     assert main(["train", str(tones), "-o", str(run), "--set", "nope=1"]) == 1
     assert "nope" in capsys.readouterr().err
