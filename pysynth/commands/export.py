@@ -41,24 +41,13 @@ def add_parser(sub):
 def run(args) -> int:
     from ..modelfile import load_model
     from ..training import export
+    from ..training.export import describe_choice
 
     path = export(args.run, args.out, checkpoint=args.checkpoint)
     meta = load_model(path).metadata
     nll = meta.get("val_nll_bits")
-    print(f"wrote {path} ({meta.get('arch')}, epoch {meta.get('epoch')}, validation "
-          f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample; {_why(args)})")
+    print(f"wrote {path} ({meta.get('arch')}, validation "
+          f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample), "
+          f"{describe_choice(args.run, args.checkpoint)}")
     return 0
 
-
-def _why(args) -> str:
-    """Why this checkpoint, and where the lowest validation NLL was when that differs."""
-    from ..training.export import chosen_epoch
-    from ..training.run import read_run_config, read_state
-
-    state = read_state(args.run)
-    epoch, why = chosen_epoch(state, read_run_config(args.run).get("train", {}),
-                              args.checkpoint)
-    best = state.get("best_epoch")
-    if best and best != epoch:
-        why += f"; --checkpoint best takes epoch {best} ({state['best_val_nll_bits']:.3f} bits)"
-    return why

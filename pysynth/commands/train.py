@@ -69,6 +69,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     from ..training import train
+    from ..training.export import describe_choice
     from ..words import count
 
     result = train(
@@ -88,15 +89,7 @@ def run(args) -> int:
         best = summary["best_val_nll_bits"]
         print(f"trained {count(summary['epochs'], 'epoch')} into {summary['run']}; best epoch "
               f"{summary['best_epoch']} ({'n/a' if best is None else f'{best:.3f}'} "
-              f"bits/sample); `pysynth export` takes {_exported(result['run'])}",
+              f"bits/sample); `pysynth export` takes {describe_choice(result['run'])}",
               file=sys.stderr if args.quiet else sys.stdout)
     return 0
 
-
-def _exported(run) -> str:
-    """Which epoch ``pysynth export RUN`` will take, and why."""
-    from ..training.export import chosen_epoch
-    from ..training.run import read_run_config, read_state
-
-    epoch, why = chosen_epoch(read_state(run), read_run_config(run).get("train", {}))
-    return f"epoch {epoch} ({why})"

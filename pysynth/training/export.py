@@ -49,6 +49,18 @@ def chosen_epoch(state: dict, train_config: dict,
         f"checkpoint must be 'auto', 'best', 'last' or an epoch, got {checkpoint!r}")
 
 
+def describe_choice(run: str | os.PathLike, checkpoint: str | int = "auto") -> str:
+    """Which epoch :func:`export` takes from ``run`` and why, in words, with where the
+    lowest NLL was when that is another epoch (what ``pysynth train`` and ``pysynth
+    export`` print)."""
+    state = read_state(run)
+    epoch, why = chosen_epoch(state, read_run_config(run).get("train", {}), checkpoint)
+    best = state.get("best_epoch")
+    if best and best != epoch:
+        why += f"; --checkpoint best takes epoch {best} ({state['best_val_nll_bits']:.3f} bits)"
+    return f"epoch {epoch}: {why}"
+
+
 def export(
     run: str | os.PathLike, output: str | os.PathLike, *, checkpoint: str | int = "auto"
 ) -> Path:
