@@ -5,9 +5,10 @@ Which checkpoint by default (``"auto"``): the last one of a run whose learning r
 down to its end (``pysynth train --minutes``'s budget schedule, or ``cosine``), the one
 with the lowest validation NLL otherwise. A mid-run checkpoint of a run-down schedule was
 taken at a high learning rate, and its validation NLL can be the lowest while it sounds far
-worse: SampleRNN on drums for 30 minutes had its lowest validation NLL at epoch 99 of 407
-(it then overfits the 367 clips), and epoch 99's clips scored 0.54 on the noise scale
-against the last epoch's 0.29 (docs/benchmarks.md, "Ninth session")."""
+worse. On drums for 30 minutes, SampleRNN had its lowest validation NLL at epoch 99 of
+407 (it then overfits the 367 clips) and WaveNet at epoch 81 of 107; those epochs' clips
+scored 0.54 and 0.64 on the noise scale, the last epochs' 0.29 and 0.41
+(docs/benchmarks.md, "Ninth session")."""
 
 from __future__ import annotations
 
