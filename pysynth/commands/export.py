@@ -6,7 +6,7 @@ import argparse
 
 
 def _checkpoint(text: str):
-    from ..training.export import CHECKPOINTS
+    from ..training.export import CHECKPOINTS, CHOICES
 
     if text in CHECKPOINTS:
         return text
@@ -14,7 +14,7 @@ def _checkpoint(text: str):
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected 'auto', 'best', 'last' or an epoch number, got {text!r}") from None
+            f"expected {CHOICES} number, got {text!r}") from None
 
 
 #: The CLI imports TensorFlow with its start-up log lines filtered (pysynth.quiet).
@@ -50,4 +50,3 @@ def run(args) -> int:
           f"{'n/a' if nll is None else f'{nll:.3f}'} bits/sample), "
           f"{describe_choice(args.run, args.checkpoint)}")
     return 0
-

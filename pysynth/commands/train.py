@@ -92,4 +92,3 @@ def run(args) -> int:
               f"bits/sample); `pysynth export` takes {describe_choice(result['run'])}",
               file=sys.stderr if args.quiet else sys.stdout)
     return 0
-

@@ -26,6 +26,8 @@ RUN_DOWN_SCHEDULES = ("budget", "cosine")
 
 #: what ``checkpoint`` may be besides an epoch number
 CHECKPOINTS = ("auto", "best", "last")
+#: how an error names the choices (the CLI's and :func:`chosen_epoch`'s)
+CHOICES = ", ".join(repr(c) for c in CHECKPOINTS) + " or an epoch"
 
 
 def chosen_epoch(state: dict, train_config: dict,
@@ -35,19 +37,20 @@ def chosen_epoch(state: dict, train_config: dict,
     if checkpoint == "auto":
         schedule = str(train_config.get("lr_schedule", "constant"))
         if schedule in RUN_DOWN_SCHEDULES:
-            return state["epoch"], f"the last epoch, where the {schedule} schedule's learning rate ran down"
+            why = f"the last epoch, where the {schedule} schedule's learning rate ran down"
+            return state["epoch"], why
         checkpoint = "best"
     if checkpoint == "best":
         if state["best_epoch"]:
             validated = any("val_nll_bits" in row for row in state["history"])
-            return state["best_epoch"], f"the lowest {'validation' if validated else 'training'} NLL"
+            scored = "validation" if validated else "training"
+            return state["best_epoch"], f"the lowest {scored} NLL"
         return state["epoch"], "the last epoch (no epoch was scored)"
     if checkpoint == "last":
         return state["epoch"], "the last epoch"
     if is_int(checkpoint):
         return int(checkpoint), "as asked"
-    raise ParameterError(
-        f"checkpoint must be 'auto', 'best', 'last' or an epoch, got {checkpoint!r}")
+    raise ParameterError(f"checkpoint must be {CHOICES}, got {checkpoint!r}")
 
 
 def describe_choice(run: str | os.PathLike, checkpoint: str | int = "auto") -> str:
